@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""The README's two commands, with nothing but Python 3.11+ and git.
+
+    python3 tasks.py demo    # set up, then run ocppkit's main job end to end
+    python3 tasks.py test    # set up, then lint, type-check and run every test
+
+Each creates ./.venv when it is missing and reinstalls the project into it
+when pyproject.toml changed (a hash stamp in the venv). Standard library only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("OCPPKIT_VENV", ROOT / ".venv"))
+BIN = VENV / "bin"
+STAMP = VENV / ".ocppkit-installed"
+
+
+def run(*cmd: str | Path, **kw: object) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, cwd=ROOT, **kw)  # type: ignore[call-overload]
+
+
+def ensure_venv(extras: str) -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - run by any python3, say why it stops
+        sys.exit(f"ocppkit needs Python 3.11 or newer (this is {sys.version.split()[0]})")
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + extras.encode()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == want:
+        return
+    if not (BIN / "python").exists():
+        print(f"creating {VENV}", flush=True)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except subprocess.CalledProcessError:
+            sys.exit(
+                "could not create a virtual environment with pip; on Debian/Ubuntu "
+                "install the python3-venv package first"
+            )
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "-e", f".[{extras}]")
+    STAMP.write_text(want)
+
+
+def demo(args: list[str]) -> None:
+    ensure_venv("dev")
+    run(BIN / "ocppkit", "demo", *args)
+
+
+def test(args: list[str]) -> None:
+    ensure_venv("dev")
+    run(BIN / "ruff", "check", ".")
+    run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy", "translators", "toolkit")
+    run(BIN / "python", "-m", "pytest", *(args or ["-q"]))
+
+
+def main() -> None:
+    jobs = {"demo": demo, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in jobs:
+        sys.exit(f"usage: python3 tasks.py {{{'|'.join(jobs)}}} [args...]")
+    try:
+        jobs[sys.argv[1]](sys.argv[2:])
+    except subprocess.CalledProcessError as exc:
+        sys.exit(exc.returncode)
+
+
+if __name__ == "__main__":
+    main()

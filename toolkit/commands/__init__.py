@@ -1,0 +1,1 @@
+"""One module per `ocppkit` command; each defines ``register(app)``."""

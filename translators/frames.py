@@ -1,0 +1,235 @@
+"""The OCPP-J RPC frame layer: parse and serialise, sans-I/O.
+
+OCPP-J (1.6: "OCPP-J 1.6 Specification" §4; 2.0.1: Part 4 §4) sends every
+message as a JSON array whose first element is the message type number:
+
+    CALL            [2, "<messageId>", "<action>", {payload}]
+    CALLRESULT      [3, "<messageId>", {payload}]
+    CALLERROR       [4, "<messageId>", "<errorCode>", "<errorDescription>", {details}]
+    CALLRESULTERROR [5, ...]   (OCPP 2.1 only)
+    SEND            [6, ...]   (OCPP 2.1 only)
+
+:func:`parse_frame` never raises anything but :class:`FrameError`, whose
+``code`` is the CALLERROR code the spec names for what went wrong, and whose
+``message_id`` is set whenever the id could be read, so a server can always
+answer and keep the connection. Which code each fault gets is one table,
+:data:`FAULT_CODES`, per version.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+from typing import Any
+
+import orjson
+
+from translators.errors import ErrorCode, FrameError
+from translators.versions import OcppVersion
+
+MAX_MESSAGE_ID_LENGTH = 36  # 1.6 §4.1.3 / 2.0.1 Part 4 §4.1.3: "maximum of 36 characters"
+DEFAULT_MAX_FRAME_BYTES = 256 * 1024
+
+
+class MessageType(IntEnum):
+    CALL = 2
+    CALLRESULT = 3
+    CALLERROR = 4
+    CALLRESULTERROR = 5  # OCPP 2.1
+    SEND = 6  # OCPP 2.1
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+    message_type = MessageType.CALL
+
+
+@dataclass(frozen=True, slots=True)
+class CallResult:
+    message_id: str
+    payload: dict[str, Any]
+
+    message_type = MessageType.CALLRESULT
+
+
+@dataclass(frozen=True, slots=True)
+class CallError:
+    message_id: str
+    error_code: str
+    error_description: str = ""
+    error_details: dict[str, Any] = field(default_factory=dict)
+
+    message_type = MessageType.CALLERROR
+
+
+Frame = Call | CallResult | CallError
+
+
+class Fault(Enum):
+    """What can be wrong with a frame, before its payload is looked at."""
+
+    OVERSIZE = "frame larger than the configured maximum"
+    NOT_JSON = "frame is not valid JSON"
+    NOT_ARRAY = "frame is not a JSON array"
+    BAD_MESSAGE_TYPE = "message type is not a known integer"
+    UNSUPPORTED_MESSAGE_TYPE = "message type belongs to OCPP 2.1"
+    WRONG_LENGTH = "wrong number of elements for the message type"
+    BAD_MESSAGE_ID = "message id is not a string of 1 to 36 characters"
+    BAD_ACTION = "action is not a non-empty string"
+    BAD_PAYLOAD = "payload is not a JSON object"
+    BAD_ERROR_FIELDS = "CALLERROR code, description or details have the wrong type"
+
+
+_V16 = OcppVersion.V16
+_V201 = OcppVersion.V201
+
+# Fault -> CALLERROR code, per version. 1.6 (OCPP-J 1.6 §4.2.3) knows only
+# FormationViolation / ProtocolError for an unreadable frame; 2.0.1 (Part 4
+# §4.3) adds RpcFrameworkError ("MessageId could not be read") and
+# MessageTypeNotSupported.
+FAULT_CODES: dict[OcppVersion, dict[Fault, ErrorCode]] = {
+    _V16: {
+        Fault.OVERSIZE: ErrorCode.FORMAT_VIOLATION,
+        Fault.NOT_JSON: ErrorCode.FORMAT_VIOLATION,
+        Fault.NOT_ARRAY: ErrorCode.FORMAT_VIOLATION,
+        Fault.BAD_MESSAGE_TYPE: ErrorCode.FORMAT_VIOLATION,
+        # "recognised but not supported by the receiver"
+        Fault.UNSUPPORTED_MESSAGE_TYPE: ErrorCode.NOT_SUPPORTED,
+        # "Payload for Action is incomplete"
+        Fault.WRONG_LENGTH: ErrorCode.PROTOCOL_ERROR,
+        Fault.BAD_MESSAGE_ID: ErrorCode.PROTOCOL_ERROR,
+        Fault.BAD_ACTION: ErrorCode.PROTOCOL_ERROR,
+        Fault.BAD_PAYLOAD: ErrorCode.FORMAT_VIOLATION,
+        Fault.BAD_ERROR_FIELDS: ErrorCode.FORMAT_VIOLATION,
+    },
+    _V201: {
+        Fault.OVERSIZE: ErrorCode.FORMAT_VIOLATION,
+        Fault.NOT_JSON: ErrorCode.RPC_FRAMEWORK_ERROR,
+        Fault.NOT_ARRAY: ErrorCode.RPC_FRAMEWORK_ERROR,
+        Fault.BAD_MESSAGE_TYPE: ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED,
+        Fault.UNSUPPORTED_MESSAGE_TYPE: ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED,
+        Fault.WRONG_LENGTH: ErrorCode.RPC_FRAMEWORK_ERROR,
+        Fault.BAD_MESSAGE_ID: ErrorCode.RPC_FRAMEWORK_ERROR,
+        Fault.BAD_ACTION: ErrorCode.RPC_FRAMEWORK_ERROR,
+        Fault.BAD_PAYLOAD: ErrorCode.FORMAT_VIOLATION,
+        Fault.BAD_ERROR_FIELDS: ErrorCode.FORMAT_VIOLATION,
+    },
+}
+
+_LENGTHS = {MessageType.CALL: 4, MessageType.CALLRESULT: 3, MessageType.CALLERROR: (4, 5)}
+# Reads the id of a CALL too large to parse, so it can still be answered.
+_CALL_ID_PREFIX = re.compile(rb'\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
+
+
+def _fail(
+    fault: Fault, version: OcppVersion, detail: str = "", message_id: str | None = None
+) -> FrameError:
+    text = fault.value + (f": {detail}" if detail else "")
+    return FrameError(FAULT_CODES[version][fault], text, message_id=message_id)
+
+
+def parse_frame(
+    data: str | bytes,
+    version: OcppVersion = _V16,
+    *,
+    max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+) -> Frame:
+    """Parse one OCPP-J frame.
+
+    Args:
+        data: the WebSocket text message.
+        version: 1.6 or 2.0.1; decides which error codes are used.
+        max_bytes: frames larger than this are refused without being parsed.
+
+    Returns:
+        a :class:`Call`, :class:`CallResult` or :class:`CallError`.
+
+    Raises:
+        FrameError: the frame is malformed; ``code`` names the CALLERROR to
+            answer with and ``message_id`` is set when it could be read.
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > max_bytes:
+        m = _CALL_ID_PREFIX.match(raw)
+        raise _fail(
+            Fault.OVERSIZE,
+            version,
+            f"{len(raw)} bytes > {max_bytes}",
+            m.group(1).decode() if m else None,
+        )
+    try:
+        msg = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise _fail(Fault.NOT_JSON, version, str(exc)) from None
+    return frame_from_list(msg, version)
+
+
+def frame_from_list(msg: Any, version: OcppVersion = _V16) -> Frame:
+    """Build a frame from an already decoded JSON value (see :func:`parse_frame`)."""
+    if not isinstance(msg, list) or not msg:
+        raise _fail(Fault.NOT_ARRAY, version, type(msg).__name__)
+    type_id = msg[0]
+    # bool is an int subclass; [true, ...] is not a message type.
+    if not isinstance(type_id, int) or isinstance(type_id, bool):
+        raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id))
+    message_id = msg[1] if len(msg) > 1 else None
+    if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
+        raise _fail(Fault.BAD_MESSAGE_ID, version, repr(message_id)[:60])
+    if type_id in (MessageType.CALLRESULTERROR, MessageType.SEND):
+        raise _fail(
+            Fault.UNSUPPORTED_MESSAGE_TYPE, version, f"{MessageType(type_id).name}", message_id
+        )
+    if type_id not in _LENGTHS:
+        raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id), message_id)
+    expected = _LENGTHS[MessageType(type_id)]
+    if len(msg) not in (expected if isinstance(expected, tuple) else (expected,)):
+        raise _fail(Fault.WRONG_LENGTH, version, f"{len(msg)} elements", message_id)
+    if type_id == MessageType.CALL:
+        action, payload = msg[2], msg[3]
+        if not isinstance(action, str) or not action:
+            raise _fail(Fault.BAD_ACTION, version, repr(action)[:60], message_id)
+        if not isinstance(payload, dict):
+            err = _fail(Fault.BAD_PAYLOAD, version, type(payload).__name__, message_id)
+            err.action = action
+            raise err
+        return Call(message_id, action, payload)
+    if type_id == MessageType.CALLRESULT:
+        payload = msg[2]
+        if not isinstance(payload, dict):
+            raise _fail(Fault.BAD_PAYLOAD, version, type(payload).__name__, message_id)
+        return CallResult(message_id, payload)
+    code, description = msg[2], msg[3]
+    details = msg[4] if len(msg) == 5 else {}
+    if not (isinstance(code, str) and isinstance(description, str) and isinstance(details, dict)):
+        raise _fail(Fault.BAD_ERROR_FIELDS, version, "", message_id)
+    return CallError(message_id, code, description, details)
+
+
+def frame_to_list(frame: Frame) -> list[Any]:
+    """The JSON array of a frame."""
+    if isinstance(frame, Call):
+        return [2, frame.message_id, frame.action, frame.payload]
+    if isinstance(frame, CallResult):
+        return [3, frame.message_id, frame.payload]
+    return [4, frame.message_id, frame.error_code, frame.error_description, frame.error_details]
+
+
+def serialize_frame(frame: Frame) -> bytes:
+    """The UTF-8 JSON text of a frame, compact."""
+    return orjson.dumps(frame_to_list(frame))
+
+
+def call_error_for(exc: FrameError, version: OcppVersion) -> CallError | None:
+    """The CALLERROR answering ``exc``, or None when there is no id to answer.
+
+    The description is the error's own text, cut to fit: 2.0.1 Part 4 §4.2.3
+    limits errorDescription to 255 characters.
+    """
+    if exc.message_id is None:
+        return None
+    return CallError(exc.message_id, exc.code.wire(version), exc.description[:255], {})

@@ -1,0 +1,125 @@
+"""The journal record: one OCPP message per JSON line.
+
+The format every part of ocppkit shares (the bridge writes it; ingest,
+convert, translate and validate read it). Its JSON Schema ships as
+``translators/schemas/journal-record.schema.json`` and the README documents
+it. Decoding and encoding are pure: the caller owns the files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import fastjsonschema
+import orjson
+
+from translators.errors import JournalError
+from translators.versions import OcppVersion
+
+
+class Direction(StrEnum):
+    CS_TO_CSMS = "cs_to_csms"
+    CSMS_TO_CS = "csms_to_cs"
+
+    @property
+    def reverse(self) -> Direction:
+        return Direction.CSMS_TO_CS if self is Direction.CS_TO_CSMS else Direction.CS_TO_CSMS
+
+
+class Leg(StrEnum):
+    DOWNSTREAM = "downstream"
+    UPSTREAM = "upstream"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalRecord:
+    timestamp: str
+    charge_point_id: str
+    direction: Direction
+    ocpp_version: OcppVersion
+    message: list[Any] | str
+    leg: Leg | None = None
+    seq: int | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "timestamp": self.timestamp,
+            "charge_point_id": self.charge_point_id,
+            "direction": self.direction.value,
+            "ocpp_version": self.ocpp_version.value,
+            "message": self.message,
+        }
+        if self.leg is not None:
+            out["leg"] = self.leg.value
+        if self.seq is not None:
+            out["seq"] = self.seq
+        if self.meta:
+            out["meta"] = self.meta
+        return out
+
+
+@cache
+def journal_schema() -> dict[str, Any]:
+    """The project's JSON Schema of a journal record."""
+    text = (resources.files("translators") / "schemas" / "journal-record.schema.json").read_text()
+    doc: dict[str, Any] = json.loads(text)
+    return doc
+
+
+@cache
+def _check() -> Any:
+    return fastjsonschema.compile(journal_schema())
+
+
+def format_timestamp(moment: datetime) -> str:
+    """RFC 3339 in UTC with millisecond precision and a Z, as records carry."""
+    if moment.tzinfo is None:
+        raise JournalError("journal timestamps must be timezone-aware")
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def record_from_dict(obj: Any) -> JournalRecord:
+    """Check a decoded JSON object against the record schema and wrap it.
+
+    Raises:
+        JournalError: the object is not a journal record (the reason says why).
+    """
+    try:
+        _check()(obj)
+    except fastjsonschema.JsonSchemaValueException as exc:
+        raise JournalError(f"not a journal record: {exc.message}") from None
+    return JournalRecord(
+        timestamp=obj["timestamp"],
+        charge_point_id=obj["charge_point_id"],
+        direction=Direction(obj["direction"]),
+        ocpp_version=OcppVersion(obj["ocpp_version"]),
+        message=obj["message"],
+        leg=Leg(obj["leg"]) if "leg" in obj else None,
+        seq=obj.get("seq"),
+        meta=obj.get("meta", {}),
+    )
+
+
+def decode_record(line: str | bytes) -> JournalRecord:
+    """Parse one journal line.
+
+    Raises:
+        JournalError: the line is not JSON or not a journal record.
+    """
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise JournalError(f"not JSON: {exc}") from None
+    return record_from_dict(obj)
+
+
+def encode_record(record: JournalRecord) -> bytes:
+    """One journal line, without the trailing newline."""
+    return orjson.dumps(record.to_dict())

@@ -1,0 +1,56 @@
+"""What a translation step returns: frames for each side, and notes.
+
+A session translator (e.g. :mod:`translators.j16_to_201`) is fed every frame
+that arrives from either side and answers with a :class:`Step`: the frames to
+send to the charger, the frames to send to the CSMS, in order, and notes on
+anything lossy, local or refused. The caller sends, journals and persists;
+the translator only decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from translators.frames import Frame
+
+
+class NoteKind(StrEnum):
+    LOSSY = "lossy"  # a value changed or a field was dropped on the way
+    LOCAL_ANSWER = "local_answer"  # answered by the translator, not the peer
+    NOT_SUPPORTED = "not_supported"  # refused with a CALLERROR NotSupported
+    DERIVED = "derived"  # a message the translator originated (e.g. NotifyEvent)
+    DUPLICATE = "duplicate"  # a retry recognised (e.g. StartTransaction)
+    ORPHAN = "orphan"  # a result or reference that matches nothing known
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    kind: NoteKind
+    action: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind.value, "action": self.action, "detail": self.detail}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """The frames to send after one input frame, and what happened.
+
+    Attributes:
+        to_charger: frames for the charging-station side, in order.
+        to_csms: frames for the central-system side, in order.
+        notes: lossy conversions, local answers, refusals, derived messages.
+    """
+
+    to_charger: tuple[Frame, ...] = ()
+    to_csms: tuple[Frame, ...] = ()
+    notes: tuple[Note, ...] = field(default_factory=tuple)
+
+    def __add__(self, other: Step) -> Step:
+        return Step(
+            self.to_charger + other.to_charger,
+            self.to_csms + other.to_csms,
+            self.notes + other.notes,
+        )

@@ -1,0 +1,61 @@
+"""The official OCPP JSON schemas, as shipped by the ``ocpp`` package.
+
+The schemas are package data of a dependency, read once through
+:mod:`importlib.resources` and cached: the one "file" the sans-I/O core
+touches, the same way zeep loads a WSDL before any traffic flows.
+
+Naming on disk: 1.6 ``<Action>.json`` / ``<Action>Response.json``; 2.0.1
+``<Action>Request.json`` / ``<Action>Response.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from translators.errors import ConfigError
+from translators.versions import OcppVersion
+
+
+class Kind(StrEnum):
+    REQUEST = "request"
+    RESPONSE = "response"
+
+
+_PACKAGE = {OcppVersion.V16: "ocpp.v16.schemas", OcppVersion.V201: "ocpp.v201.schemas"}
+_REQUEST_SUFFIX = {OcppVersion.V16: "", OcppVersion.V201: "Request"}
+# 1.6 files that name no draft are draft-04 like their siblings (OCPP-J 1.6 §4.1.5).
+_DEFAULT_DRAFT = {
+    OcppVersion.V16: "http://json-schema.org/draft-04/schema#",
+    OcppVersion.V201: "http://json-schema.org/draft-06/schema#",
+}
+
+
+def _package(version: OcppVersion) -> str:
+    try:
+        return _PACKAGE[version]
+    except KeyError:
+        raise ConfigError(f"OCPP {version} has no JSON schemas (it is SOAP)") from None
+
+
+@cache
+def actions(version: OcppVersion) -> frozenset[str]:
+    """Every action the official schemas of ``version`` define."""
+    names = {p.name.removesuffix(".json") for p in resources.files(_package(version)).iterdir()}
+    responses = {n.removesuffix("Response") for n in names if n.endswith("Response")}
+    return frozenset(responses)
+
+
+@cache
+def schema(version: OcppVersion, action: str, kind: Kind) -> dict[str, Any]:
+    """The official schema of one payload, as a dict (do not mutate)."""
+    if action not in actions(version):
+        raise KeyError(action)
+    suffix = _REQUEST_SUFFIX[version] if kind is Kind.REQUEST else "Response"
+    path = resources.files(_package(version)) / f"{action}{suffix}.json"
+    doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    doc.setdefault("$schema", _DEFAULT_DRAFT[version])
+    return doc
