@@ -89,7 +89,9 @@ def validate_lines(
                     continue
                 obj = record.message
             else:
-                version, cpid, direction = frame_version, "", Direction.CS_TO_CSMS.value
+                # A bare frame has no direction: calls and results are
+                # matched by message id alone.
+                version, cpid, direction = frame_version, "", ""
             frame = frame_from_list(obj, version)
         except (orjson.JSONDecodeError, JournalError, FrameError) as exc:
             report.unreadable.append((number, str(exc)))
@@ -126,4 +128,4 @@ def validate_lines(
 
 
 def _reverse(direction: str) -> str:
-    return Direction(direction).reverse.value
+    return Direction(direction).reverse.value if direction else direction

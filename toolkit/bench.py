@@ -1,0 +1,155 @@
+"""`ocppkit bench`: ocppkit's speed, each figure against a baseline of the same run.
+
+These machines are noisy, so no figure stands alone: every suite measures
+ocppkit and a reference on the same input, in the same process, moments
+apart, and reports the ratio. Suites live with the code they measure and are
+registered in :data:`SUITES` (name -> module path of a ``run(quick) -> dict``);
+each returns at least ``value``, ``unit``, ``baseline``, ``baseline_unit``,
+``ratio`` and ``target``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import time
+from collections.abc import Callable
+from importlib import import_module
+from importlib.metadata import version
+from typing import Any
+
+import orjson
+
+from translators.frames import Call, parse_frame, serialize_frame
+from translators.schemas import Kind
+from translators.validation import Validator
+from translators.versions import OcppVersion
+
+SUITES: dict[str, str] = {
+    "validate": "toolkit.bench:run_validate",
+    "translate": "toolkit.bench_translate:run",
+    "bridge": "toolkit.gateway.bench:run",
+    "ingest": "toolkit.ingest.bench:run",
+}
+
+
+def machine_line() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    libs = ", ".join(
+        f"{name} {version(name)}"
+        for name in ("ocpp", "fastjsonschema", "orjson", "pyarrow", "aiohttp")
+    )
+    return f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}; {libs}"
+
+
+def rate(fn: Callable[[], int], seconds: float) -> float:
+    """Items per second of ``fn`` (which returns how many items it did), over ~``seconds``."""
+    fn()  # warm up: compile validators, fill caches
+    done, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        done += fn()
+    return done / elapsed
+
+
+def meter_values_frames(count: int) -> list[bytes]:
+    """Realistic 1.6 MeterValues CALLs: a periodic sample of 6 measurands."""
+    frames = []
+    for i in range(count):
+        stamp = f"2026-03-02T08:{i // 60 % 60:02d}:{i % 60:02d}.000Z"
+        sampled = [
+            {"value": str(125000 + i * 25), "measurand": "Energy.Active.Import.Register",
+             "unit": "Wh", "context": "Sample.Periodic", "location": "Outlet"},
+            {"value": "10.8", "measurand": "Power.Active.Import", "unit": "kW",
+             "context": "Sample.Periodic"},
+            *({"value": "16.0", "measurand": "Current.Import", "unit": "A", "phase": p,
+               "context": "Sample.Periodic"} for p in ("L1", "L2", "L3")),
+            {"value": "57", "measurand": "SoC", "unit": "Percent", "context": "Sample.Periodic",
+             "location": "EV"},
+        ]  # fmt: skip
+        payload = {"connectorId": 1, "transactionId": 4711,
+                   "meterValue": [{"timestamp": stamp, "sampledValue": sampled}]}  # fmt: skip
+        frames.append(orjson.dumps([2, f"mv-{i}", "MeterValues", payload]))
+    return frames
+
+
+def run_validate(quick: bool) -> dict[str, Any]:
+    """1.6 MeterValues validation: ocppkit's compiled validator vs the ocpp package's."""
+    from ocpp.messages import Call as OcppCall
+    from ocpp.messages import _validate_payload, validate_payload
+
+    seconds = 1.0 if quick else 3.0
+    frames = meter_values_frames(200)
+    calls = [parse_frame(f) for f in frames]
+    assert all(isinstance(c, Call) for c in calls)
+    payloads = [c.payload for c in calls if isinstance(c, Call)]
+    validator = Validator()
+
+    def ours() -> int:
+        for p in payloads:
+            validator.validate(OcppVersion.V16, "MeterValues", Kind.REQUEST, p)
+        return len(payloads)
+
+    def theirs() -> int:
+        for i, p in enumerate(payloads):
+            # The library's synchronous path (no thread hop): the fastest it offers.
+            _validate_payload(OcppCall(str(i), "MeterValues", p), "1.6")
+        return len(payloads)
+
+    def pipeline() -> int:
+        for f in frames:
+            frame = parse_frame(f)
+            assert isinstance(frame, Call)
+            validator.validate(OcppVersion.V16, frame.action, Kind.REQUEST, frame.payload)
+            serialize_frame(frame)
+        return len(frames)
+
+    def theirs_public() -> int:
+        # The library's public coroutine, as a charge point calls it (it hops
+        # to a thread executor for every frame).
+        async def all_frames() -> None:
+            for i, p in enumerate(payloads):
+                await validate_payload(OcppCall(str(i), "MeterValues", p), "1.6")
+
+        asyncio.run(all_frames())
+        return len(payloads)
+
+    value = rate(ours, seconds)
+    baseline = rate(theirs_public, seconds)
+    baseline_sync = rate(theirs, seconds)
+    full = rate(pipeline, seconds)
+    return {
+        "value": round(value),
+        "unit": "frames/s",
+        "baseline": round(baseline),
+        "baseline_unit": "frames/s (ocpp package validate_payload, same frames)",
+        "ratio": round(value / baseline, 1),
+        "target": ">= 50x the ocpp package",
+        "met": value / baseline >= 50,
+        "baseline_sync": round(baseline_sync),
+        "ratio_sync": round(value / baseline_sync, 1),
+        "parse_validate_serialise": round(full),
+        "parse_validate_serialise_target": ">= 100,000 frames/s on one core",
+    }
+
+
+def run_suites(names: list[str], quick: bool) -> dict[str, Any]:
+    """Run the named suites; a suite whose code has not landed is reported as such."""
+    results: dict[str, Any] = {"machine": machine_line(), "quick": quick}
+    for name in names:
+        module, _, attr = SUITES[name].partition(":")
+        try:
+            fn = getattr(import_module(module), attr)
+        except ModuleNotFoundError as exc:
+            results[name] = {"error": f"suite not available: {exc.name} is not installed/built"}
+            continue
+        results[name] = fn(quick)
+    return results
