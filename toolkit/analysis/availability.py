@@ -1,0 +1,330 @@
+"""Port availability under the rules operators are held to.
+
+Input: connector status events (any OCPP version) turned into intervals,
+each classified by :data:`STATE_OF_STATUS` into one of four states:
+
+- ``working``: the port can serve or is serving a driver;
+- ``inoperative``: taken out of service (1.6/2.0.1 ``Unavailable``);
+- ``out_of_order``: broken (``Faulted``);
+- ``unknown``: no data (before the first status, charger offline).
+
+Two rules are implemented, each a pure function of the intervals:
+
+**US NEVI, 23 CFR 680.116(b)**: per charging port, over the period
+(a year: 525,600 minutes), ``uptime % = (T_total - (T_outage - T_excluded)) /
+T_total x 100`` must exceed 97 %. ``T_outage`` is every minute the port is
+not up, and a port is up only when online and available or in use, so
+``inoperative``, ``out_of_order`` *and* ``unknown`` (offline) minutes are
+outage. ``T_excluded`` are outage minutes caused by (i) electric utility
+service interruptions, (ii) a vehicle's fault, (iii) scheduled maintenance,
+(iv) vandalism, (v) natural disasters (:data:`NEVI_EXCLUSION_REASONS`), and
+minutes outside the port's posted operating hours. Logs cannot know these
+causes: the caller supplies them as exclusion windows.
+
+**UK Public Charge Point Regulations 2023 (reg. 7)**: the operator's
+network of rapid charge points (>= 50 kW) must be reliable 99 % of the time
+over a calendar year, averaged over the network. A charge point is working
+when available, charging or reserved; inoperative and out-of-order time
+count against it; time with unknown status is ineligible (neither for nor
+against), and only opening hours count. Reliability of a point is
+``working / (working + not working)``; the network figure is the mean over
+its rapid points.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import pandas as pd
+
+WORKING, INOPERATIVE, OUT_OF_ORDER, UNKNOWN = "working", "inoperative", "out_of_order", "unknown"
+
+# Status values of 1.5, 1.6 and 2.0.1 (connectorStatus) -> availability state.
+STATE_OF_STATUS: dict[str, str] = {
+    "Available": WORKING,
+    "Preparing": WORKING,
+    "Charging": WORKING,
+    "SuspendedEV": WORKING,  # the car paused; the port works
+    "SuspendedEVSE": WORKING,  # the charger limits power (smart charging); it works
+    "Finishing": WORKING,
+    "Reserved": WORKING,
+    "Occupied": WORKING,  # 1.5 and 2.0.1
+    "Unavailable": INOPERATIVE,
+    "Faulted": OUT_OF_ORDER,
+    "Offline": UNKNOWN,  # synthetic: connectivity lost
+}
+
+NEVI_EXCLUSION_REASONS = frozenset(
+    {
+        "utility_interruption",
+        "vehicle_fault",
+        "scheduled_maintenance",
+        "vandalism",
+        "natural_disaster",
+    }
+)
+NEVI_TARGET_PCT = 97.0
+UK_TARGET_PCT = 99.0
+UK_RAPID_KW = 50.0
+
+
+def status_intervals(
+    events: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    offline: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] | None = None,
+) -> pd.DataFrame:
+    """Turn status events into per-port intervals clipped to ``[start, end)``.
+
+    Args:
+        events: columns ``timestamp`` (UTC), ``charge_point_id``,
+            ``connector_id`` (0 = the whole station) and ``status``.
+        start, end: the period (timezone-aware).
+        offline: per charger, windows with no connectivity
+            (:func:`offline_windows`); they count as ``unknown``.
+
+    Returns:
+        columns ``charge_point_id``, ``connector_id``, ``start``, ``end``,
+        ``status``, ``state``. A station-level (connector 0) Unavailable or
+        Faulted overrides every port of that station while it lasts; time
+        before a port's first event, and offline time, is ``unknown``.
+    """
+    ev = events[["timestamp", "charge_point_id", "connector_id", "status"]].copy()
+    ev["timestamp"] = pd.to_datetime(ev["timestamp"], utc=True)
+    ev = ev.sort_values("timestamp", kind="stable")
+    rows = []
+    for (cp, connector), group in ev[ev["connector_id"] > 0].groupby(
+        ["charge_point_id", "connector_id"], sort=True
+    ):
+        rows.extend(_port_rows(cp, int(connector), group, start, end))
+    ports = pd.DataFrame(
+        rows, columns=["charge_point_id", "connector_id", "start", "end", "status"]
+    )
+    # A station-level Unavailable/Faulted (connector 0) takes every port down.
+    station = ev[ev["connector_id"] == 0]
+    overrides: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, str]]] = {}
+    for cp, group in station.groupby("charge_point_id", sort=True):
+        overrides[str(cp)] = [
+            (a, b, s)
+            for _, _, a, b, s in _port_rows(str(cp), 0, group, start, end)
+            if STATE_OF_STATUS.get(s) in (INOPERATIVE, OUT_OF_ORDER)
+        ]
+    # Offline time is unknown, whatever the last status said.
+    for cp, windows in (offline or {}).items():
+        overrides.setdefault(cp, []).extend((a, b, "Offline") for a, b in windows)
+    if overrides and not ports.empty:
+        ports = _override(ports, overrides)
+    ports["state"] = ports["status"].map(STATE_OF_STATUS).fillna(UNKNOWN)
+    return ports.reset_index(drop=True)
+
+
+def _port_rows(
+    cp: str, connector: int, group: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> list[tuple[str, int, pd.Timestamp, pd.Timestamp, str]]:
+    times = list(group["timestamp"])
+    statuses = list(group["status"])
+    rows = []
+    # The status in force at `start` is the last one before it, if any.
+    cursor, current = start, "Offline"
+    for t, s in zip(times, statuses, strict=True):
+        if t <= start:
+            current = s
+            continue
+        if t >= end:
+            break
+        if t > cursor:
+            rows.append((cp, connector, cursor, t, current))
+        cursor, current = t, s
+    if cursor < end:
+        rows.append((cp, connector, cursor, end, current))
+    return rows
+
+
+def _override(
+    ports: pd.DataFrame, windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, str]]]
+) -> pd.DataFrame:
+    """Split port intervals so each window's status replaces theirs while it lasts."""
+    out: list[tuple[str, int, pd.Timestamp, pd.Timestamp, str]] = []
+    for row in ports.itertuples(index=False):
+        pieces = [(row.start, row.end, row.status)]
+        for a, b, status in windows.get(row.charge_point_id, ()):
+            split = []
+            for p0, p1, ps in pieces:
+                if b <= p0 or a >= p1:
+                    split.append((p0, p1, ps))
+                    continue
+                if p0 < a:
+                    split.append((p0, a, ps))
+                split.append((max(p0, a), min(p1, b), status))
+                if b < p1:
+                    split.append((b, p1, ps))
+            pieces = split
+        out.extend((row.charge_point_id, row.connector_id, p0, p1, ps) for p0, p1, ps in pieces)
+    return pd.DataFrame(out, columns=["charge_point_id", "connector_id", "start", "end", "status"])
+
+
+def offline_windows(
+    frames: pd.DataFrame, max_silence: pd.Timedelta, end: pd.Timestamp
+) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
+    """Windows in which a charger sent nothing for longer than ``max_silence``.
+
+    A charger that heartbeats every ``interval`` seconds is taken to be offline
+    from ``max_silence`` after its last frame until its next one (or ``end``).
+    Choose ``max_silence`` as a few heartbeat intervals.
+
+    Args:
+        frames: columns ``timestamp`` and ``charge_point_id`` (any direction).
+    """
+    out: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
+    ts = frames[["timestamp", "charge_point_id"]].copy()
+    ts["timestamp"] = pd.to_datetime(ts["timestamp"], utc=True)
+    for cp, group in ts.sort_values("timestamp").groupby("charge_point_id", sort=True):
+        times = [*group["timestamp"], end]
+        gaps = [(a + max_silence, b) for a, b in itertools.pairwise(times) if b - a > max_silence]
+        if gaps:
+            out[str(cp)] = gaps
+    return out
+
+
+def _overlap_minutes(
+    a0: pd.Timestamp, a1: pd.Timestamp, windows: list[tuple[pd.Timestamp, pd.Timestamp]]
+) -> float:
+    """Minutes of [a0, a1) covered by the union of ``windows``."""
+    clipped = sorted((max(a0, w0), min(a1, w1)) for w0, w1 in windows if w1 > a0 and w0 < a1)
+    total, cursor = 0.0, a0
+    for w0, w1 in clipped:
+        w0 = max(w0, cursor)
+        if w1 > w0:
+            total += (w1 - w0).total_seconds() / 60
+            cursor = w1
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A window whose outage minutes a rule does not count (e.g. a utility outage).
+
+    ``connector_id`` None means every port of the station; ``charge_point_id``
+    None means every station.
+    """
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    reason: str
+    charge_point_id: str | None = None
+    connector_id: int | None = None
+
+
+def nevi_uptime(
+    intervals: pd.DataFrame,
+    exclusions: list[Exclusion] = (),  # type: ignore[assignment]
+    closed_hours: list[tuple[pd.Timestamp, pd.Timestamp]] = (),  # type: ignore[assignment]
+) -> pd.DataFrame:
+    """Per-port uptime under 23 CFR 680.116(b).
+
+    Args:
+        intervals: from :func:`status_intervals`.
+        exclusions: outage causes the rule excludes; a reason outside
+            :data:`NEVI_EXCLUSION_REASONS` raises ValueError (it would not be
+            an allowed exclusion).
+        closed_hours: windows outside posted operating hours (excluded too).
+
+    Returns:
+        per port: ``total_min``, ``outage_min``, ``excluded_min``,
+        ``uptime_pct`` and ``meets_97``.
+    """
+    bad = {e.reason for e in exclusions} - NEVI_EXCLUSION_REASONS
+    if bad:
+        raise ValueError(
+            f"not a NEVI exclusion: {sorted(bad)}; allowed: {sorted(NEVI_EXCLUSION_REASONS)}"
+        )
+    rows = []
+    for (cp, connector), group in intervals.groupby(["charge_point_id", "connector_id"], sort=True):
+        windows = [
+            (e.start, e.end)
+            for e in exclusions
+            if e.charge_point_id in (None, cp) and e.connector_id in (None, connector)
+        ] + list(closed_hours)
+        total = outage = excluded = 0.0
+        for row in group.itertuples(index=False):
+            minutes = (row.end - row.start).total_seconds() / 60
+            total += minutes
+            if row.state != WORKING:
+                outage += minutes
+                excluded += _overlap_minutes(row.start, row.end, windows)
+        uptime = 100.0 * (total - (outage - excluded)) / total if total else float("nan")
+        rows.append((cp, connector, total, outage, excluded, uptime, uptime > NEVI_TARGET_PCT))
+    return pd.DataFrame(
+        rows,
+        columns=["charge_point_id", "connector_id", "total_min", "outage_min", "excluded_min",
+                 "uptime_pct", "meets_97"],
+    )  # fmt: skip
+
+
+def uk_network_reliability(
+    intervals: pd.DataFrame,
+    rated_power_kw: dict[str, float],
+    closed_hours: list[tuple[pd.Timestamp, pd.Timestamp]] = (),  # type: ignore[assignment]
+) -> tuple[float, pd.DataFrame]:
+    """Network reliability under the UK Public Charge Point Regulations 2023.
+
+    A charge point (here: a station) is the unit; only rapid points
+    (``rated_power_kw >= 50``) count. Unknown time is ineligible; closed
+    hours do not count.
+
+    Returns:
+        ``(network %, per-point table)``; the network figure is NaN when the
+        network has no rapid point with eligible time.
+    """
+    rows = []
+    for cp, group in intervals.groupby("charge_point_id", sort=True):
+        power = rated_power_kw.get(cp, 0.0)
+        if power < UK_RAPID_KW:
+            continue
+        working = not_working = 0.0
+        # A point is working while any of its connectors works (it can serve a driver).
+        for row in _point_timeline(group):
+            start, end, state = row
+            minutes = (end - start).total_seconds() / 60 - _overlap_minutes(
+                start, end, list(closed_hours)
+            )
+            if state == WORKING:
+                working += minutes
+            elif state in (INOPERATIVE, OUT_OF_ORDER):
+                not_working += minutes
+        eligible = working + not_working
+        pct = 100.0 * working / eligible if eligible else float("nan")
+        rows.append((cp, power, working, not_working, pct))
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "charge_point_id",
+            "rated_power_kw",
+            "working_min",
+            "not_working_min",
+            "reliability_pct",
+        ],
+    )
+    network = float(table["reliability_pct"].mean()) if not table.empty else float("nan")
+    return network, table
+
+
+def _point_timeline(group: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, str]]:
+    """Merge a station's port intervals: working if any port works, else the
+    worst known state (out of order over inoperative), unknown if all are."""
+    cuts = sorted(set(group["start"]) | set(group["end"]))
+    out = []
+    for a, b in itertools.pairwise(cuts):
+        live = group[(group["start"] <= a) & (group["end"] >= b)]["state"]
+        states = set(live)
+        if WORKING in states:
+            state = WORKING
+        elif OUT_OF_ORDER in states:
+            state = OUT_OF_ORDER
+        elif INOPERATIVE in states:
+            state = INOPERATIVE
+        else:
+            state = UNKNOWN
+        out.append((a, b, state))
+    return out

@@ -1,0 +1,105 @@
+"""Session KPIs: energy, durations, power, utilisation.
+
+Input is the ``sessions`` table of an ingested dataset (one row per
+transaction, any OCPP version; see :mod:`toolkit.ingest.model`): energies in
+Wh, durations in seconds, power in W, times as UTC timestamps. Outputs use
+the units analysts read: kWh, hours, kW, percent.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def session_kpis(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Per-session KPIs in analyst units.
+
+    Returns:
+        the session keys plus ``energy_kwh``, ``duration_h``, ``charging_h``,
+        ``idle_h`` (plugged in, not charging), ``mean_power_kw`` (energy over
+        charging time), ``peak_power_kw`` and ``idle_share`` (idle / duration).
+    """
+    out = sessions[
+        [
+            "charge_point_id",
+            "connector_id",
+            "transaction_id",
+            "start_time",
+            "stop_time",
+            "stop_reason",
+        ]
+    ].copy()
+    out["energy_kwh"] = sessions["energy_wh"] / 1000.0
+    out["duration_h"] = sessions["duration_s"] / 3600.0
+    out["charging_h"] = sessions["charging_s"] / 3600.0
+    out["idle_h"] = sessions["idle_s"] / 3600.0
+    charging = sessions["charging_s"].where(sessions["charging_s"] > 0)
+    out["mean_power_kw"] = sessions["energy_wh"] / 1000.0 / (charging / 3600.0)
+    out["peak_power_kw"] = sessions["max_power_w"] / 1000.0
+    out["idle_share"] = sessions["idle_s"] / sessions["duration_s"].where(
+        sessions["duration_s"] > 0
+    )
+    return out
+
+
+def fleet_summary(sessions: pd.DataFrame) -> dict[str, float]:
+    """Headline numbers for a report: counts, energy and time totals, means."""
+    kpis = session_kpis(sessions)
+    return {
+        "sessions": len(kpis),
+        "chargers": int(kpis["charge_point_id"].nunique()),
+        "energy_kwh": float(kpis["energy_kwh"].sum()),
+        "mean_energy_kwh": float(kpis["energy_kwh"].mean()) if len(kpis) else 0.0,
+        "mean_duration_h": float(kpis["duration_h"].mean()) if len(kpis) else 0.0,
+        "charging_h": float(kpis["charging_h"].sum()),
+        "idle_h": float(kpis["idle_h"].sum()),
+        "mean_power_kw": float(kpis["mean_power_kw"].mean()) if len(kpis) else 0.0,
+        "peak_power_kw": float(kpis["peak_power_kw"].max()) if len(kpis) else 0.0,
+    }
+
+
+def sessions_per_connector_per_day(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Sessions and kWh per connector per UTC day (by session start)."""
+    frame = sessions.assign(day=pd.to_datetime(sessions["start_time"], utc=True).dt.floor("D"))
+    return (
+        frame.groupby(["charge_point_id", "connector_id", "day"], sort=True)
+        .agg(
+            sessions=("transaction_id", "count"), energy_kwh=("energy_wh", lambda s: s.sum() / 1000)
+        )
+        .reset_index()
+    )
+
+
+def utilisation(
+    sessions: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp, ports: int | None = None
+) -> dict[str, float]:
+    """Share of port-time spent charging and occupied over ``[start, end)``.
+
+    ``charging_pct`` = charging time / port-time; ``occupancy_pct`` = plugged-in
+    time / port-time. Sessions are clipped to the period (charging and idle
+    time are scaled by the clipped share of each session). ``ports`` defaults
+    to the number of distinct (charger, connector) pairs seen.
+    """
+    n_ports = ports or int(sessions[["charge_point_id", "connector_id"]].drop_duplicates().shape[0])
+    period_s = (end - start).total_seconds()
+    if n_ports == 0 or period_s <= 0:
+        return {"ports": float(n_ports), "charging_pct": 0.0, "occupancy_pct": 0.0}
+    s0 = pd.to_datetime(sessions["start_time"], utc=True)
+    s1 = pd.to_datetime(sessions["stop_time"], utc=True)
+    clipped = (s1.clip(upper=end) - s0.clip(lower=start)).dt.total_seconds().clip(lower=0)
+    full = (s1 - s0).dt.total_seconds()
+    share = (clipped / full.where(full > 0)).fillna(0.0)
+    charging = float((sessions["charging_s"] * share).sum())
+    occupied = float(clipped.sum())
+    return {
+        "ports": float(n_ports),
+        "charging_pct": 100.0 * charging / (n_ports * period_s),
+        "occupancy_pct": 100.0 * occupied / (n_ports * period_s),
+    }
+
+
+def start_hour_heatmap(sessions: pd.DataFrame, tz: str = "UTC") -> pd.DataFrame:
+    """Session starts by weekday (rows, Monday first) and local hour (columns)."""
+    local = pd.to_datetime(sessions["start_time"], utc=True).dt.tz_convert(tz)
+    table = pd.crosstab(local.dt.day_of_week, local.dt.hour)
+    return table.reindex(index=range(7), columns=range(24), fill_value=0)
