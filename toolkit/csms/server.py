@@ -1,0 +1,359 @@
+"""The built-in OCPP 2.0.1 CSMS: a strict reference peer on aiohttp.
+
+Stations connect to ``ws://HOST:PORT/<any prefix>/<stationId>`` (the last
+path segment is the id) offering the subprotocol ``ocpp2.0.1``; a handshake
+without it is refused with HTTP 400 (2.0.1 Part 4 §3.1.2: the CSMS must not
+accept a connection whose subprotocol it does not support).
+
+Every frame is parsed and validated strictly (official schemas, unknown
+properties refused). A malformed one is answered with the CALLERROR the frame
+layer names and the connection stays open; answers to the station's CALLs
+come from :class:`~toolkit.csms.handlers.Responder` and are validated before
+they leave. Peer mistakes are counted in :attr:`Csms.violations` (0 for a
+correct peer); every frame in and out is written to the journal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from aiohttp import WSMsgType, web
+
+from toolkit.csms.handlers import CsmsSettings, Responder
+from toolkit.csms.records import StationInfo, TransactionSeen
+from toolkit.journal_writer import JournalWriter
+from translators.errors import ErrorCode, FrameError, OcppkitError
+from translators.frames import (
+    Call,
+    CallError,
+    CallResult,
+    Frame,
+    call_error_for,
+    frame_to_list,
+    parse_frame,
+    serialize_frame,
+)
+from translators.journal import Direction, JournalRecord, format_timestamp
+from translators.schemas import Kind
+from translators.validation import Validator
+from translators.versions import OcppVersion
+
+log = logging.getLogger(__name__)
+V201 = OcppVersion.V201
+SUBPROTOCOL = "ocpp2.0.1"
+
+
+class CsmsError(OcppkitError):
+    """A CSMS-initiated call could not complete (station gone or unknown)."""
+
+
+class CallRejected(CsmsError):
+    """The station answered a CSMS-initiated call with a CALLERROR."""
+
+    def __init__(self, error: CallError) -> None:
+        super().__init__(f"{error.error_code}: {error.error_description}")
+        self.error = error
+
+
+@dataclass(slots=True)
+class _Connection:
+    station_id: str
+    ws: web.WebSocketResponse
+    send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
+    unanswered: set[str] = field(default_factory=set)  # the station's CALLs in progress
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+
+class Csms:
+    """A small OCPP 2.0.1 CSMS for tests and demos.
+
+    Args:
+        settings: behaviour (tokens, tariff, strictness).
+        journal: where every frame is recorded; the caller closes it.
+        now: the clock.
+    """
+
+    def __init__(
+        self,
+        settings: CsmsSettings | None = None,
+        *,
+        journal: JournalWriter | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings or CsmsSettings()
+        self.journal = journal
+        self.now = now
+        self.responder = Responder(self.settings, now)
+        self.validator = Validator()
+        self.violations = 0
+        self.violation_log: list[str] = []
+        self.internal_errors: list[str] = []
+        self._connections: dict[str, _Connection] = {}
+        self._runner: web.AppRunner | None = None
+        self.host = ""
+        self.port = 0
+        # aiohttp closes the socket on frames above max_msg_size; keep its
+        # limit well above ours so oversize frames get a CALLERROR instead.
+        self._max_ws = self.settings.max_frame_bytes * 4 + 1024 * 1024
+
+    # ---- introspection -------------------------------------------------
+    @property
+    def stations(self) -> dict[str, StationInfo]:
+        return self.responder.stations
+
+    @property
+    def transactions(self) -> dict[str, TransactionSeen]:
+        return self.responder.transactions
+
+    def connected_stations(self) -> set[str]:
+        return set(self._connections)
+
+    @property
+    def url(self) -> str:
+        """The base URL stations append their id to."""
+        return f"ws://{self.host}:{self.port}/ocpp"
+
+    # ---- lifecycle -----------------------------------------------------
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Listen on ``host:port`` (port 0 picks a free port, see :attr:`port`)."""
+        app = web.Application()
+        app.router.add_get("/{path:.*}", self._handle)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        self.host, self.port = self._runner.addresses[0][:2]
+
+    async def stop(self) -> None:
+        """Close every connection (1001 going away) and stop listening."""
+        for conn in list(self._connections.values()):
+            await conn.ws.close(code=1001, message=b"CSMS shutting down")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Csms:
+        if self._runner is None:
+            await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ---- CSMS-initiated calls -----------------------------------------
+    async def call(
+        self, station_id: str, action: str, payload: dict[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send a CALL to a connected station and return its CALLRESULT payload.
+
+        Raises:
+            ValidationFailed: ``payload`` is not a valid request (not sent),
+                or the station's answer violates the response schema.
+            CallRejected: the station answered with a CALLERROR.
+            CsmsError: the station is not connected, or disconnected.
+            TimeoutError: no answer within ``timeout`` (default from settings).
+        """
+        conn = self._connections.get(station_id)
+        if conn is None:
+            raise CsmsError(f"station {station_id!r} is not connected")
+        self.validator.validate(V201, action, Kind.REQUEST, payload)
+        message_id = str(uuid.uuid4())
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        conn.pending[message_id] = (action, future)
+        try:
+            await self._send(conn, Call(message_id, action, payload))
+            return await asyncio.wait_for(future, timeout or self.settings.call_timeout)
+        finally:
+            conn.pending.pop(message_id, None)
+
+    # ---- connection handling -------------------------------------------
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        station_id = request.path.rstrip("/").rsplit("/", 1)[-1]
+        offered = {p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")}
+        if not station_id:
+            return web.Response(status=404, text="no station id in the path")
+        if SUBPROTOCOL not in offered:
+            return web.Response(status=400, text=f"subprotocol {SUBPROTOCOL} required")
+        ws = web.WebSocketResponse(protocols=(SUBPROTOCOL,), max_msg_size=self._max_ws)
+        await ws.prepare(request)
+        old = self._connections.get(station_id)
+        if old is not None:  # a reconnect replaces the stale socket
+            await old.ws.close(code=1000, message=b"replaced by a new connection")
+        conn = _Connection(station_id, ws)
+        self._connections[station_id] = conn
+        station = self.responder.station(station_id)
+        station.connected = True
+        station.connects += 1
+        try:
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._on_text(conn, msg.data)
+                elif msg.type is WSMsgType.BINARY:
+                    # OCPP-J is text only; without a readable id there is
+                    # nobody to answer (Part 4 §4.1.2).
+                    self._violation(station_id, "binary WebSocket message")
+        finally:
+            for task in conn.tasks:
+                task.cancel()
+            for _, future in conn.pending.values():
+                if not future.done():
+                    future.set_exception(CsmsError(f"station {station_id!r} disconnected"))
+            if self._connections.get(station_id) is conn:
+                del self._connections[station_id]
+                station.connected = False
+        return ws
+
+    def _violation(self, station_id: str, text: str) -> None:
+        self.violations += 1
+        self.violation_log.append(f"{station_id}: {text}")
+        log.info("violation by %s: %s", station_id, text)
+
+    def _record(
+        self, station_id: str, direction: Direction, message: Any, meta: dict[str, Any] | None
+    ) -> None:
+        if self.journal is None:
+            return
+        self.journal.write(
+            JournalRecord(
+                timestamp=format_timestamp(self.now()),
+                charge_point_id=station_id,
+                direction=direction,
+                ocpp_version=V201,
+                message=message,
+                meta=meta or {},
+            )
+        )
+
+    async def _send(self, conn: _Connection, frame: Frame) -> None:
+        async with conn.send_lock:
+            await conn.ws.send_str(serialize_frame(frame).decode())
+        self._record(conn.station_id, Direction.CSMS_TO_CS, frame_to_list(frame), None)
+
+    async def _on_text(self, conn: _Connection, text: str) -> None:
+        try:
+            frame = parse_frame(text, V201, max_bytes=self.settings.max_frame_bytes)
+        except FrameError as exc:
+            decoded = self._record_raw(conn.station_id, text, exc.description)
+            self._violation(conn.station_id, exc.description)
+            if isinstance(decoded, list) and decoded and decoded[0] in (3, 4):
+                # A broken answer is never answered (2.0.1 has no
+                # CALLRESULTERROR); the call waiting for it fails instead.
+                entry = conn.pending.get(exc.message_id or "")
+                if entry is not None and not entry[1].done():
+                    entry[1].set_exception(exc)
+                return
+            answer = call_error_for(exc, V201)
+            if answer is not None:
+                await self._send(conn, answer)
+            return
+        self._record(conn.station_id, Direction.CS_TO_CSMS, frame_to_list(frame), None)
+        if isinstance(frame, Call):
+            await self._on_call(conn, frame)
+        else:
+            self._on_answer(conn, frame)
+
+    def _record_raw(self, station_id: str, text: str, reason: str) -> Any:
+        """Journal a frame that did not parse; return its JSON value when it has one."""
+        meta: dict[str, Any] = {"error": reason}
+        if len(text) > self.settings.max_frame_bytes:  # keep the journal small
+            meta["truncated_from"] = len(text)
+            self._record(station_id, Direction.CS_TO_CSMS, text[:1024], meta)
+            return None
+        decoded: Any = None
+        with contextlib.suppress(orjson.JSONDecodeError):
+            decoded = orjson.loads(text)
+        shaped = isinstance(decoded, list) and 3 <= len(decoded) <= 5
+        message = decoded if shaped else (text or "(empty frame)")
+        self._record(station_id, Direction.CS_TO_CSMS, message, meta)
+        return decoded
+
+    async def _on_call(self, conn: _Connection, call: Call) -> None:
+        station = self.responder.station(conn.station_id)
+        if conn.unanswered:
+            # A protocol violation either way (2.0.1 Part 4 §4.1.1); strict
+            # mode also refuses it, as strict CSMSs in the field do.
+            station.concurrent_calls += 1
+            self._violation(conn.station_id, f"{call.action} sent while a CALL was unanswered")
+            if self.settings.strict_one_call:
+                await self._send(
+                    conn,
+                    CallError(
+                        call.message_id,
+                        ErrorCode.RPC_FRAMEWORK_ERROR.wire(V201),
+                        "a previous CALL is still unanswered (OCPP-J: one CALL at a time)",
+                        {},
+                    ),
+                )
+                return
+        conn.unanswered.add(call.message_id)
+        if self.settings.answer_delay > 0:
+            task = asyncio.create_task(self._answer(conn, call))
+            conn.tasks.add(task)
+            task.add_done_callback(conn.tasks.discard)
+        else:
+            await self._answer(conn, call)
+
+    async def _answer(self, conn: _Connection, call: Call) -> None:
+        reply: Frame | None
+        try:
+            self.validator.validate(
+                V201, call.action, Kind.REQUEST, call.payload, message_id=call.message_id
+            )
+            if self.settings.answer_delay > 0:
+                await asyncio.sleep(self.settings.answer_delay)
+            payload = self.responder.answer(conn.station_id, call.action, call.payload)
+            if payload is None:
+                raise FrameError(
+                    ErrorCode.NOT_SUPPORTED,
+                    f"{call.action} is not handled by this CSMS",
+                    message_id=call.message_id,
+                )
+            try:
+                self.validator.validate(V201, call.action, Kind.RESPONSE, payload)
+            except FrameError as exc:  # our own bug: never blame the station
+                self.internal_errors.append(f"{call.action} response: {exc.description}")
+                raise FrameError(ErrorCode.INTERNAL_ERROR, "internal error") from None
+            reply = CallResult(call.message_id, payload)
+        except FrameError as exc:
+            if exc.code is not ErrorCode.NOT_SUPPORTED and exc.code is not ErrorCode.INTERNAL_ERROR:
+                self._violation(conn.station_id, exc.description)
+            exc.message_id = call.message_id
+            reply = call_error_for(exc, V201)
+        except Exception:  # details may be sensitive: log them, send none
+            log.exception("answering %s from %s", call.action, conn.station_id)
+            self.internal_errors.append(f"{call.action}: exception")
+            reply = CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(V201), "", {})
+        finally:
+            conn.unanswered.discard(call.message_id)
+        if reply is not None and not conn.ws.closed:
+            await self._send(conn, reply)
+
+    def _on_answer(self, conn: _Connection, frame: CallResult | CallError) -> None:
+        entry = conn.pending.get(frame.message_id)
+        if entry is None:
+            self._violation(conn.station_id, f"answer to unknown message id {frame.message_id!r}")
+            return
+        action, future = entry
+        if future.done():  # timed out meanwhile
+            return
+        if isinstance(frame, CallError):
+            future.set_exception(CallRejected(frame))
+            return
+        try:
+            self.validator.validate(
+                V201, action, Kind.RESPONSE, frame.payload, message_id=frame.message_id
+            )
+        except FrameError as exc:
+            self._violation(conn.station_id, exc.description)
+            future.set_exception(exc)
+            return
+        future.set_result(frame.payload)
