@@ -24,7 +24,7 @@ def at(hhmm: str) -> pd.Timestamp:
 def events(*rows: tuple[str, str, int, str]) -> pd.DataFrame:
     return pd.DataFrame(
         [(at(t), cp, c, s) for t, cp, c, s in rows],
-        columns=["timestamp", "charge_point_id", "connector_id", "status"],
+        columns=["timestamp", "charge_point_id", "evse_id", "connector_status"],
     )
 
 
@@ -90,7 +90,7 @@ def test_station_level_fault_takes_every_port_down() -> None:
         ("08:00", "CP1", 0, "Available"),
     )
     result = nevi_uptime(status_intervals(ev, DAY0, DAY1))
-    assert list(result.connector_id) == [1, 2]
+    assert list(result.evse_id) == [1, 2]
     assert list(result.outage_min) == [120, 120]
 
 

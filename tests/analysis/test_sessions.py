@@ -9,7 +9,7 @@ from tests.analysis.fixtures import T0, minutes, sessions
 from toolkit.analysis.sessions import (
     fleet_summary,
     session_kpis,
-    sessions_per_connector_per_day,
+    sessions_per_port_per_day,
     start_hour_heatmap,
     utilisation,
 )
@@ -50,7 +50,7 @@ def test_utilisation_clips_sessions_to_the_period() -> None:
         },
         {
             "transaction_id": "2",
-            "connector_id": 2,
+            "evse_id": 2,
             "start_time": minutes(-60),
             "stop_time": minutes(60),
             "duration_s": 7200.0,
@@ -71,7 +71,7 @@ def test_sessions_are_counted_per_connector_per_day() -> None:
         {"transaction_id": "2", "start_time": minutes(120)},
         {"transaction_id": "3", "start_time": minutes(24 * 60)},
     )
-    daily = sessions_per_connector_per_day(table)
+    daily = sessions_per_port_per_day(table)
     assert daily["sessions"].tolist() == [2, 1]
     assert daily["energy_kwh"].tolist() == [22.0, 11.0]
 

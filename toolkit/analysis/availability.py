@@ -1,6 +1,9 @@
 """Port availability under the rules operators are held to.
 
-Input: connector status events (any OCPP version) turned into intervals,
+A port is an EVSE (``evse_id``; a 1.6 connector is an EVSE): it serves one
+vehicle at a time, which is what NEVI calls a charging port.
+
+Input: status events (any OCPP version) turned into intervals,
 each classified by :data:`STATE_OF_STATUS` into one of four states:
 
 - ``working``: the port can serve or is serving a driver;
@@ -79,30 +82,34 @@ def status_intervals(
 
     Args:
         events: columns ``timestamp`` (UTC), ``charge_point_id``,
-            ``connector_id`` (0 = the whole station) and ``status``.
+            ``evse_id`` (the port; 0 = the whole station) and
+            ``connector_status`` (any version's status value; the
+            ``status_events`` table of an ingested dataset fits as it is, rows
+            without a status are ignored).
         start, end: the period (timezone-aware).
         offline: per charger, windows with no connectivity
             (:func:`offline_windows`); they count as ``unknown``.
 
     Returns:
-        columns ``charge_point_id``, ``connector_id``, ``start``, ``end``,
+        columns ``charge_point_id``, ``evse_id``, ``start``, ``end``,
         ``status``, ``state``. A station-level (connector 0) Unavailable or
         Faulted overrides every port of that station while it lasts; time
         before a port's first event, and offline time, is ``unknown``.
     """
-    ev = events[["timestamp", "charge_point_id", "connector_id", "status"]].copy()
+    ev = events[["timestamp", "charge_point_id", "evse_id", "connector_status"]].dropna(
+        subset=["connector_status"]
+    )
+    ev = ev.rename(columns={"connector_status": "status"})
     ev["timestamp"] = pd.to_datetime(ev["timestamp"], utc=True)
     ev = ev.sort_values("timestamp", kind="stable")
     rows = []
-    for (cp, connector), group in ev[ev["connector_id"] > 0].groupby(
-        ["charge_point_id", "connector_id"], sort=True
+    for (cp, connector), group in ev[ev["evse_id"] > 0].groupby(
+        ["charge_point_id", "evse_id"], sort=True
     ):
         rows.extend(_port_rows(cp, int(connector), group, start, end))
-    ports = pd.DataFrame(
-        rows, columns=["charge_point_id", "connector_id", "start", "end", "status"]
-    )
+    ports = pd.DataFrame(rows, columns=["charge_point_id", "evse_id", "start", "end", "status"])
     # A station-level Unavailable/Faulted (connector 0) takes every port down.
-    station = ev[ev["connector_id"] == 0]
+    station = ev[ev["evse_id"] == 0]
     overrides: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, str]]] = {}
     for cp, group in station.groupby("charge_point_id", sort=True):
         overrides[str(cp)] = [
@@ -160,8 +167,8 @@ def _override(
                 if b < p1:
                     split.append((b, p1, ps))
             pieces = split
-        out.extend((row.charge_point_id, row.connector_id, p0, p1, ps) for p0, p1, ps in pieces)
-    return pd.DataFrame(out, columns=["charge_point_id", "connector_id", "start", "end", "status"])
+        out.extend((row.charge_point_id, row.evse_id, p0, p1, ps) for p0, p1, ps in pieces)
+    return pd.DataFrame(out, columns=["charge_point_id", "evse_id", "start", "end", "status"])
 
 
 def offline_windows(
@@ -205,7 +212,7 @@ def _overlap_minutes(
 class Exclusion:
     """A window whose outage minutes a rule does not count (e.g. a utility outage).
 
-    ``connector_id`` None means every port of the station; ``charge_point_id``
+    ``evse_id`` None means every port of the station; ``charge_point_id``
     None means every station.
     """
 
@@ -213,7 +220,7 @@ class Exclusion:
     end: pd.Timestamp
     reason: str
     charge_point_id: str | None = None
-    connector_id: int | None = None
+    evse_id: int | None = None
 
 
 def nevi_uptime(
@@ -240,11 +247,11 @@ def nevi_uptime(
             f"not a NEVI exclusion: {sorted(bad)}; allowed: {sorted(NEVI_EXCLUSION_REASONS)}"
         )
     rows = []
-    for (cp, connector), group in intervals.groupby(["charge_point_id", "connector_id"], sort=True):
+    for (cp, connector), group in intervals.groupby(["charge_point_id", "evse_id"], sort=True):
         windows = [
             (e.start, e.end)
             for e in exclusions
-            if e.charge_point_id in (None, cp) and e.connector_id in (None, connector)
+            if e.charge_point_id in (None, cp) and e.evse_id in (None, connector)
         ] + list(closed_hours)
         total = outage = excluded = 0.0
         for row in group.itertuples(index=False):
@@ -257,7 +264,7 @@ def nevi_uptime(
         rows.append((cp, connector, total, outage, excluded, uptime, uptime > NEVI_TARGET_PCT))
     return pd.DataFrame(
         rows,
-        columns=["charge_point_id", "connector_id", "total_min", "outage_min", "excluded_min",
+        columns=["charge_point_id", "evse_id", "total_min", "outage_min", "excluded_min",
                  "uptime_pct", "meets_97"],
     )  # fmt: skip
 

@@ -22,7 +22,7 @@ def session_kpis(sessions: pd.DataFrame) -> pd.DataFrame:
     out = sessions[
         [
             "charge_point_id",
-            "connector_id",
+            "evse_id",
             "transaction_id",
             "start_time",
             "stop_time",
@@ -58,11 +58,11 @@ def fleet_summary(sessions: pd.DataFrame) -> dict[str, float]:
     }
 
 
-def sessions_per_connector_per_day(sessions: pd.DataFrame) -> pd.DataFrame:
-    """Sessions and kWh per connector per UTC day (by session start)."""
+def sessions_per_port_per_day(sessions: pd.DataFrame) -> pd.DataFrame:
+    """Sessions and kWh per port (EVSE) per UTC day (by session start)."""
     frame = sessions.assign(day=pd.to_datetime(sessions["start_time"], utc=True).dt.floor("D"))
     return (
-        frame.groupby(["charge_point_id", "connector_id", "day"], sort=True)
+        frame.groupby(["charge_point_id", "evse_id", "day"], sort=True)
         .agg(
             sessions=("transaction_id", "count"), energy_kwh=("energy_wh", lambda s: s.sum() / 1000)
         )
@@ -78,9 +78,9 @@ def utilisation(
     ``charging_pct`` = charging time / port-time; ``occupancy_pct`` = plugged-in
     time / port-time. Sessions are clipped to the period (charging and idle
     time are scaled by the clipped share of each session). ``ports`` defaults
-    to the number of distinct (charger, connector) pairs seen.
+    to the number of distinct (charger, EVSE) pairs seen.
     """
-    n_ports = ports or int(sessions[["charge_point_id", "connector_id"]].drop_duplicates().shape[0])
+    n_ports = ports or int(sessions[["charge_point_id", "evse_id"]].drop_duplicates().shape[0])
     period_s = (end - start).total_seconds()
     if n_ports == 0 or period_s <= 0:
         return {"ports": float(n_ports), "charging_pct": 0.0, "occupancy_pct": 0.0}
