@@ -82,8 +82,9 @@ def session_anomalies(
     """
     keys = ["charge_point_id", "transaction_id"]
     sessions = sessions.reset_index(drop=True)
-    out = sessions[[*keys, "start_time", "stop_time", "meter_start_wh", "meter_stop_wh",
-                    "energy_wh"]].copy()  # fmt: skip
+    out = sessions[
+        [*keys, "start_time", "stop_time", "meter_start_wh", "meter_stop_wh", "energy_wh"]
+    ].copy()
     for flag in FLAGS:
         out[flag] = False
     out["evidence"] = ""

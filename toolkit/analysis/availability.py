@@ -264,9 +264,16 @@ def nevi_uptime(
         rows.append((cp, connector, total, outage, excluded, uptime, uptime > NEVI_TARGET_PCT))
     return pd.DataFrame(
         rows,
-        columns=["charge_point_id", "evse_id", "total_min", "outage_min", "excluded_min",
-                 "uptime_pct", "meets_97"],
-    )  # fmt: skip
+        columns=[
+            "charge_point_id",
+            "evse_id",
+            "total_min",
+            "outage_min",
+            "excluded_min",
+            "uptime_pct",
+            "meets_97",
+        ],
+    )
 
 
 def uk_network_reliability(

@@ -28,9 +28,19 @@ import json
 import pandas as pd
 
 DRIVER_OR_CAR_REASONS = frozenset(
-    {"Local", "EVDisconnected", "Remote", "StoppedByEV", "SOCLimitReached", "EnergyLimitReached",
-     "TimeLimitReached", "DeAuthorized", "LocalOutOfCredit", "MasterPass"}
-)  # fmt: skip
+    {
+        "Local",
+        "EVDisconnected",
+        "Remote",
+        "StoppedByEV",
+        "SOCLimitReached",
+        "EnergyLimitReached",
+        "TimeLimitReached",
+        "DeAuthorized",
+        "LocalOutOfCredit",
+        "MasterPass",
+    }
+)
 START_WINDOW = pd.Timedelta(minutes=5)
 _START_ACTIONS = ("Authorize", "RequestStartTransaction", "RemoteStartTransaction")
 
@@ -65,8 +75,10 @@ def chargex_kpis(
     for cp, group in attempts.groupby("charge_point_id"):
         candidates = starts[starts["charge_point_id"] == cp]
         for t in group["timestamp"]:
-            later = candidates[(candidates["start_time"] >= t - pd.Timedelta(seconds=1))
-                               & (candidates["start_time"] <= t + window)]  # fmt: skip
+            later = candidates[
+                (candidates["start_time"] >= t - pd.Timedelta(seconds=1))
+                & (candidates["start_time"] <= t + window)
+            ]
             later = later[~later.index.isin(used)]
             if not later.empty:
                 started += 1

@@ -32,11 +32,14 @@ def faults_by_code(faults: pd.DataFrame) -> pd.DataFrame:
     )
     table = (
         f.groupby(["code", "vendor"], sort=False)
-        .agg(faults=("charge_point_id", "size"), chargers=("charge_point_id", "nunique"),
-             hours=("hours", "sum"))
+        .agg(
+            faults=("charge_point_id", "size"),
+            chargers=("charge_point_id", "nunique"),
+            hours=("hours", "sum"),
+        )
         .reset_index()
         .sort_values(["faults", "hours"], ascending=False, kind="stable")
-    )  # fmt: skip
+    )
     table["share_pct"] = 100.0 * table["faults"] / max(1, int(table["faults"].sum()))
     return table.reset_index(drop=True)
 
@@ -51,10 +54,15 @@ def time_in_states(intervals: pd.DataFrame) -> pd.DataFrame:
     hours = (intervals["end"] - intervals["start"]).dt.total_seconds() / 3600.0
     table = (
         intervals.assign(hours=hours)
-        .pivot_table(index=["charge_point_id", "evse_id"], columns="state", values="hours",
-                     aggfunc="sum", fill_value=0.0)
+        .pivot_table(
+            index=["charge_point_id", "evse_id"],
+            columns="state",
+            values="hours",
+            aggfunc="sum",
+            fill_value=0.0,
+        )
         .reset_index()
-    )  # fmt: skip
+    )
     table.columns.name = None
     return table
 
