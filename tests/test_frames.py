@@ -178,3 +178,13 @@ def test_parse_frame_never_crashes_on_any_json_array(value: list[object]) -> Non
         except FrameError:
             continue
         assert parse_frame(serialize_frame(frame), version) == frame
+
+
+def test_payload_with_an_integer_beyond_64_bits_still_serialises() -> None:
+    frame = Call("1", "DataTransfer", {"vendorId": "v", "data": {"n": 2**70}})
+    assert json.loads(serialize_frame(frame)) == [
+        2,
+        "1",
+        "DataTransfer",
+        {"vendorId": "v", "data": {"n": 2**70}},
+    ]

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 
 from translators.errors import ErrorCode, FrameError
+from translators.jsontext import dumps_bytes
 from translators.versions import OcppVersion
 
 MAX_MESSAGE_ID_LENGTH = 36  # 1.6 §4.1.3 / 2.0.1 Part 4 §4.1.3: "maximum of 36 characters"
@@ -221,7 +222,7 @@ def frame_to_list(frame: Frame) -> list[Any]:
 
 def serialize_frame(frame: Frame) -> bytes:
     """The UTF-8 JSON text of a frame, compact."""
-    return orjson.dumps(frame_to_list(frame))
+    return dumps_bytes(frame_to_list(frame))
 
 
 def call_error_for(exc: FrameError, version: OcppVersion) -> CallError | None:

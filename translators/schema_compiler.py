@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 # Keywords that carry no constraint (annotations and containers).
@@ -59,6 +60,9 @@ _DATE_TIME = re.compile(
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]+\Z")
 
 
+# Timestamps repeat across a stream (every sample of a MeterValues shares
+# one); a bounded cache of answers saves most of the regex work.
+@lru_cache(maxsize=4096)
 def is_date_time(value: str) -> bool:
     """True for an RFC 3339 date-time with a valid calendar date."""
     if _DATE_TIME.match(value) is None:

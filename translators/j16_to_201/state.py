@@ -16,6 +16,7 @@ Why state is needed at all (mapping facts, see docs/mapping.md):
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -35,6 +36,10 @@ class Transaction:
     charging_state: str | None = None  # last 2.0.1 chargingState sent
     remote_start_id: int | None = None
     ended: bool = False
+    # 1.6 idTagInfo the charger was (or will be) given for this transaction,
+    # once the CSMS answered TransactionEvent(Started): retries are answered
+    # from it (added by the charger-side translator, helper A1).
+    id_tag_info: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +77,12 @@ class BridgeState:
     pending: dict[str, Pending] = field(default_factory=dict)
     # counters of lossy conversions by "<action>.<field>", for the mapping report
     lossy_counts: dict[str, int] = field(default_factory=dict)
+    # 1.6 idTag -> 2.0.1 IdTokenEnumType, so one tag keeps one type across
+    # Authorize and TransactionEvent (see translators/j16_to_201/id_tokens.py)
+    id_token_types: dict[str, str] = field(default_factory=dict)
+    # str(connector) -> last 1.6 errorCode other than NoError, to clear it
+    connector_errors: dict[str, str] = field(default_factory=dict)
+    next_event_id: int = 1  # NotifyEvent eventId of the next derived event
 
     # -- transactions -----------------------------------------------------
 
@@ -99,9 +110,11 @@ class BridgeState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> BridgeState:
-        fields = dict(data)
+        # A deep copy: the state must never share (and later mutate) the
+        # caller's nested dicts, e.g. a row just read from the store.
+        fields = copy.deepcopy(dict(data))
         fields["transactions"] = {
-            k: Transaction(**v) for k, v in data.get("transactions", {}).items()
+            k: Transaction(**v) for k, v in fields.get("transactions", {}).items()
         }
-        fields["pending"] = {k: Pending(**v) for k, v in data.get("pending", {}).items()}
+        fields["pending"] = {k: Pending(**v) for k, v in fields.get("pending", {}).items()}
         return cls(**fields)

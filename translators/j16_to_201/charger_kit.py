@@ -1,0 +1,158 @@
+"""Shared moves of the charger-side translators (1.6 charger -> 2.0.1 CSMS).
+
+Every charger call follows one path: the 1.6 CALL becomes a 2.0.1 CALL to
+the CSMS with the **same message id** (the two legs of a journal line up),
+registered with :func:`~translators.j16_to_201.handlers.expect_answer`; the
+CSMS's answer becomes the 1.6 CALLRESULT (or CALLERROR) for the charger. The
+charger is answered only when the CSMS has answered (end-to-end
+acknowledgement), so a 1.6 charger's own retry logic keeps working.
+
+Messages the bridge adds on its own (NotifyEvent for an error code, a
+TransactionEvent for a charging-state change) get fresh ids from the
+context, are registered with ``origin_id=None``, and their answers give the
+charger nothing.
+
+Topology (shared with :mod:`translators.j16_to_201.command_kit`): 1.6
+connector N is 2.0.1 EVSE N with connectorId 1; connector 0 is the station.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from translators.context import Context
+from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
+from translators.frames import Call, CallError, CallResult
+from translators.j16_to_201.command_kit import lossy
+from translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
+from translators.j16_to_201.state import BridgeState, Pending
+from translators.outcome import Note, NoteKind, Step
+from translators.versions import OcppVersion
+
+V16 = OcppVersion.V16
+MAX_ERROR_DESCRIPTION = 255  # OCPP-J 1.6 §4.2.3 leaves it open; 2.0.1 Part 4 §4.2.3 says 255
+
+# (state, pending, 2.0.1 payload, ctx) -> (1.6 payload, notes)
+AnswerConverter = Callable[
+    [BridgeState, Pending, dict[str, Any], Context], tuple[dict[str, Any], list[Note]]
+]
+
+
+def forward(
+    state: BridgeState,
+    call16: Call,
+    action201: str,
+    payload201: dict[str, Any],
+    *,
+    data: dict[str, Any] | None = None,
+    notes: list[Note] | tuple[Note, ...] = (),
+) -> Step:
+    """Send ``payload201`` to the CSMS as the counterpart of ``call16`` (same id)."""
+    call201 = Call(call16.message_id, action201, payload201)
+    expect_answer(
+        state,
+        Side.CSMS,
+        call201,
+        origin_action=call16.action,
+        origin_id=call16.message_id,
+        data=data,
+    )
+    return Step(to_csms=(call201,), notes=tuple(notes))
+
+
+def derive(
+    state: BridgeState,
+    ctx: Context,
+    action201: str,
+    payload201: dict[str, Any],
+    *,
+    origin_action: str,
+    why: str,
+) -> Step:
+    """A call the bridge originates towards the CSMS (fresh id, nothing to answer)."""
+    call201 = Call(ctx.new_id(), action201, payload201)
+    expect_answer(state, Side.CSMS, call201, origin_action=origin_action, origin_id=None)
+    return Step(to_csms=(call201,), notes=(Note(NoteKind.DERIVED, action201, why),))
+
+
+def answer_local(call16: Call, payload16: dict[str, Any], kind: NoteKind, detail: str) -> Step:
+    """Answer the charger without asking the CSMS, and say why."""
+    note = Note(kind, call16.action, detail)
+    return Step(to_charger=(CallResult(call16.message_id, payload16),), notes=(note,))
+
+
+def error_to_charger(origin_ids: list[str], error: CallError) -> Step:
+    """Pass the CSMS's CALLERROR down to each charger call it answers, in 1.6 spelling.
+
+    A code 1.6 does not know (RpcFrameworkError, MessageTypeNotSupported)
+    takes its nearest 1.6 code (:meth:`ErrorCode.wire`); an unknown one
+    becomes GenericError with the original kept in the text.
+    """
+    known = ERROR_CODE_BY_WIRE.get(error.error_code)
+    code = known.wire(V16) if known is not None else ErrorCode.GENERIC_ERROR.value
+    text = (
+        error.error_description
+        if known is not None
+        else f"{error.error_code}: {error.error_description}"
+    )
+    frames = tuple(
+        CallError(mid, code, text[:MAX_ERROR_DESCRIPTION], dict(error.error_details))
+        for mid in origin_ids
+    )
+    return Step(to_charger=frames)
+
+
+def origin_ids(pending: Pending) -> list[str]:
+    """The charger calls one CSMS answer settles: the origin and any retries of it."""
+    if pending.origin_id is None:
+        return []
+    return [pending.origin_id, *pending.data.get("also_answer", ())]
+
+
+def on_answer(convert: AnswerConverter) -> ResultHandler:
+    """A result handler: the CSMS's answer becomes the charger's answer.
+
+    CALLERRORs are relayed; answers to bridge-originated calls give the
+    charger nothing (a refused one is noted and counted as lossy: the
+    information it carried did not arrive).
+    """
+
+    def handle(
+        state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+    ) -> Step:
+        ids = origin_ids(pending)
+        if not ids:
+            if isinstance(answer, CallError):
+                detail = f"CSMS refused derived call: {answer.error_code}"
+                return Step(notes=(lossy(state, pending.action, "derived", detail),))
+            return Step()
+        if isinstance(answer, CallError):
+            return error_to_charger(ids, answer)
+        payload16, notes = convert(state, pending, answer.payload, ctx)
+        frames = tuple(CallResult(mid, payload16) for mid in ids)
+        return Step(to_charger=frames, notes=tuple(notes))
+
+    return handle
+
+
+def by_origin(answers: Mapping[str, ResultHandler]) -> ResultHandler:
+    """One result handler for a 2.0.1 action, choosing by the 1.6 call it served."""
+
+    def handle(
+        state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+    ) -> Step:
+        handler = answers.get(pending.origin_action)
+        if handler is None:
+            detail = f"answer to {pending.action} sent for {pending.origin_action}"
+            return Step(notes=(Note(NoteKind.ORPHAN, pending.action, detail),))
+        return handler(state, pending, answer, ctx)
+
+    return handle
+
+
+def empty_answer(
+    state: BridgeState, pending: Pending, payload: dict[str, Any], ctx: Context
+) -> tuple[dict[str, Any], list[Note]]:
+    """For confirmations that carry nothing in 1.6 (``{}``)."""
+    return {}, []

@@ -1,0 +1,32 @@
+"""A 2.0.1 charging station behind a 1.6J CSMS: the translation both ways.
+
+Public API:
+
+- :func:`from_charger` / :func:`from_csms`: one frame in, a
+  :class:`~translators.outcome.Step` out (see :mod:`.session`);
+- :class:`StationState`: the per-station state to keep and persist;
+- :func:`replay_answer`: a recorded 2.0.1 CSMS answer as the 1.6 answer
+  (for ``ocppkit translate --from 2.0.1 --to 1.6`` over 2.0.1 journals);
+- :data:`TABLES`: every enum mapping (for docs/mapping.md);
+- :data:`COVERAGE`: each action's outcome (for the coverage table).
+"""
+
+from translators.j201_to_16.coverage import COVERAGE, CoverageRow
+from translators.j201_to_16.replay import AUTH_STATUS_UP, replay_answer
+from translators.j201_to_16.session import from_charger, from_csms
+from translators.j201_to_16.state import StationState, StationTransaction
+from translators.j201_to_16.status import FAULT_COMPONENT_UP
+from translators.j201_to_16.tables import TABLES as _ENUM_TABLES
+
+TABLES = (*_ENUM_TABLES, FAULT_COMPONENT_UP, AUTH_STATUS_UP)
+
+__all__ = [
+    "COVERAGE",
+    "TABLES",
+    "CoverageRow",
+    "StationState",
+    "StationTransaction",
+    "from_charger",
+    "from_csms",
+    "replay_answer",
+]
