@@ -110,3 +110,19 @@ def test_gzipped_journal_reads_back_transparently(tmp_path: Path) -> None:
 def test_format_timestamp_of_utc_now_is_accepted_by_the_schema() -> None:
     stamp = format_timestamp(datetime.now(UTC))
     decode_record(orjson.dumps({**RECORD.to_dict(), "timestamp": stamp}))
+
+
+def test_hand_written_record_check_agrees_with_the_published_schema() -> None:
+    from tests.test_schema_compiler import mutations
+    from translators.journal import _check, _is_record
+
+    full = {**RECORD.to_dict(), "leg": "upstream", "seq": 3, "meta": {"a": 1}}
+    schema_check = _check()
+    for base in (RECORD.to_dict(), full):
+        for candidate in mutations(base):
+            try:
+                schema_check(candidate)
+                expected = True
+            except Exception:
+                expected = False
+            assert _is_record(candidate) is expected, candidate

@@ -19,9 +19,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterator
 from enum import StrEnum
+from functools import cache
 from typing import Any
-
-import jsonschema
 
 from translators import schemas
 from translators.errors import ErrorCode, FrameError, ValidationFailed
@@ -59,20 +58,35 @@ KEYWORD_CODES: dict[str, ErrorCode] = {
     "additionalProperties": ErrorCode.FORMAT_VIOLATION,
 }
 
-# The slow path must agree with the fast one: the same format checks and the
-# same decimal multipleOf.
-_FORMAT_CHECKER = jsonschema.FormatChecker(formats=())
-for _name, _check in FORMAT_CHECKS.items():
-    # jsonschema applies formats to any type; they constrain strings only.
-    _FORMAT_CHECKER.checks(_name)(lambda v, _c=_check: not isinstance(v, str) or _c(v))
+
+@cache
+def _slow_validator_class(draft: str) -> Any:
+    """jsonschema's validator for ``draft``, agreeing with the compiled path.
+
+    Imported on first use: jsonschema costs a second or more to import, and
+    only a failing payload ever needs it. The slow path must agree with the
+    fast one: the same format checks and the same decimal multipleOf.
+    """
+    import jsonschema
+
+    def multiple_of_rule(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        is_number = isinstance(instance, int | float) and not isinstance(instance, bool)
+        if is_number and not multiple_of(instance, step):
+            yield jsonschema.ValidationError(f"{instance!r} is not a multiple of {step}")
+
+    base = jsonschema.validators.validator_for({"$schema": draft})
+    return jsonschema.validators.extend(base, {"multipleOf": multiple_of_rule})
 
 
-def _multiple_of_rule(
-    validator: Any, step: Any, instance: Any, schema: Any
-) -> Iterator[jsonschema.ValidationError]:
-    is_number = isinstance(instance, int | float) and not isinstance(instance, bool)
-    if is_number and not multiple_of(instance, step):
-        yield jsonschema.ValidationError(f"{instance!r} is not a multiple of {step}")
+@cache
+def _format_checker() -> Any:
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(formats=())
+    for name, check in FORMAT_CHECKS.items():
+        # jsonschema applies formats to any type; they constrain strings only.
+        checker.checks(name)(lambda v, _c=check: not isinstance(v, str) or _c(v))
+    return checker
 
 
 # Which violation names the CALLERROR when there are several: the most
@@ -110,7 +124,7 @@ class Validator:
     def __init__(self, mode: ValidationMode = ValidationMode.STRICT) -> None:
         self.mode = mode
         self._fast: dict[tuple[OcppVersion, str, Kind], Callable[[Any], Any]] = {}
-        self._slow: dict[tuple[OcppVersion, str, Kind], jsonschema.protocols.Validator] = {}
+        self._slow: dict[tuple[OcppVersion, str, Kind], Any] = {}
 
     def _schema(self, version: OcppVersion, action: str, kind: Kind) -> dict[str, Any]:
         doc = schemas.schema(version, action, kind)
@@ -141,10 +155,8 @@ class Validator:
         slow = self._slow.get(key)
         if slow is None:
             doc = self._schema(version, action, kind)
-            cls = jsonschema.validators.extend(
-                jsonschema.validators.validator_for(doc), {"multipleOf": _multiple_of_rule}
-            )
-            slow = self._slow[key] = cls(doc, format_checker=_FORMAT_CHECKER)
+            cls = _slow_validator_class(str(doc.get("$schema", "")))
+            slow = self._slow[key] = cls(doc, format_checker=_format_checker())
         found = [
             Violation(_path(e.absolute_path), str(e.validator), e.message)
             for e in slow.iter_errors(payload)

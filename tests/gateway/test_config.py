@@ -1,0 +1,71 @@
+"""Bridge settings: file < environment < flags, unknown keys refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from toolkit.gateway.config import load_config
+from translators.errors import ConfigError
+
+FILE = """
+listen = "0.0.0.0:9100"
+upstream = "wss://csms.example/ocpp"
+call_timeout = 12
+allow = ["CP1", "CP2"]
+
+[charger_passwords]
+CP1 = "pw1"
+"""
+
+
+def test_file_environment_and_flags_layer_in_that_order(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text(FILE)
+    env = {"OCPPKIT_BRIDGE_CALL_TIMEOUT": "7.5", "OCPPKIT_BRIDGE_STATE": "/tmp/x.db"}
+    cfg = load_config(path, {"state": "flag.db", "listen": None}, env)
+    assert (cfg.host, cfg.port) == ("0.0.0.0", 9100)  # file
+    assert cfg.call_timeout == 7.5  # env beats file
+    assert cfg.state == "flag.db"  # flag beats env; None flags are ignored
+    assert cfg.allow == ("CP1", "CP2")
+    assert cfg.charger_passwords == {"CP1": "pw1"}
+
+
+def test_environment_gives_lists_and_tables_as_text() -> None:
+    env = {
+        "OCPPKIT_BRIDGE_UPSTREAM": "ws://csms:9001/ocpp",
+        "OCPPKIT_BRIDGE_ALLOW": "A, B",
+        "OCPPKIT_BRIDGE_UPSTREAM_PASSWORDS": "A=x,B=y",
+        "OCPPKIT_BRIDGE_JOURNAL_COMPRESS": "yes",
+    }
+    cfg = load_config(None, None, env)
+    assert cfg.allow == ("A", "B")
+    assert cfg.upstream_password_for("B") == "y"
+    assert cfg.upstream_password_for("C") == ""
+    assert cfg.journal_compress is True
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        ({}, "no upstream"),
+        ({"upstream": "http://csms"}, "ws:// or wss://"),
+        ({"upstream": "ws://c", "listen": "9000"}, "HOST:PORT"),
+        ({"upstream": "ws://c", "validation": "loose"}, "validation must be"),
+        ({"upstream": "ws://c", "tls_cert": "a.pem"}, "go together"),
+        ({"upstream": "ws://c", "colour": "blue"}, "unknown setting 'colour'"),
+        ({"upstream": "ws://c", "call_timeout": "soon"}, "call_timeout"),
+    ],
+    ids=["missing-upstream", "http-url", "no-host", "bad-choice", "half-tls", "typo", "bad-number"],
+)
+def test_bad_settings_are_refused_with_one_reason(overrides: dict[str, str], fragment: str) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        load_config(None, overrides, {})
+
+
+def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("listen = ")
+    with pytest.raises(ConfigError, match="cannot read config"):
+        load_config(bad, {"upstream": "ws://c"}, {})

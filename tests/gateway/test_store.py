@@ -1,0 +1,66 @@
+"""The durable store: atomic group commits, outbox order, survives reopening."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+
+from toolkit.gateway.store import AddOutbox, DeleteOutbox, PutState, Store
+
+
+def test_state_and_outbox_survive_reopening_in_order(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+
+    async def write() -> None:
+        store = Store(path)
+        await store.commit([PutState("CP1", orjson.dumps({"n": 1}))])
+        await store.commit(
+            [AddOutbox("CP1", f"m{i}", [2, f"m{i}", "Heartbeat", {}]) for i in range(5)]
+        )
+        await store.commit([DeleteOutbox("CP1", "m2"), PutState("CP1", orjson.dumps({"n": 2}))])
+        store.close()
+
+    asyncio.run(write())
+    store = Store(path)
+    assert store.load_state("CP1") == {"n": 2}
+    assert [r.message_id for r in store.load_outbox("CP1")] == ["m0", "m1", "m3", "m4"]
+    assert store.chargers_with_outbox() == ["CP1"]
+    assert store.load_state("CP2") is None
+    store.close()
+    mode = sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_concurrent_commits_are_grouped_into_fewer_transactions(tmp_path: Path) -> None:
+    async def run() -> tuple[int, int]:
+        store = Store(tmp_path / "b.db", sync="normal")
+        await asyncio.gather(*(store.commit([PutState(f"CP{i}", b"{}")]) for i in range(200)))
+        batches = store.batches
+        count = len([i for i in range(200) if store.load_state(f"CP{i}") == {}])
+        store.close()
+        return batches, count
+
+    batches, count = asyncio.run(run())
+    assert count == 200
+    assert batches < 200
+
+
+def test_a_failed_commit_stores_nothing_of_it(tmp_path: Path) -> None:
+    async def run() -> Store:
+        store = Store(tmp_path / "b.db")
+        await store.commit([PutState("CP1", b'{"ok": 1}')])
+        # A state that is not bytes makes SQLite fail mid-transaction.
+        with pytest.raises(sqlite3.Error):
+            await store.commit(
+                [AddOutbox("CP1", "m1", [2, "m1", "Heartbeat", {}]), PutState("CP1", object())]
+            )  # type: ignore[arg-type]
+        return store
+
+    store = asyncio.run(run())
+    assert store.load_outbox("CP1") == []
+    assert store.load_state("CP1") == {"ok": 1}
+    store.close()

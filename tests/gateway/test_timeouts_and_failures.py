@@ -1,0 +1,125 @@
+"""Silent peers and translator failures: the waiting side always gets its CALLERROR,
+the state stays as committed, and the connection stays up."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import websockets
+
+from tests.gateway.test_e2e_session import bridge_config
+from toolkit.csms import CallRejected, Csms, CsmsSettings
+from toolkit.gateway.server import Bridge
+from translators.context import Context
+from translators.frames import Call, Frame
+from translators.j16_to_201 import session as real_translator
+from translators.j16_to_201.state import BridgeState
+from translators.outcome import Step
+
+pytestmark = pytest.mark.timeout(60)
+BOOT = {"chargePointModel": "M", "chargePointVendor": "V"}
+
+
+async def recv(ws: Any) -> list[Any]:
+    return list(orjson.loads(await asyncio.wait_for(ws.recv(), 10)))
+
+
+def test_a_csms_that_does_not_answer_gives_the_charger_internal_error(tmp_path: Path) -> None:
+    async def main() -> tuple[list[Any], list[Any], float]:
+        csms = Csms(CsmsSettings())
+        await csms.start()
+        bridge = Bridge(bridge_config(csms.url, tmp_path, call_timeout=1))
+        await bridge.start()
+        try:
+            async with websockets.connect(f"ws://127.0.0.1:{bridge.port}/ocpp/CPT",
+                                          subprotocols=["ocpp1.6"]) as ws:  # fmt: skip
+                await ws.send(orjson.dumps([2, "boot", "BootNotification", BOOT]).decode())
+                await recv(ws)
+                csms.settings = replace(csms.settings, answer_delay=2.0)
+                await ws.send('[2,"hb","Heartbeat",{}]')
+                late = await recv(ws)
+                csms.settings = replace(csms.settings, answer_delay=0.0)
+                await asyncio.sleep(1.5)  # the late answer arrives, matches nothing
+                await ws.send('[2,"hb2","Heartbeat",{}]')
+                after = await recv(ws)
+            timeouts = bridge.metrics.value("ocppkit_bridge_timeouts_total", leg="upstream")
+        finally:
+            await bridge.stop()
+            await csms.stop()
+        return late, after, timeouts
+
+    late, after, timeouts = asyncio.run(main())
+    assert late[:3] == [4, "hb", "InternalError"]
+    assert after[:2] == [3, "hb2"]
+    assert timeouts == 1
+
+
+def test_a_charger_that_does_not_answer_gives_the_csms_internal_error(tmp_path: Path) -> None:
+    async def main() -> tuple[str, list[Any]]:
+        csms = Csms(CsmsSettings())
+        await csms.start()
+        bridge = Bridge(bridge_config(csms.url, tmp_path, call_timeout=1))
+        await bridge.start()
+        try:
+            async with websockets.connect(f"ws://127.0.0.1:{bridge.port}/ocpp/CPS",
+                                          subprotocols=["ocpp1.6"]) as ws:  # fmt: skip
+                await ws.send(orjson.dumps([2, "boot", "BootNotification", BOOT]).decode())
+                await recv(ws)
+                with pytest.raises(CallRejected) as rejected:
+                    await csms.call("CPS", "Reset", {"type": "Immediate"}, timeout=5)
+                unanswered = await recv(ws)  # the 1.6 Reset the charger ignored
+        finally:
+            await bridge.stop()
+            await csms.stop()
+        return rejected.value.error.error_code, unanswered
+
+    code, unanswered = asyncio.run(main())
+    assert code == "InternalError"
+    assert unanswered[0] == 2 and unanswered[2] == "Reset"
+
+
+class FailsOnHeartbeat:
+    """The real translator, with a fault injected: Heartbeat crashes it mid-way."""
+
+    def from_charger(self, state: BridgeState, frame: Frame, ctx: Context) -> Step:
+        if isinstance(frame, Call) and frame.action == "Heartbeat":
+            state.next_tx_id16 += 1000  # half-done work that must not survive
+            raise RuntimeError("secret internal detail")
+        return real_translator.from_charger(state, frame, ctx)
+
+    def from_csms(self, state: BridgeState, frame: Frame, ctx: Context) -> Step:
+        return real_translator.from_csms(state, frame, ctx)
+
+
+def test_a_translator_crash_is_an_internal_error_without_details_and_undone(
+    tmp_path: Path,
+) -> None:
+    async def main() -> tuple[list[Any], list[Any], int, str]:
+        csms = Csms(CsmsSettings())
+        await csms.start()
+        bridge = Bridge(bridge_config(csms.url, tmp_path), translator=FailsOnHeartbeat())
+        await bridge.start()
+        try:
+            async with websockets.connect(f"ws://127.0.0.1:{bridge.port}/ocpp/CPX",
+                                          subprotocols=["ocpp1.6"]) as ws:  # fmt: skip
+                await ws.send('[2,"hb","Heartbeat",{}]')
+                crashed = await recv(ws)
+                await ws.send(orjson.dumps([2, "boot", "BootNotification", BOOT]).decode())
+                boot = await recv(ws)
+                next_id = bridge.sessions["CPX"].state.next_tx_id16
+            text = bridge.metrics.render()
+        finally:
+            await bridge.stop()
+            await csms.stop()
+        return crashed, boot, next_id, text
+
+    crashed, boot, next_id, text = asyncio.run(main())
+    assert crashed == [4, "hb", "InternalError", "internal error", {}]
+    assert boot[:2] == [3, "boot"]
+    assert next_id == BridgeState().next_tx_id16  # the half-done change was rolled back
+    assert 'ocppkit_bridge_translation_errors_total{reason="RuntimeError"} 1' in text

@@ -1,0 +1,64 @@
+"""`ocppkit bridge`: run the live 1.6J -> 2.0.1 bridging gateway."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(bridge)
+
+
+def bridge(
+    config: Annotated[
+        str | None, typer.Option("--config", "-c", help="TOML settings file.")
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="HOST:PORT to listen on (port 0: any).")
+    ] = None,
+    upstream: Annotated[
+        str | None,
+        typer.Option("--upstream", help="2.0.1 CSMS base URL; each charger goes to URL/<id>."),
+    ] = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="SQLite file for durable state.")
+    ] = None,
+    journal: Annotated[
+        str | None, typer.Option("--journal", help="Directory for the frame journal.")
+    ] = None,
+    call_timeout: Annotated[
+        float | None, typer.Option("--call-timeout", help="Seconds a peer has to answer.")
+    ] = None,
+    upstream_grace: Annotated[
+        float | None,
+        typer.Option(
+            "--upstream-grace", help="Seconds chargers stay connected while the CSMS is away."
+        ),
+    ] = None,
+    log_format: Annotated[str | None, typer.Option("--log-format", help="kv or json.")] = None,
+    log_level: Annotated[str | None, typer.Option("--log-level", help="DEBUG, INFO...")] = None,
+) -> None:
+    """Bridge OCPP 1.6J chargers to an OCPP 2.0.1 CSMS (settings: file < env < flags)."""
+    import asyncio
+
+    from toolkit.gateway.config import load_config
+    from toolkit.gateway.logs import configure
+    from toolkit.gateway.server import run_bridge
+
+    cfg = load_config(
+        config,
+        {
+            "listen": listen,
+            "upstream": upstream,
+            "state": state,
+            "journal": journal,
+            "call_timeout": call_timeout,
+            "upstream_grace": upstream_grace,
+            "log_format": log_format,
+            "log_level": log_level,
+        },
+    )
+    configure(cfg.log_format, cfg.log_level)
+    asyncio.run(run_bridge(cfg))

@@ -1,0 +1,252 @@
+"""The ``bridge`` suite of ``ocppkit bench``: what the bridge adds, against a direct link.
+
+One run, one machine, moments apart:
+
+1. **direct** -- N simulated 2.0.1 stations talk straight to the CSMS;
+2. **bridged** -- N simulated 1.6J chargers talk to the bridge, which talks
+   2.0.1 to the same CSMS.
+
+The CSMS (the built-in :mod:`toolkit.csms`, strict validation) and the bridge
+each run in their own process, as in production; the stations run here. Every
+station sends MeterValues at a fixed pace (open loop: the offered rate does not
+drop when the system slows, so queueing shows up in the latency), each call
+waiting for its answer. The bridge runs with its production defaults: SQLite
+``synchronous=full`` and the journal on.
+
+Reported: round-trip p50/p99 of both runs, the bridge's added latency
+(bridged minus direct, per percentile), the sustained message rate, and the
+bridge's resident memory per connected charger.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import orjson
+
+_READY = re.compile(rb"port=(\d+)")
+CSMS_SCRIPT = """
+import asyncio, sys
+from toolkit.csms.handlers import CsmsSettings
+from toolkit.csms.run import serve
+def ready(csms):
+    print(f"port={csms.port}", flush=True)
+asyncio.run(serve(CsmsSettings(), "127.0.0.1", 0, on_ready=ready))
+"""
+
+
+async def _spawn(args: list[str], pattern: re.Pattern[bytes], stream: str) -> tuple[Any, int]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    pipe = proc.stdout if stream == "stdout" else proc.stderr
+    assert pipe is not None
+    while True:
+        line = await asyncio.wait_for(pipe.readline(), 30)
+        if not line:
+            raise RuntimeError(f"{args[:2]} exited before it was ready")
+        m = pattern.search(line)
+        if m:
+            # Keep draining the pipe so the child never blocks on a full buffer.
+            asyncio.get_running_loop().create_task(_drain(pipe))
+            return proc, int(m.group(1))
+
+
+async def _drain(pipe: asyncio.StreamReader) -> None:
+    while await pipe.readline():
+        pass
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _meter_frame(version: str, i: int, k: int) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+    sample: dict[str, Any]
+    if version == "1.6":
+        sample = {
+            "value": str(1000 + k),
+            "measurand": "Energy.Active.Import.Register",
+            "unit": "Wh",
+            "context": "Sample.Periodic",
+        }
+        payload: dict[str, Any] = {
+            "connectorId": 1,
+            "meterValue": [{"timestamp": stamp, "sampledValue": [sample]}],
+        }
+    else:
+        sample = {
+            "value": 1000 + k,
+            "measurand": "Energy.Active.Import.Register",
+            "context": "Sample.Periodic",
+            "unitOfMeasure": {"unit": "Wh"},
+        }
+        payload = {"evseId": 1, "meterValue": [{"timestamp": stamp, "sampledValue": [sample]}]}
+    return orjson.dumps([2, f"{i}-{k}", "MeterValues", payload]).decode()
+
+
+async def _connect(
+    http: aiohttp.ClientSession, url: str, protocol: str, version: str, gate: asyncio.Semaphore
+) -> aiohttp.ClientWebSocketResponse:
+    """Connect and boot one station; a refused handshake is retried, as chargers do."""
+    boot = (
+        {"chargePointModel": "Bench", "chargePointVendor": "ocppkit"}
+        if version == "1.6"
+        else {"reason": "PowerUp", "chargingStation": {"model": "Bench", "vendorName": "ocppkit"}}
+    )
+    async with gate:
+        for _ in range(20):
+            try:
+                ws = await http.ws_connect(url, protocols=(protocol,), heartbeat=None)
+                break
+            except aiohttp.WSServerHandshakeError:
+                await asyncio.sleep(1.0)
+        else:
+            raise RuntimeError(f"{url} refused 20 times")
+        await ws.send_str(orjson.dumps([2, "boot", "BootNotification", boot]).decode())
+        await ws.receive()
+    return ws
+
+
+async def _station(
+    ws: aiohttp.ClientWebSocketResponse,
+    version: str,
+    i: int,
+    calls: int,
+    next_at: float,
+    period: float,
+    out: list[float],
+) -> None:
+    loop = asyncio.get_running_loop()
+    for k in range(calls):
+        await asyncio.sleep(max(0.0, next_at - loop.time()))
+        sent = loop.time()
+        await ws.send_str(_meter_frame(version, i, k))
+        msg = await ws.receive()
+        if msg.type != aiohttp.WSMsgType.TEXT or not msg.data.startswith("[3"):
+            raise RuntimeError(f"unexpected answer: {msg.data!r:.200}")
+        out.append(loop.time() - sent)
+        next_at += period
+    await ws.close()
+
+
+async def _run_fleet(
+    url: str,
+    protocol: str,
+    version: str,
+    n: int,
+    calls: int,
+    rate: float,
+    rss_pid: int | None,
+    prefix: str,
+) -> dict[str, Any]:
+    """``n`` stations named ``<prefix>00000``... (distinct per run: the CSMS
+    replaces a station's older connection when the same id connects again).
+
+    All stations connect and boot first (at most 100 handshakes at a time);
+    only then does the timed, paced phase start.
+    """
+    period = n / rate  # each station's interval so that n stations offer `rate` msgs/s
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        gate = asyncio.Semaphore(100)
+        links = await asyncio.gather(
+            *(_connect(http, f"{url}/{prefix}{i:05d}", protocol, version, gate) for i in range(n))
+        )
+        rss = _rss_kib(rss_pid) if rss_pid is not None else 0
+        loop = asyncio.get_running_loop()
+        start_at = loop.time() + 0.2
+        # Spread the stations over one period so the offered load is even.
+        await asyncio.gather(
+            *(
+                _station(ws, version, i, calls, start_at + period * i / n, period, latencies)
+                for i, ws in enumerate(links)
+            )
+        )
+        elapsed = loop.time() - start_at
+    q = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {
+        "p50_ms": round(q[49] * 1000, 3),
+        "p99_ms": round(q[98] * 1000, 3),
+        "msgs_per_s": round(len(latencies) / elapsed),
+        "rss_kib": rss,
+    }
+
+
+async def _bench(quick: bool) -> dict[str, Any]:
+    n, calls, rate = (100, 20, 400.0) if quick else (1000, 20, 2000.0)
+    with tempfile.TemporaryDirectory(prefix="ocppkit-bench-") as tmp:
+        csms, csms_port = await _spawn(["-c", CSMS_SCRIPT], _READY, "stdout")
+        upstream = f"ws://127.0.0.1:{csms_port}/ocpp"
+        bridge, bridge_port = await _spawn(
+            [
+                "-m",
+                "toolkit.gateway",
+                "--listen",
+                "127.0.0.1:0",
+                "--upstream",
+                upstream,
+                "--state",
+                f"{tmp}/bench.db",
+                "--journal",
+                f"{tmp}/journal",
+            ],
+            re.compile(rb"event=bridge_listening .*port=(\d+)"),
+            "stderr",
+        )
+        try:
+            # Warm up (imports, compiled validators) so the memory per charger is the
+            # connections' own, not the first message's one-off costs.
+            bridge_url = f"ws://127.0.0.1:{bridge_port}/ocpp"
+            await _run_fleet(bridge_url, "ocpp1.6", "1.6", 2, 3, 50.0, None, "W")
+            idle = _rss_kib(bridge.pid)
+            direct = await _run_fleet(upstream, "ocpp2.0.1", "2.0.1", n, calls, rate, None, "D")
+            bridged = await _run_fleet(
+                bridge_url, "ocpp1.6", "1.6", n, calls, rate, bridge.pid, "B"
+            )
+        finally:
+            for proc in (bridge, csms):
+                proc.terminate()
+                await asyncio.wait_for(proc.wait(), 30)
+    added_p50 = round(bridged["p50_ms"] - direct["p50_ms"], 3)
+    added_p99 = round(bridged["p99_ms"] - direct["p99_ms"], 3)
+    per_charger = round((bridged["rss_kib"] - idle) / n, 1) if bridged["rss_kib"] else None
+    return {
+        "value": added_p99,
+        "unit": "ms added p99",
+        "baseline": direct["p99_ms"],
+        "baseline_unit": "ms p99 round trip, direct to the same CSMS",
+        "ratio": round(bridged["p99_ms"] / direct["p99_ms"], 2) if direct["p99_ms"] else None,
+        "target": "p99 added <= 5 ms at 2,000 msgs/s",
+        "met": added_p99 <= 5.0 and bridged["msgs_per_s"] >= 0.95 * rate,
+        "chargers": n,
+        "offered_msgs_per_s": rate,
+        "direct": direct,
+        "bridged": bridged,
+        "added_p50_ms": added_p50,
+        "rss_kib_per_charger": per_charger,
+        "bridge_settings": "sync=full, journal on",
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """Measure the bridge against a direct connection (see the module docstring)."""
+    return asyncio.run(_bench(quick))

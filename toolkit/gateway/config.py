@@ -1,0 +1,234 @@
+"""Bridge settings: one frozen object, from a TOML file, environment variables and flags.
+
+Precedence, lowest first: defaults, the TOML file (``--config``), environment
+variables ``OCPPKIT_BRIDGE_<KEY>`` (e.g. ``OCPPKIT_BRIDGE_UPSTREAM``), command
+line flags. Every key of the file is a field of :class:`BridgeConfig`; unknown
+keys are refused so a typo cannot silently fall back to a default.
+
+Example file::
+
+    listen = "0.0.0.0:9000"
+    upstream = "wss://csms.example.com/ocpp"
+    state = "/var/lib/ocppkit/bridge.db"
+    journal = "/var/log/ocppkit/journal"
+    upstream_ca = "/etc/ocppkit/csms-ca.pem"
+    allow = ["CP001", "CP002"]
+
+    [charger_passwords]     # OCPP 1.6 security profile 1, per charger
+    CP001 = "s3cret"
+
+    [upstream_passwords]    # OCPP 2.0.1 security profile 1/2 towards the CSMS
+    CP001 = "an0ther"
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from translators.errors import ConfigError
+
+ENV_PREFIX = "OCPPKIT_BRIDGE_"
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeConfig:
+    """Everything the bridge needs to know; safe defaults throughout.
+
+    Attributes:
+        listen: ``HOST:PORT`` of the one listening port (WebSocket, /metrics, /healthz).
+        upstream: base URL of the 2.0.1 CSMS; each charger goes to ``{upstream}/{id}``.
+        state: path of the SQLite database (translator state, outbox).
+        journal: directory of the frame journal; empty for none.
+        journal_max_bytes: bytes per journal file before it rotates.
+        journal_compress: gzip the journal files.
+        call_timeout: seconds a peer has to answer a call; then the CALLERROR.
+        connect_timeout: seconds a connecting charger waits for its upstream
+            link; after that its handshake is refused with HTTP 503.
+        upstream_grace: seconds a charger stays connected while its upstream
+            link is down; after that it is disconnected (it then queues).
+        backoff_min: first upstream reconnect delay, seconds.
+        backoff_max: largest upstream reconnect delay, seconds.
+        ping_interval: WebSocket ping interval on both legs, seconds (0: off).
+        drain_timeout: seconds SIGTERM waits for in-flight calls.
+        validation: ``strict`` (refuse unknown fields) or ``lenient`` for
+            calls from chargers; the CSMS side is always checked strictly.
+        sync: SQLite ``synchronous``: ``full`` survives power loss,
+            ``normal`` survives a crash of the process (kill -9) only.
+        max_frame_bytes: larger frames are refused with a CALLERROR.
+        allow: charger ids allowed to connect; empty: any.
+        charger_passwords: per-charger Basic auth passwords (1.6 security
+            profile 1); empty: no authentication.
+        tls_cert: PEM certificate chain for TLS on the listening port (profile 2).
+        tls_key: its private key.
+        upstream_password: Basic auth password towards the CSMS for every charger.
+        upstream_passwords: per-charger passwords towards the CSMS (override).
+        upstream_ca: CA bundle to verify the CSMS (security profile 2).
+        upstream_cert: client certificate for mutual TLS (security profile 3).
+        upstream_key: its private key.
+        log_format: ``kv`` (key=value) or ``json``.
+        log_level: a :mod:`logging` level name.
+    """
+
+    upstream: str = ""
+    listen: str = "127.0.0.1:9000"
+    state: str = "bridge.db"
+    journal: str = ""
+    journal_max_bytes: int = 64 * 1024 * 1024
+    journal_compress: bool = False
+    call_timeout: float = 20.0  # below the 30 s most chargers wait for an answer
+    connect_timeout: float = 5.0
+    upstream_grace: float = 10.0
+    backoff_min: float = 0.5
+    backoff_max: float = 30.0
+    ping_interval: float = 30.0
+    drain_timeout: float = 25.0
+    validation: str = "strict"
+    sync: str = "full"
+    max_frame_bytes: int = 256 * 1024
+    allow: tuple[str, ...] = ()
+    charger_passwords: Mapping[str, str] = field(default_factory=dict)
+    tls_cert: str = ""
+    tls_key: str = ""
+    upstream_password: str = ""
+    upstream_passwords: Mapping[str, str] = field(default_factory=dict)
+    upstream_ca: str = ""
+    upstream_cert: str = ""
+    upstream_key: str = ""
+    log_format: str = "kv"
+    log_level: str = "INFO"
+
+    @property
+    def host(self) -> str:
+        return self.listen.rpartition(":")[0] or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return int(self.listen.rpartition(":")[2])
+
+    def upstream_password_for(self, charge_point_id: str) -> str:
+        return self.upstream_passwords.get(charge_point_id, self.upstream_password)
+
+    def check(self) -> BridgeConfig:
+        """Refuse inconsistent settings with one readable reason.
+
+        Raises:
+            ConfigError: the first problem found.
+        """
+        if not self.upstream:
+            raise ConfigError("no upstream CSMS URL (--upstream or upstream = ... in the file)")
+        if not self.upstream.startswith(("ws://", "wss://")):
+            raise ConfigError(f"upstream must be a ws:// or wss:// URL, not {self.upstream!r}")
+        host, _, port = self.listen.rpartition(":")
+        if not host or not port.isdigit():
+            raise ConfigError(f"listen must be HOST:PORT, not {self.listen!r}")
+        for name, allowed in _CHOICES.items():
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {', '.join(allowed)}")
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ConfigError("tls_cert and tls_key go together")
+        if bool(self.upstream_cert) != bool(self.upstream_key):
+            raise ConfigError("upstream_cert and upstream_key go together")
+        if self.backoff_min <= 0 or self.backoff_max < self.backoff_min:
+            raise ConfigError("need 0 < backoff_min <= backoff_max")
+        return self
+
+
+_CHOICES = {
+    "validation": ("strict", "lenient"),
+    "sync": ("full", "normal"),
+    "log_format": ("kv", "json"),
+}
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _as_list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return tuple(str(v) for v in value)
+
+
+def _as_table(value: Any) -> dict[str, str]:
+    if isinstance(value, str):  # env form: "CP1=pw1,CP2=pw2"
+        pairs = (item.partition("=") for item in value.split(",") if item.strip())
+        return {k.strip(): v.strip() for k, _, v in pairs}
+    if not isinstance(value, Mapping):
+        raise ValueError("expected a table of charger id = password")
+    return {str(k): str(v) for k, v in value.items()}
+
+
+# How each field is read from TOML/env text; anything not listed is a str.
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "journal_max_bytes": int,
+    "max_frame_bytes": int,
+    "journal_compress": _as_bool,
+    "call_timeout": float,
+    "connect_timeout": float,
+    "upstream_grace": float,
+    "backoff_min": float,
+    "backoff_max": float,
+    "ping_interval": float,
+    "drain_timeout": float,
+    "allow": _as_list,
+    "charger_passwords": _as_table,
+    "upstream_passwords": _as_table,
+}
+FIELD_NAMES = frozenset(f.name for f in fields(BridgeConfig))
+
+
+def _converted(values: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in FIELD_NAMES:
+            raise ConfigError(f"{origin}: unknown setting {key!r}")
+        try:
+            out[key] = _CONVERT.get(key, str)(raw)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"{origin}: {key}: {exc}") from None
+    return out
+
+
+def load_config(
+    path: str | Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> BridgeConfig:
+    """Build the settings from a file, the environment and flags, and check them.
+
+    Args:
+        path: a TOML file, or None.
+        overrides: values from command line flags; None values are ignored.
+        environ: the environment (default ``os.environ``).
+
+    Raises:
+        ConfigError: unreadable file, unknown key, bad value or inconsistent settings.
+    """
+    merged: dict[str, Any] = {}
+    if path:
+        try:
+            doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}") from None
+        merged.update(_converted(doc, str(path)))
+    env = os.environ if environ is None else environ
+    from_env = {
+        k.removeprefix(ENV_PREFIX).lower(): v for k, v in env.items() if k.startswith(ENV_PREFIX)
+    }
+    merged.update(_converted(from_env, "environment"))
+    flags = {k: v for k, v in (overrides or {}).items() if v is not None}
+    merged.update(_converted(flags, "flags"))
+    return replace(BridgeConfig(), **merged).check()

@@ -1,0 +1,145 @@
+"""What every charger session shares: settings, store, journal, metrics, clock.
+
+One :class:`Services` per bridge process, passed to each session (no module
+globals). :meth:`Services.journal_frame` is the one place frames are written
+to the journal, so both legs are recorded the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import ModuleType
+from typing import Any, Protocol
+
+import aiohttp
+import orjson
+
+from toolkit.gateway.config import BridgeConfig
+from toolkit.gateway.metrics import Metrics
+from toolkit.gateway.store import Store
+from toolkit.journal_writer import JournalWriter
+from translators.context import Context
+from translators.frames import Call, CallResult, Frame, frame_to_list
+from translators.j16_to_201.state import BridgeState
+from translators.journal import Direction, JournalRecord, Leg, format_timestamp
+from translators.outcome import Step
+from translators.schemas import actions
+from translators.validation import ValidationMode, Validator
+from translators.versions import OcppVersion
+
+_KNOWN_ACTIONS = frozenset().union(*(actions(v) for v in (OcppVersion.V16, OcppVersion.V201)))
+
+
+class Translator(Protocol):
+    """The session translator contract (see ``translators.j16_to_201.session``)."""
+
+    def from_charger(self, state: BridgeState, frame: Frame, ctx: Context) -> Step: ...
+
+    def from_csms(self, state: BridgeState, frame: Frame, ctx: Context) -> Step: ...
+
+
+def real_context() -> Context:
+    """The wall clock and random UUIDs (36 characters, the OCPP-J id limit)."""
+    return Context(now=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()))
+
+
+def frame_kind(frame: Frame) -> str:
+    if isinstance(frame, Call):
+        return "call"
+    return "result" if isinstance(frame, CallResult) else "error"
+
+
+def wire_message(raw: str) -> list[Any] | str:
+    """What a journal record keeps of a frame as received: the array, else the text."""
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return raw or '""'
+    if isinstance(value, list) and 3 <= len(value) <= 5:
+        return value
+    return raw or '""'
+
+
+@dataclass
+class Services:
+    """The shared parts of one bridge process.
+
+    Attributes:
+        cfg: settings.
+        store: durable state and outbox.
+        journal: frame journal, or None when disabled.
+        metrics: Prometheus metrics.
+        translator: the 1.6J <-> 2.0.1 session translator.
+        http: client session for the upstream links.
+        ssl_context: TLS for ``wss://`` upstreams.
+        ctx: clock and id source handed to the translator.
+        log: structured logger.
+    """
+
+    cfg: BridgeConfig
+    store: Store
+    journal: JournalWriter | None
+    metrics: Metrics
+    translator: Translator | ModuleType
+    http: aiohttp.ClientSession
+    ssl_context: ssl.SSLContext | None
+    ctx: Context = field(default_factory=real_context)
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("ocppkit.bridge"))
+    # Calls from chargers are checked as configured; everything the CSMS
+    # sends, and everything we translate, strictly.
+    charger_validator: Validator = field(default_factory=Validator)
+    strict_validator: Validator = field(default_factory=Validator)
+
+    def __post_init__(self) -> None:
+        self.charger_validator = Validator(ValidationMode(self.cfg.validation))
+
+    def journal_frame(
+        self,
+        charge_point_id: str,
+        leg: Leg,
+        direction: Direction,
+        version: OcppVersion,
+        message: Frame | list[Any] | str,
+        *,
+        kind: str = "malformed",
+        action: str = "",
+        **meta: Any,
+    ) -> None:
+        """Record one frame as sent or received on ``leg``, and count it.
+
+        ``message`` is a frame, or what arrived when it was not one (then
+        ``kind`` says what it is: ``malformed`` by default, ``soap`` for a
+        1.5 envelope, whose ``action`` the caller knows).
+        """
+        if isinstance(message, list | str):
+            body: list[Any] | str = message
+        else:
+            kind = frame_kind(message)
+            action = message.action if isinstance(message, Call) else ""
+            body = frame_to_list(message)
+        self.metrics.inc(
+            "ocppkit_bridge_messages_total",
+            leg=leg.value,
+            direction=direction.value,
+            type=kind,
+            # A peer chooses the action text: only known names become label
+            # values, so a misbehaving charger cannot grow the series unbounded.
+            action=action if action in _KNOWN_ACTIONS else ("other" if action else ""),
+        )
+        if self.journal is None:
+            return
+        self.journal.write(
+            JournalRecord(
+                timestamp=format_timestamp(datetime.now(UTC)),
+                charge_point_id=charge_point_id,
+                direction=direction,
+                ocpp_version=version,
+                message=body,
+                leg=leg,
+                meta={k: v for k, v in meta.items() if v is not None},
+            )
+        )

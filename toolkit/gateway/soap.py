@@ -1,0 +1,277 @@
+"""OCPP 1.5 SOAP chargers: ``POST /ocpp/soap15``, lifted to 1.6J, then bridged as usual.
+
+1.5 -> 2.0.1 is 1.5 -> 1.6 -> 2.0.1 (``translators.soap15.lift``): a SOAP
+request becomes a 1.6J CALL that the charger's ordinary session handles, and
+the 1.6J answer goes back, lowered to 1.5, in the HTTP response of the same
+exchange (SOAP is request/response over HTTP; OCPP 1.5 §3). Calls for the
+charger go the other way: lowered to 1.5 and POSTed to the address the
+charger announced in ``wsa:From`` of its last request; the response is
+lifted and handed to the session as the charger's answer.
+
+Faults: a peer's mistake is ``env:Sender`` (HTTP 400), ours ``env:Receiver``
+(HTTP 500), per SOAP 1.2 Part 2 §7.5.2.2. When the CSMS cannot be reached the
+request is refused with HTTP 503, so the charger stays offline and queues
+(the offline policy of :mod:`toolkit.gateway.server`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+
+import aiohttp
+from aiohttp import web
+
+from toolkit.gateway.logs import event
+from toolkit.gateway.services import Services
+from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
+from translators.frames import Call, CallError, CallResult, Frame
+from translators.journal import Direction, Leg
+from translators.schemas import Kind
+from translators.soap15 import (
+    SoapFault,
+    SoapMessage,
+    build_request,
+    build_response,
+    fault_envelope,
+    fault_for_exception,
+    lift,
+    lower,
+    message_id_for,
+    parse_request,
+    parse_response,
+)
+from translators.soap15.operations import Role
+from translators.versions import OcppVersion
+
+V15, V16 = OcppVersion.V15, OcppVersion.V16
+CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+
+# 1.6J error codes that blame the sender -> env:Sender; the rest -> env:Receiver.
+SENDER_CODES = frozenset(
+    {
+        ErrorCode.FORMAT_VIOLATION,
+        ErrorCode.PROTOCOL_ERROR,
+        ErrorCode.PROPERTY_CONSTRAINT_VIOLATION,
+        ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION,
+        ErrorCode.TYPE_CONSTRAINT_VIOLATION,
+        ErrorCode.NOT_IMPLEMENTED,
+        ErrorCode.NOT_SUPPORTED,
+        ErrorCode.SECURITY_ERROR,
+    }
+)
+# A charger's Fault, as the 1.6J CALLERROR the session understands.
+FAULT_TO_ERROR = {"Sender": ErrorCode.PROTOCOL_ERROR, "Receiver": ErrorCode.INTERNAL_ERROR}
+
+
+def soap_error_for(error: CallError) -> SoapError:
+    code = ERROR_CODE_BY_WIRE.get(error.error_code, ErrorCode.INTERNAL_ERROR)
+    sender = code in SENDER_CODES
+    return SoapError(
+        error.error_description or code.value,
+        "Sender" if sender else "Receiver",
+        "ProtocolError" if sender else "InternalError",
+    )
+
+
+def fault_response(body: bytes, error: SoapError | None = None) -> web.Response:
+    status = 400 if error is not None and error.fault_code == "Sender" else 500
+    return web.Response(status=status, body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
+class SoapLink:
+    """A 1.5 SOAP charger as a session's downstream link.
+
+    Args:
+        charge_point_id: the chargeBoxIdentity.
+        address: where the charger listens (its last wsa:From), or None.
+        svc: shared services (HTTP client, journal, settings).
+        feed: hands the session a 1.6J answer from the charger.
+    """
+
+    version = V15
+
+    def __init__(
+        self,
+        charge_point_id: str,
+        address: str | None,
+        svc: Services,
+        feed: Callable[[Frame], Awaitable[None]],
+    ) -> None:
+        self.cp_id = charge_point_id
+        self.address = address
+        self.svc = svc
+        self.feed = feed
+        self._exchanges: dict[str, asyncio.Future[Frame]] = {}  # 1.6 call id -> its answer
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def journal(self, direction: Direction, envelope: bytes, action: str) -> None:
+        self.svc.journal_frame(
+            self.cp_id,
+            Leg.DOWNSTREAM,
+            direction,
+            V15,
+            envelope.decode(),
+            kind="soap",
+            action=action,
+        )
+
+    def exchange(self, call_id: str) -> asyncio.Future[Frame]:
+        """The future the HTTP request for ``call_id`` waits on."""
+        fut: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
+        self._exchanges[call_id] = fut
+        return fut
+
+    def forget(self, call_id: str) -> None:
+        self._exchanges.pop(call_id, None)
+
+    async def send(self, frame: Frame) -> None:
+        if self._closed:
+            raise ConnectionError("SOAP link replaced")
+        if isinstance(frame, Call):
+            # Runs apart: the session's down pump waits for the answer via feed().
+            task = asyncio.create_task(self._call_charger(frame))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        fut = self._exchanges.pop(frame.message_id, None)
+        if fut is None or fut.done():
+            raise ConnectionError("the charger's HTTP request is gone")
+        fut.set_result(frame)
+
+    async def close(self, code: int, reason: str) -> None:
+        self._closed = True
+        for fut in self._exchanges.values():
+            if not fut.done():
+                fut.set_exception(ConnectionError(reason))
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def _call_charger(self, call: Call) -> None:
+        try:
+            answer = await self._post(call)
+        except (OcppkitError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            event(
+                self.svc.log,
+                logging.WARNING,
+                "soap_call_failed",
+                cp=self.cp_id,
+                action=call.action,
+                error=str(exc) or type(exc).__name__,
+            )
+            text = (
+                f"1.5 charger call failed: {exc}"
+                if isinstance(exc, OcppkitError)
+                else ("1.5 charger unreachable at its wsa:From address")
+            )
+            answer = CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(V16), text[:255])
+        await self.feed(answer)
+
+    async def _post(self, call: Call) -> Frame:
+        if not self.address:
+            raise SoapError("the charger announced no address (wsa:From) to call back")
+        lowered = lower(call.action, Kind.REQUEST, call.payload)  # TranslationError: NotSupported
+        envelope = build_request(
+            Role.CHARGE_POINT,
+            call.action,
+            lowered.payload,
+            charge_box_identity=self.cp_id,
+            to=self.address,
+            message_id=message_id_for(call.message_id),
+        )
+        self.journal(Direction.CSMS_TO_CS, envelope, call.action)
+        timeout = aiohttp.ClientTimeout(total=self.svc.cfg.call_timeout)
+        async with self.svc.http.post(
+            self.address,
+            data=envelope,
+            timeout=timeout,
+            headers={"Content-Type": f'{CONTENT_TYPE}; action="/{call.action}"'},
+        ) as resp:
+            body = await resp.read()
+        self.journal(Direction.CS_TO_CSMS, body, call.action)
+        msg = parse_response(body, Role.CHARGE_POINT)
+        if isinstance(msg, SoapFault):
+            code = FAULT_TO_ERROR.get(msg.code, ErrorCode.INTERNAL_ERROR)
+            return CallError(call.message_id, code.wire(V16), msg.reason[:255])
+        return CallResult(call.message_id, lift(call.action, Kind.RESPONSE, msg.payload).payload)
+
+
+async def serve_soap(bridge: object, request: web.Request) -> web.Response:
+    """Handle one 1.5 request from a charger (``bridge`` is the running Bridge)."""
+    from toolkit.gateway.server import Bridge
+
+    assert isinstance(bridge, Bridge) and bridge.svc is not None
+    svc = bridge.svc
+    body = await request.read()
+    try:
+        msg = parse_request(body, Role.CENTRAL_SYSTEM)
+    except SoapError as exc:
+        svc.metrics.inc("ocppkit_bridge_frame_errors_total", leg="downstream", code="soap")
+        event(svc.log, logging.WARNING, "soap_request_refused", reason=exc.reason[:200])
+        return fault_response(fault_for_exception(exc), exc)
+    cp_id = msg.charge_box_identity or ""
+    refused = bridge.admission(cp_id, request)
+    if refused is not None:
+        return refused
+    with bridge.claimed(cp_id):
+        session = await bridge.claim(cp_id)
+        if not await session.wait_upstream(svc.cfg.connect_timeout):
+            return bridge.refuse("upstream_unreachable", cp_id, 503, **{"Retry-After": "10"})
+        link = session.downstream
+        if not isinstance(link, SoapLink) or link.closed:
+            link = SoapLink(cp_id, msg.addressing.from_address, svc, session.on_charger_frame)
+            await session.attach(link)
+        elif msg.addressing.from_address:
+            link.address = msg.addressing.from_address
+        link.journal(Direction.CS_TO_CSMS, body, msg.operation)
+        try:
+            out, error = _reply(msg, await _through_session(session, link, msg))
+        except OcppkitError as exc:
+            out, error = _fault(msg, exc if isinstance(exc, SoapError) else _receiver(str(exc)))
+        except (ConnectionError, TimeoutError):
+            out, error = _fault(msg, _receiver("no answer from the central system"))
+        link.journal(Direction.CSMS_TO_CS, out, msg.operation)
+        if error is not None:
+            return fault_response(out, error)
+        return web.Response(body=out, headers={"Content-Type": CONTENT_TYPE})
+
+
+def _receiver(reason: str) -> SoapError:
+    return SoapError(reason, "Receiver", "InternalError")
+
+
+def _fault(msg: SoapMessage, error: SoapError) -> tuple[bytes, SoapError]:
+    return fault_envelope(error, relates_to=msg.addressing.message_id), error
+
+
+def _reply(msg: SoapMessage, answer: Frame) -> tuple[bytes, SoapError | None]:
+    """The 1.5 response envelope (or Fault) for the session's 1.6J answer."""
+    if isinstance(answer, CallError):
+        return _fault(msg, soap_error_for(answer))
+    assert isinstance(answer, CallResult)
+    lowered = lower(msg.operation, Kind.RESPONSE, answer.payload)
+    own_id = message_id_for(str(uuid.uuid4()))
+    return build_response(msg, lowered.payload, message_id=own_id), None
+
+
+async def _through_session(session: object, link: SoapLink, msg: SoapMessage) -> Frame:
+    """Lift the request, run it through the session, wait for its 1.6J answer."""
+    from toolkit.gateway.session import Session
+
+    assert isinstance(session, Session)
+    lifted = lift(msg.operation, Kind.REQUEST, msg.payload)
+    call = Call(str(uuid.uuid4()), msg.operation, lifted.payload)
+    answer = link.exchange(call.message_id)
+    try:
+        await session.on_charger_frame(call)
+        # The session's own timeout answers first; this one only guards the exchange.
+        return await asyncio.wait_for(answer, session.svc.cfg.call_timeout * 2 + 1)
+    finally:
+        link.forget(call.message_id)

@@ -1,0 +1,203 @@
+"""One OCPP 2.0.1 WebSocket link to the CSMS per charger, kept open.
+
+The bridge is the charging station as far as the CSMS knows: it connects to
+``{upstream}/{chargePointId}`` with subprotocol ``ocpp2.0.1`` (2.0.1 Part 4
+§3.1) using the security profile the settings give: Basic auth with the
+station id as user (profile 1, also 2), server verification against a CA
+bundle (profile 2), a client certificate (profile 3). A dropped link is
+reconnected with jittered exponential backoff; WebSocket pings detect dead
+links (``ping_interval``, 2.0.1 Part 4 §5.2 ``WebSocketPingInterval``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import random
+import ssl
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+import aiohttp
+
+from toolkit.gateway.config import BridgeConfig
+from toolkit.gateway.logs import event
+from toolkit.gateway.metrics import Metrics
+from translators.versions import OcppVersion
+
+SUBPROTOCOL = OcppVersion.V201.subprotocol or "ocpp2.0.1"
+
+
+def backoff_delay(attempt: int, low: float, high: float, rng: random.Random) -> float:
+    """Delay before reconnect attempt ``attempt`` (0-based), "equal jitter".
+
+    Half the exponential step is fixed, half random: a restarted CSMS is not
+    hit by every station at the same instant, yet no station retries at once.
+    """
+    step = min(high, low * float(2 ** min(attempt, 30)))
+    return step / 2 + rng.uniform(0, step / 2)
+
+
+def client_ssl_context(cfg: BridgeConfig) -> ssl.SSLContext | None:
+    """The TLS context for a ``wss://`` upstream (security profiles 2 and 3)."""
+    if not cfg.upstream.startswith("wss://"):
+        return None
+    ctx = ssl.create_default_context(cafile=cfg.upstream_ca or None)
+    if cfg.upstream_cert:
+        ctx.load_cert_chain(cfg.upstream_cert, cfg.upstream_key)
+    return ctx
+
+
+def auth_headers(cfg: BridgeConfig, charge_point_id: str) -> dict[str, str]:
+    """Basic auth as the station (2.0.1 A00 security profiles 1 and 2): the user is the id."""
+    password = cfg.upstream_password_for(charge_point_id)
+    if not password:
+        return {}
+    token = base64.b64encode(f"{charge_point_id}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def upstream_url(base: str, charge_point_id: str) -> str:
+    return f"{base.rstrip('/')}/{quote(charge_point_id, safe='')}"
+
+
+class Upstream:
+    """The link to the CSMS for one charger.
+
+    Args:
+        charge_point_id: the station identity used in the URL and Basic auth.
+        cfg: bridge settings.
+        http: the bridge's shared aiohttp client session.
+        on_frame: awaited with each text message, in order.
+        on_change: called with True when the link opens, False when it drops.
+        metrics: where reconnects are counted.
+        log: where events go.
+    """
+
+    def __init__(
+        self,
+        charge_point_id: str,
+        cfg: BridgeConfig,
+        http: aiohttp.ClientSession,
+        ssl_context: ssl.SSLContext | None,
+        on_frame: Callable[[str], Awaitable[None]],
+        on_change: Callable[[bool], None],
+        metrics: Metrics,
+        log: logging.Logger,
+    ) -> None:
+        self.charge_point_id = charge_point_id
+        self.cfg = cfg
+        self.http = http
+        self.ssl_context = ssl_context
+        self.on_frame = on_frame
+        self.on_change = on_change
+        self.metrics = metrics
+        self.log = log
+        self.connected = asyncio.Event()
+        self.generation = 0  # counts connections: answers are only sent on the one they belong to
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._stopping = asyncio.Event()
+        self._rng = random.Random()
+
+    async def send(self, text: str) -> None:
+        """Send one frame.
+
+        Raises:
+            ConnectionError: the link is down (the caller keeps the frame).
+        """
+        ws = self._ws
+        if ws is None or ws.closed:
+            raise ConnectionError("upstream link is down")
+        try:
+            await ws.send_str(text)
+        except (aiohttp.ClientError, RuntimeError) as exc:
+            raise ConnectionError(str(exc)) from exc
+
+    async def _connect(self) -> aiohttp.ClientWebSocketResponse:
+        ws = await self.http.ws_connect(
+            upstream_url(self.cfg.upstream, self.charge_point_id),
+            protocols=(SUBPROTOCOL,),
+            headers=auth_headers(self.cfg, self.charge_point_id),
+            ssl=self.ssl_context if self.ssl_context is not None else True,
+            heartbeat=self.cfg.ping_interval or None,
+            timeout=aiohttp.ClientWSTimeout(ws_close=5.0),
+            max_msg_size=self.cfg.max_frame_bytes * 4,
+        )
+        if ws.protocol != SUBPROTOCOL:
+            # 2.0.1 Part 4 §3.1.2: a server that does not agree answers
+            # without the header; nothing but 2.0.1 may be spoken upstream.
+            await ws.close()
+            raise ConnectionError(f"CSMS did not accept subprotocol {SUBPROTOCOL}")
+        return ws
+
+    async def run(self) -> None:
+        """Connect, read, reconnect -- until :meth:`stop`."""
+        attempt = 0
+        while not self._stopping.is_set():
+            self.metrics.inc("ocppkit_bridge_upstream_reconnects_total")
+            try:
+                ws = await asyncio.wait_for(self._connect(), self.cfg.connect_timeout * 2)
+            except (aiohttp.ClientError, OSError, TimeoutError, ConnectionError) as exc:
+                delay = backoff_delay(
+                    attempt, self.cfg.backoff_min, self.cfg.backoff_max, self._rng
+                )
+                event(
+                    self.log,
+                    logging.WARNING,
+                    "upstream_connect_failed",
+                    cp=self.charge_point_id,
+                    error=str(exc) or type(exc).__name__,
+                    retry_in=round(delay, 2),
+                )
+                attempt += 1
+                await self._sleep(delay)
+                continue
+            attempt = 0
+            self.generation += 1
+            self._ws = ws
+            self.connected.set()
+            event(self.log, logging.INFO, "upstream_up", cp=self.charge_point_id)
+            self.on_change(True)
+            try:
+                async for msg in ws:
+                    if msg.type == aiohttp.WSMsgType.TEXT:
+                        try:
+                            await self.on_frame(msg.data)
+                        except Exception:  # a bug of ours must not drop the link
+                            self.log.exception(
+                                "upstream_frame_failed",
+                                extra={"fields": {"cp": self.charge_point_id}},
+                            )
+                    elif msg.type == aiohttp.WSMsgType.BINARY:
+                        # OCPP-J frames are text (2.0.1 Part 4 §4.1.1).
+                        event(self.log, logging.WARNING, "upstream_binary_frame_ignored")
+            finally:
+                self._ws = None
+                self.connected.clear()
+                self.on_change(False)
+                if not ws.closed:
+                    await ws.close()
+            if not self._stopping.is_set():
+                event(
+                    self.log,
+                    logging.WARNING,
+                    "upstream_down",
+                    cp=self.charge_point_id,
+                    code=ws.close_code,
+                )
+                await self._sleep(
+                    backoff_delay(0, self.cfg.backoff_min, self.cfg.backoff_max, self._rng)
+                )
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def stop(self) -> None:
+        """Close the link and stop reconnecting."""
+        self._stopping.set()
+        ws = self._ws
+        if ws is not None and not ws.closed:
+            await ws.close()
