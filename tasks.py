@@ -58,7 +58,7 @@ def test(args: list[str]) -> None:
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy", "translators", "toolkit")
-    run(BIN / "python", "-m", "pytest", *(args or ["-q"]))
+    run(BIN / "python", "-m", "pytest", *(args or ["-q", "-n", "auto"]))
 
 
 def main() -> None:

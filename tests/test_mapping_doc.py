@@ -47,3 +47,9 @@ def test_every_table_of_the_charger_side_is_in_the_document() -> None:
     for module in (charger_messages, id_tokens, meter_values, status, transactions):
         for table in module.TABLES:
             assert f"#### {table.name}\n" in text
+
+
+def test_readme_carries_the_current_coverage_table() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = mapping_doc.readme_coverage()
+    assert block in readme, "regenerate the README block: mapping_doc.readme_coverage()"

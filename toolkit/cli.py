@@ -44,7 +44,18 @@ def _root(
 
 # Each command lives in its own module under toolkit.commands and registers
 # itself; add a module here to add a command.
-COMMANDS = ("validate", "translate", "bridge", "simulate", "csms", "report", "bench", "demo")
+COMMANDS = (
+    "validate",
+    "translate",
+    "bridge",
+    "simulate",
+    "csms",
+    "ingest",
+    "convert",
+    "report",
+    "bench",
+    "demo",
+)
 
 for _name in COMMANDS:
     import_module(f"toolkit.commands.{_name}").register(app)

@@ -67,11 +67,20 @@ def session_costs(
     rows = []
     for s in sessions.dropna(subset=["start_time", "stop_time"]).itertuples(index=False):
         start, stop = s.start_time.to_pydatetime(), s.stop_time.to_pydatetime()
-        samples = [
-            (t.to_pydatetime(), Decimal(repr(v)))
+        # The session's own start and stop registers bound the samples: the
+        # sessions table is authoritative for them (a 1.6 meterStart row in
+        # meter_values may not carry the transaction id yet).
+        bounds = {}
+        if not pd.isna(s.meter_start_wh):
+            bounds[start] = Decimal(repr(float(s.meter_start_wh)))
+        if not pd.isna(s.meter_stop_wh):
+            bounds[stop] = Decimal(repr(float(s.meter_stop_wh)))
+        inner = {
+            t.to_pydatetime(): Decimal(repr(float(v)))
             for t, v in registers.get((s.charge_point_id, s.transaction_id), [])
-            if start <= t.to_pydatetime() <= stop
-        ]
+            if start < t.to_pydatetime() < stop
+        }
+        samples = sorted({**inner, **bounds}.items())
         spans = [
             (max(a, s.start_time).to_pydatetime(), min(b, s.stop_time).to_pydatetime())
             for a, b in charging.get((s.charge_point_id, int(s.evse_id)), [])

@@ -230,13 +230,15 @@ async def _bench(quick: bool) -> dict[str, Any]:
     added_p99 = round(bridged["p99_ms"] - direct["p99_ms"], 3)
     per_charger = round((bridged["rss_kib"] - idle) / n, 1) if bridged["rss_kib"] else None
     return {
-        "value": added_p99,
-        "unit": "ms added p99",
+        "value": bridged["p99_ms"],
+        "unit": "ms p99 round trip through the bridge",
         "baseline": direct["p99_ms"],
         "baseline_unit": "ms p99 round trip, direct to the same CSMS",
         "ratio": round(bridged["p99_ms"] / direct["p99_ms"], 2) if direct["p99_ms"] else None,
         "target": "p99 added <= 5 ms at 2,000 msgs/s",
-        "met": added_p99 <= 5.0 and bridged["msgs_per_s"] >= 0.95 * rate,
+        # The target names its rate: a quick run at a lower rate cannot claim it.
+        "met": added_p99 <= 5.0 and rate >= 2000 and bridged["msgs_per_s"] >= 0.95 * rate,
+        "added_p99_ms": added_p99,
         "chargers": n,
         "offered_msgs_per_s": rate,
         "direct": direct,

@@ -1,0 +1,325 @@
+"""`ocppkit report`: the analyses as a static HTML page with PNG figures and a JSON summary.
+
+The page is plain HTML and CSS (no script), so it opens anywhere and prints
+well. Each section has its figure and a sentence saying what the figure
+shows and how to read it; the rules behind availability are stated next to
+the numbers.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from toolkit.analysis import figures
+from toolkit.analysis.anomalies import FLAGS, session_anomalies
+from toolkit.analysis.availability import (
+    NEVI_EXCLUSION_REASONS,
+    nevi_uptime,
+    offline_windows,
+    status_intervals,
+    uk_network_reliability,
+)
+from toolkit.analysis.chargex import chargex_kpis
+from toolkit.analysis.costs import compare_costs, reported_costs, session_costs
+from toolkit.analysis.dataset import Dataset, load
+from toolkit.analysis.faults import callerror_rates, faults_by_code, reboots, reliability
+from toolkit.analysis.sessions import (
+    fleet_summary,
+    session_kpis,
+    sessions_per_port_per_day,
+    start_hour_heatmap,
+    utilisation,
+)
+from toolkit.tariff import Tariff
+
+CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;font-size:.85em;margin:.5em 0}
+td,th{border:1px solid #ddd;padding:.25em .5em;text-align:right}th{background:#f4f4f4}
+img{max-width:100%;border:1px solid #eee}.scroll{overflow-x:auto}.note{color:#555;font-size:.9em}
+.kpis{display:flex;flex-wrap:wrap;gap:1em}
+.kpi{background:#f6f8fa;padding:.6em 1em;border-radius:6px}
+.kpi b{display:block;font-size:1.3em}
+"""
+
+
+@dataclass
+class _Page:
+    out: Path
+    parts: list[str] = field(default_factory=list)
+    figures: int = 0
+
+    def h2(self, text: str) -> None:
+        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+
+    def p(self, text: str) -> None:
+        self.parts.append(f"<p class='note'>{html.escape(text)}</p>")
+
+    def table(self, frame: pd.DataFrame, rows: int = 30) -> None:
+        shown = frame.head(rows)
+        table = shown.to_html(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="-")
+        self.parts.append(f"<div class='scroll'>{table}</div>")
+        if len(frame) > rows:
+            self.p(f"first {rows} of {len(frame)} rows")
+
+    def figure(self, fig: Figure, name: str, caption: str) -> None:
+        self.figures += 1
+        path = self.out / f"{self.figures:02d}-{name}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        self.parts.append(f"<img src='{path.name}' alt='{html.escape(caption)}'>")
+        self.p(caption)
+
+    def kpis(self, values: dict[str, str]) -> None:
+        cells = "".join(
+            f"<div class='kpi'>{html.escape(k)}<b>{html.escape(v)}</b></div>"
+            for k, v in values.items()
+        )
+        self.parts.append(f"<div class='kpis'>{cells}</div>")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and value != value:  # NaN
+        return None
+    return value
+
+
+def build_report(
+    dataset: str | Path | Dataset,
+    out: str | Path,
+    *,
+    tariff: Tariff | None = None,
+    tz: str = "UTC",
+    rated_power_kw: dict[str, float] | None = None,
+    offline_after: pd.Timedelta | None = None,
+) -> dict[str, Any]:
+    """Write ``out/index.html``, its PNG figures and ``out/summary.json``.
+
+    Args:
+        dataset: a dataset directory (or a loaded :class:`Dataset`).
+        out: the report directory (created).
+        tariff: when given, sessions are priced and compared with reported costs.
+        tz: time zone for the start-time heat map.
+        rated_power_kw: per charger, for the UK rapid-network rule (absent:
+            the largest power seen in its sessions).
+        offline_after: silence after which a charger counts as offline
+            (default: 3 x 5 min, a common heartbeat interval).
+
+    Returns:
+        the JSON summary (also written to ``summary.json``).
+    """
+    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    page = _Page(target)
+    start, end = data.period
+    summary: dict[str, Any] = {
+        "dataset": str(data.root),
+        "period": [start.isoformat(), end.isoformat()],
+    }
+
+    # -- sessions
+    kpis = session_kpis(data.sessions)
+    fleet = fleet_summary(data.sessions)
+    use = utilisation(data.sessions, start, end)
+    summary["sessions"] = {**fleet, **use}
+    page.h2("Sessions")
+    page.kpis(
+        {
+            "sessions": f"{fleet['sessions']}",
+            "chargers": f"{fleet['chargers']}",
+            "energy": f"{fleet['energy_kwh']:,.1f} kWh",
+            "mean session": f"{fleet['mean_energy_kwh']:.1f} kWh, {fleet['mean_duration_h']:.2f} h",
+            "charging / idle": f"{fleet['charging_h']:.1f} h / {fleet['idle_h']:.1f} h",
+            "utilisation": (
+                f"{use['charging_pct']:.1f} % charging, {use['occupancy_pct']:.1f} % occupied"
+            ),
+        }
+    )
+    page.figure(
+        figures.session_histograms(kpis),
+        "sessions",
+        "How much energy sessions took and how long cars stayed plugged in. Long plug-in times "
+        "with little energy point at idle cars blocking ports.",
+    )
+    page.figure(
+        figures.start_heatmap(start_hour_heatmap(data.sessions, tz), tz),
+        "starts",
+        "When drivers start charging: darker cells are busier weekday-hour slots.",
+    )
+    page.table(kpis.sort_values("start_time"))
+
+    # -- meter values and anomalies
+    anomalies = session_anomalies(data.sessions, data.meter_values, data_end=end)
+    flagged = anomalies[anomalies["any_anomaly"]]
+    summary["anomalies"] = {flag: int(anomalies[flag].sum()) for flag in FLAGS}
+    page.h2("Meter values and anomalies")
+    page.figure(
+        figures.power_curves(data.meter_values, data.sessions),
+        "power",
+        "Charging power over each session: the taper near the end is the battery filling; a "
+        "flat zero tail is idle time.",
+    )
+    page.figure(
+        figures.energy_register(data.meter_values, anomalies),
+        "register",
+        "Each charger's energy register should only rise; red crosses mark sessions with an "
+        "anomaly.",
+    )
+    page.p(
+        f"{len(flagged)} of {len(anomalies)} sessions carry at least one anomaly flag "
+        "(flags are never corrected: a person decides)."
+    )
+    page.table(flagged[["charge_point_id", "transaction_id", "evidence"]])
+
+    # -- availability
+    judged = data.receive_times_cover(start, end)
+    offline = (
+        offline_windows(data.frames, offline_after or pd.Timedelta(minutes=15), end)
+        if judged
+        else None
+    )
+    intervals = status_intervals(data.status_events, start, end, offline)
+    nevi = nevi_uptime(intervals)
+    powers = rated_power_kw or (
+        (data.sessions.groupby("charge_point_id")["max_power_w"].max() / 1000).fillna(0).to_dict()
+    )
+    uk_network, uk_table = uk_network_reliability(intervals, powers)
+    summary["availability"] = {
+        "offline_assessed": judged,
+        "nevi_ports": len(nevi),
+        "nevi_ports_meeting_97": int(nevi["meets_97"].sum()),
+        "nevi_mean_uptime_pct": _jsonable(float(nevi["uptime_pct"].mean())) if len(nevi) else None,
+        "uk_rapid_network_pct": _jsonable(uk_network),
+    }
+    page.h2("Availability")
+    page.figure(
+        figures.status_timeline(intervals),
+        "timeline",
+        "Each port's state over the period: green working, amber taken out of service, red "
+        "faulted, grey unknown (no report yet, or the charger was offline).",
+    )
+    page.figure(
+        figures.uptime_bars(nevi),
+        "uptime",
+        "Uptime per port by the 23 CFR 680.116(b) formula over this period; red bars are below "
+        "97 %.",
+    )
+    page.p(
+        "NEVI (23 CFR 680.116(b)): uptime = (T - (T_outage - T_excluded)) / T; outage is any time "
+        "not working, offline included; allowed exclusions: "
+        + ", ".join(sorted(NEVI_EXCLUSION_REASONS))
+        + " and hours outside operating hours (none supplied for this report). "
+        + (
+            "Offline time comes from gaps of more than 15 minutes without any frame. "
+            if judged
+            else "Offline time is not assessed: the frames' receive times do not cover the "
+            "period (a replayed or accelerated log). "
+        )
+        + "The rule is annual: "
+        "over a shorter period the figure is indicative. UK PCPR 2023: rapid points (>= 50 kW) "
+        "only, "
+        "unknown time ineligible; network average "
+        + ("n/a (no rapid point)" if uk_network != uk_network else f"{uk_network:.2f} %")
+        + "."
+    )
+    page.table(nevi)
+    if not uk_table.empty:
+        page.table(uk_table)
+
+    # -- faults
+    by_code = faults_by_code(data.faults)
+    rel = reliability(data.faults, intervals)
+    summary["faults"] = {
+        "faults": len(data.faults),
+        "by_code": {
+            str(c): int(n) for c, n in zip(by_code["code"], by_code["faults"], strict=True)
+        },
+        "reboots": int(reboots(data.frames)["boots"].sum()) if len(data.frames) else 0,
+    }
+    chargex = chargex_kpis(data.frames, data.sessions)
+    summary["chargex"] = {k: _jsonable(v) for k, v in chargex.items()}
+    page.h2("Faults and reliability")
+    page.figure(
+        figures.fault_pareto(by_code),
+        "faults",
+        "Which error codes occur most: fix the tallest bar first.",
+    )
+    page.table(by_code)
+    page.table(rel)
+    page.table(reboots(data.frames))
+    page.table(callerror_rates(data.frames))
+    page.p(
+        "ChargeX: charge start success "
+        + ", ".join(
+            f"{k.replace('_', ' ')} {v:.1f}" for k, v in chargex.items() if isinstance(v, float)
+        )
+        + f" ({chargex['scope']})."
+    )
+
+    # -- costs
+    if tariff is not None:
+        costs = session_costs(tariff, data.sessions, data.meter_values, data.status_events)
+        compared = compare_costs(costs, reported_costs(data.frames))
+        revenue = float(sum(costs["total"])) if len(costs) else 0.0
+        summary["costs"] = {
+            "currency": tariff.currency,
+            "revenue_incl_vat": revenue,
+            "sessions_priced": len(costs),
+            "reported": int(compared["reported"].notna().sum()),
+            "matching_reported": int(compared["matches"].sum()),
+        }
+        page.h2("Costs")
+        days = data.sessions.set_index(["charge_point_id", "transaction_id"])["start_time"]
+        costs = costs.assign(
+            day=[
+                days.get((c, t))
+                for c, t in zip(costs["charge_point_id"], costs["transaction_id"], strict=True)
+            ]
+        )
+        costs["day"] = pd.to_datetime(costs["day"], utc=True).dt.floor("D")
+        page.figure(
+            figures.daily_energy_and_revenue(
+                sessions_per_port_per_day(data.sessions), costs, tariff.currency
+            ),
+            "revenue",
+            f"Energy per day and what it earns under tariff {tariff.id or '(unnamed)'}.",
+        )
+        page.table(compared)
+
+    # -- data quality
+    summary["quarantine"] = len(data.quarantine)
+    page.h2("Data quality")
+    page.p(
+        f"{len(data.quarantine)} log lines or frames could not be used; each is listed with its "
+        "reason."
+    )
+    page.table(
+        data.quarantine[["source_file", "line", "reason"]]
+        if len(data.quarantine)
+        else data.quarantine
+    )
+
+    title = f"ocppkit report: {data.root.name}"
+    body = "\n".join(page.parts)
+    document = (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title>"
+        f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
+        f"<p class='note'>{html.escape(start.isoformat())} to {html.escape(end.isoformat())}</p>"
+        f"{body}</body></html>"
+    )
+    (target / "index.html").write_text(document, encoding="utf-8")
+    (target / "summary.json").write_text(
+        json.dumps(summary, indent=2, default=str), encoding="utf-8"
+    )
+    return summary

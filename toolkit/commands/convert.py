@@ -1,0 +1,87 @@
+"""`ocppkit convert`: logs between shapes (any -> journal, -> Parquet frames) and versions."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from translators.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(convert)
+
+
+def convert(
+    logs: Annotated[list[str], typer.Argument(help="Log files (plain or gzipped), oldest first.")],
+    to: Annotated[str, typer.Option("--to", help="journal (JSON lines) or parquet (frames).")] = (
+        "journal"
+    ),
+    out: Annotated[
+        str, typer.Option("--out", "-o", help="Output file ('-' = stdout) or dataset directory.")
+    ] = "-",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Force the reader: journal, frames, ocpp-logger, soap15."),
+    ] = None,
+    ocpp_version: Annotated[
+        str | None,
+        typer.Option("--ocpp-version", help="Version of logs that do not say it (default: guess)."),
+    ] = None,
+    to_version: Annotated[
+        str | None,
+        typer.Option("--to-version", help="Translate the journal into this OCPP version."),
+    ] = None,
+    charge_point_id: Annotated[
+        str | None, typer.Option("--charge-point-id", help="Charger id of logs that name none.")
+    ] = None,
+    side: Annotated[str, typer.Option("--side", help="Who wrote the logs: csms or cs.")] = "csms",
+) -> None:
+    """Convert logs: to ocppkit journal lines (optionally translated to another OCPP
+    version through the bridge's translators), or to the Parquet frames table.
+
+    Lines that cannot be read are listed on stderr with their reason; they do
+    not make the command fail. Exit code 1 if a translated frame fails its
+    official schema (a bug), 2 for unusable arguments or files.
+    """
+    from toolkit.ingest.convert import to_journal, to_parquet
+    from toolkit.ingest.pipeline import IngestOptions
+    from translators.versions import OcppVersion
+
+    version = OcppVersion.parse(ocpp_version).value if ocpp_version else None
+    target = OcppVersion.parse(to_version).value if to_version else None
+    if to == "parquet":
+        if target is not None:
+            raise ConfigError("--to-version works with --to journal (translate, then ingest)")
+        if out == "-":
+            raise ConfigError("--to parquet needs --out DIRECTORY")
+        options = IngestOptions(format=fmt, version=version, charge_point_id=charge_point_id,
+                                side=side, progress=False)  # fmt: skip
+        for line in to_parquet(logs, out, options).lines():
+            typer.echo(line, err=True)
+        return
+    if to != "journal":
+        raise ConfigError(f"--to must be journal or parquet, not {to!r}")
+    sink = sys.stdout.buffer if out == "-" else open(out, "wb")  # noqa: SIM115
+    try:
+        summary = to_journal(
+            logs,
+            sink.write,
+            fmt=fmt,
+            version=version,
+            charge_point_id=charge_point_id,
+            side=side,
+            to_version=target,
+        )
+    finally:
+        if sink is not sys.stdout.buffer:
+            sink.close()
+        else:
+            sink.flush()
+    for name, number, reason in summary.quarantined:
+        typer.echo(f"{name}:{number}: unreadable: {reason}", err=True)
+    for line in summary.lines():
+        typer.echo(line, err=True)
+    raise typer.Exit(1 if summary.translation.get("invalid_output") else 0)

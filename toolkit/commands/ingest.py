@@ -1,0 +1,84 @@
+"""`ocppkit ingest`: OCPP logs of any shape and version -> a Parquet dataset."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from translators.errors import ConfigError
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+
+
+def ingest(
+    logs: Annotated[list[str], typer.Argument(help="Log files (plain or gzipped), oldest first.")],
+    out: Annotated[str, typer.Option("--out", "-o", help="Dataset directory to write.")],
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Force the reader: journal, frames, ocpp-logger, soap15."),
+    ] = None,
+    ocpp_version: Annotated[
+        str | None,
+        typer.Option("--ocpp-version", help="Version of logs that do not say it (default: guess)."),
+    ] = None,
+    charge_point_id: Annotated[
+        str | None, typer.Option("--charge-point-id", help="Charger id of logs that name none.")
+    ] = None,
+    side: Annotated[
+        str, typer.Option("--side", help="Who wrote the logs: csms or cs (for 'receive', 'IN').")
+    ] = "csms",
+    leg: Annotated[
+        str | None,
+        typer.Option(
+            "--leg",
+            help="Bridge journals: read only the 'downstream' (chargers') or 'upstream' leg.",
+        ),
+    ] = None,
+    hash_id_tokens: Annotated[
+        bool, typer.Option("--hash-id-tokens", help="Store id tokens as salted HMAC-SHA256.")
+    ] = False,
+    salt: Annotated[str | None, typer.Option("--salt", help="Salt for --hash-id-tokens.")] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Worker processes (default: CPU count).")
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace tables already in the dataset.")
+    ] = False,
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Progress bar.")
+    ] = True,
+) -> None:
+    """Ingest logs into tables frames, sessions, meter_values, status_events, faults, quarantine.
+
+    Prints a summary of counts (rows per table, quarantined lines by reason,
+    anomaly flags). Lines that cannot be used are kept in the quarantine
+    table with their reason; they do not make the command fail. Exit code 2
+    for unusable arguments or unreadable files.
+    """
+    from toolkit.ingest import IngestOptions
+    from toolkit.ingest import ingest as run
+    from translators.versions import OcppVersion
+
+    if hash_id_tokens and not salt:
+        raise ConfigError("--hash-id-tokens needs --salt (a secret kept with the dataset's owner)")
+    if side not in ("csms", "cs"):
+        raise ConfigError(f"--side must be csms or cs, not {side!r}")
+    if leg not in (None, "downstream", "upstream"):
+        raise ConfigError(f"--leg must be downstream or upstream, not {leg!r}")
+    options = IngestOptions(
+        format=fmt,
+        version=OcppVersion.parse(ocpp_version).value if ocpp_version else None,
+        charge_point_id=charge_point_id,
+        side=side,
+        leg=leg,
+        salt=salt.encode() if hash_id_tokens and salt else None,
+        workers=workers,
+        overwrite=overwrite,
+        progress=progress,
+    )
+    summary = run(logs, out, options)
+    for line in summary.lines():
+        typer.echo(line)

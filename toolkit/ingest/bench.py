@@ -1,0 +1,234 @@
+"""`ocppkit bench ingest`: journal -> all tables, against DuckDB on the same file.
+
+The input is a MeterValues-heavy 1.6 journal of a small fleet: per
+transaction a StartTransaction, MeterValues every minute (6 sampled values:
+register, power in kW, three phase currents, SoC) and a StopTransaction,
+each CALL answered. The baseline is DuckDB's ``read_json`` of the same file
+written to one flat Parquet file (no sessions, no meter rows, no matching):
+the cost of just moving the bytes from JSON to Parquet with a vectorised C++
+engine. A second baseline, ``duckdb_derived``, has DuckDB derive the frames
+and meter_values tables in SQL (JSON functions + unnest), the like-for-like
+part of what ingest does. All run in the same process, moments apart.
+"""
+
+from __future__ import annotations
+
+import resource
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from toolkit.ingest.pipeline import IngestOptions, ingest
+
+SAMPLES_PER_TX = 60
+
+
+def write_journal(path: Path, frames: int, chargers: int = 50) -> int:
+    """Write a MeterValues-heavy 1.6 journal of about ``frames`` frames; return the count."""
+    written = 0
+    tx = 0
+    with path.open("wb") as fh:
+        while written < frames:
+            tx += 1
+            lines = _transaction(tx, chargers)
+            fh.write(b"\n".join(lines) + b"\n")
+            written += len(lines)
+    return written
+
+
+def _stamp(t: float, millis: bool = True) -> str:
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t))
+    return whole + (f".{int(t * 1000) % 1000:03d}Z" if millis else "Z")
+
+
+def _transaction(tx: int, chargers: int) -> list[bytes]:
+    """The journal lines of one transaction: start, a sample a minute, stop; all answered."""
+    lines: list[bytes] = []
+    cp = f"CP-{tx % chargers:04d}"
+    t0 = 1_772_438_400 + (tx // chargers) * (SAMPLES_PER_TX + 5) * 60  # from 2026-03-02T08:00Z
+    reg = 100_000 + tx * 10
+
+    def call(t: float, mid: str, action: str, payload: dict[str, Any], answer: Any) -> None:
+        for when, direction, msg in (
+            (t, "cs_to_csms", [2, mid, action, payload]),
+            (t + 0.04, "csms_to_cs", [3, mid, answer]),
+        ):
+            record = {"timestamp": _stamp(when), "charge_point_id": cp, "direction": direction,
+                      "ocpp_version": "1.6", "message": msg}  # fmt: skip
+            lines.append(orjson.dumps(record))
+
+    accepted = {"idTagInfo": {"status": "Accepted"}}
+    start = {"connectorId": 1, "idTag": "TAG", "meterStart": reg, "timestamp": _stamp(t0, False)}
+    call(t0, f"s{tx}", "StartTransaction", start, {"transactionId": tx, **accepted})
+    for i in range(1, SAMPLES_PER_TX):
+        t = t0 + i * 60
+        sampled = [
+            {"value": str(reg + i * 183), "measurand": "Energy.Active.Import.Register",
+             "unit": "Wh", "context": "Sample.Periodic", "location": "Outlet"},
+            {"value": "11.0", "measurand": "Power.Active.Import", "unit": "kW",
+             "context": "Sample.Periodic"},
+            *({"value": "16.0", "measurand": "Current.Import", "unit": "A", "phase": p,
+               "context": "Sample.Periodic"} for p in ("L1", "L2", "L3")),
+            {"value": str(20 + i), "measurand": "SoC", "unit": "Percent",
+             "context": "Sample.Periodic", "location": "EV"},
+        ]  # fmt: skip
+        entry = {"timestamp": _stamp(t, False), "sampledValue": sampled}
+        payload = {"connectorId": 1, "transactionId": tx, "meterValue": [entry]}
+        call(t, f"m{tx}-{i}", "MeterValues", payload, {})
+    t = t0 + SAMPLES_PER_TX * 60
+    stop = {"transactionId": tx, "meterStop": reg + SAMPLES_PER_TX * 183,
+            "timestamp": _stamp(t, False), "reason": "EVDisconnected"}  # fmt: skip
+    call(t, f"t{tx}", "StopTransaction", stop, accepted)
+    return lines
+
+
+class PeakRss:
+    """Samples the PSS (MB) of this process and its worker processes in a thread."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _rss(self) -> float:
+        """Proportional set size (PSS) of this process and its workers, MB.
+
+        PSS, not RSS: forked workers share their parent's pages, and summing
+        RSS would count those pages once per process.
+        """
+        import os
+
+        total = 0
+        me = os.getpid()
+        for pid in [me, *_children(me)]:
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as fh:
+                    for line in fh:
+                        if line.startswith("Pss:"):
+                            total += int(line.split()[1])
+                            break
+            except OSError:
+                continue
+        return total / 1024
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as fh:
+            return [int(x) for x in fh.read().split()]
+    except OSError:
+        return []
+
+
+def duckdb_baseline(path: Path, out: Path) -> float:
+    """Seconds DuckDB takes to read the journal and write it as one flat Parquet file."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    start = time.perf_counter()
+    con.execute(
+        f"COPY (SELECT * FROM read_json('{path}', format='newline_delimited')) "
+        f"TO '{out}' (FORMAT parquet)"
+    )
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def duckdb_derived(path: Path, out: Path) -> float:
+    """Seconds DuckDB takes to derive the frames and meter_values tables alone in SQL.
+
+    A second, like-for-like baseline: the same JSON functions an analyst would
+    write (frames with payload text; sampled values unnested from the
+    MeterValues payloads), no sessions, statuses, matching or flags.
+    """
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    # Bounded like ingest: DuckDB spills its temporary table to disk past 1 GB.
+    con.execute(f"SET memory_limit = '1GB'; SET temp_directory = '{out}/spill'")
+    start = time.perf_counter()
+    con.execute(f"""
+        CREATE TEMP TABLE f AS SELECT row_number() OVER () AS line,
+          timestamp::TIMESTAMPTZ AS ts, charge_point_id AS cp, direction, ocpp_version,
+          (message->>0)::INT AS mt, message->>1 AS mid,
+          CASE WHEN (message->>0) = '2' THEN message->>2 END AS action,
+          CASE WHEN (message->>0) = '2' THEN message->3 ELSE message->2 END AS payload
+        FROM read_json('{path}', format='newline_delimited', columns={{timestamp: 'VARCHAR',
+          charge_point_id: 'VARCHAR', direction: 'VARCHAR', ocpp_version: 'VARCHAR',
+          message: 'JSON'}})""")
+    con.execute(f"COPY f TO '{out}/frames.parquet' (FORMAT parquet)")
+    con.execute(f"""COPY (
+        SELECT line, cp, payload->>'$.connectorId' AS conn, payload->>'$.transactionId' AS tx,
+          mv->>'timestamp' AS ts, sv->>'measurand' AS measurand, sv->>'unit' AS unit,
+          sv->>'phase' AS phase, sv->>'context' AS context, (sv->>'value')::DOUBLE AS value
+        FROM f, unnest((payload->'$.meterValue')::JSON[]) AS u(mv),
+          unnest((mv->'sampledValue')::JSON[]) AS w(sv)
+        WHERE action = 'MeterValues') TO '{out}/meter_values.parquet' (FORMAT parquet)""")
+    elapsed = time.perf_counter() - start
+    con.close()
+    return elapsed
+
+
+def run(quick: bool, workers: int | None = None, frames: int | None = None) -> dict[str, Any]:
+    """Ingest a 1,000,000-frame journal (100,000 with ``quick``) vs DuckDB's flat copy.
+
+    Args:
+        quick: the smaller size.
+        workers: worker processes for ingest (default: CPU count).
+        frames: override the size (tests).
+    """
+    target_frames = frames or (100_000 if quick else 1_000_000)
+    with tempfile.TemporaryDirectory(prefix="ocppkit-bench-") as tmp:
+        root = Path(tmp)
+        journal = root / "journal.jsonl"
+        written = write_journal(journal, target_frames)
+        size = journal.stat().st_size
+        baseline_s = duckdb_baseline(journal, root / "flat.parquet")
+        (root / "derived").mkdir()
+        derived_s = duckdb_derived(journal, root / "derived")
+        with PeakRss() as rss:
+            start = time.perf_counter()
+            summary = ingest([journal], root / "dataset", IngestOptions(workers=workers))
+            elapsed = time.perf_counter() - start
+        ours = summary.frames / elapsed
+        theirs = written / baseline_s
+        return {
+            "value": round(ours),
+            "unit": "frames/s",
+            "baseline": round(theirs),
+            "baseline_unit": "frames/s (DuckDB read_json -> flat Parquet, same file)",
+            "ratio": round(ours / theirs, 2),
+            "target": ">= 1.0x DuckDB, all tables derived",
+            "met": ours >= theirs,
+            "duckdb_derived": round(written / derived_s),
+            "ratio_derived": round(ours / (written / derived_s), 2),
+            "frames": summary.frames,
+            "mb_per_s": round(size / elapsed / 1e6, 1),
+            "input_mb": round(size / 1e6, 1),
+            "rows": summary.rows,
+            "workers": summary.workers,
+            "peak_pss_mb": round(rss.peak),
+            # this process's peak, DuckDB's baselines (run in it first) included
+            "max_rss_incl_duckdb_mb": round(
+                resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            ),
+        }

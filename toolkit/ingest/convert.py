@@ -1,0 +1,151 @@
+"""`convert`: any log shape -> journal lines, optionally into another OCPP version.
+
+Every reader's frame events become journal records
+(:mod:`translators.journal`); with a target version they go through the
+stream translators of ``ocppkit translate``
+(:func:`toolkit.translate_stream.translator_for`), so a legacy 1.6 log can be
+replayed against a 2.0.1 CSMS. (Journal -> Parquet frames is ``ingest`` with
+only the frames and quarantine tables; see :func:`to_parquet`.)
+
+A journal record needs a time, a charger and a direction. A message whose
+log gives no time cannot become one and is counted under its reason; a
+missing charger id can be given (``charge_point_id``); a missing direction
+is inferred (the action's sender, and a result goes the other way).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from toolkit.ingest import vocab
+from toolkit.ingest.events import CS_TO_CSMS, CSMS_TO_CS, REVERSE, Bad, FrameEvent, ts_to_text
+from toolkit.ingest.pipeline import IngestOptions, IngestSummary, ingest
+from toolkit.ingest.source import events
+from translators.journal import Direction, JournalRecord, encode_record
+from translators.versions import OcppVersion
+
+
+@dataclass(slots=True)
+class ConvertSummary:
+    """What a conversion wrote and what it could not."""
+
+    records_in: int = 0
+    records_out: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
+    quarantined: list[tuple[str, int, str]] = field(default_factory=list)  # file, line, reason
+    translation: Counter[str] = field(default_factory=Counter)
+    formats: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"converted {self.records_in:,} message(s) into {self.records_out:,} record(s)"]
+        if self.quarantined:
+            out.append(f"unreadable lines: {len(self.quarantined):,}")
+        out.extend(f"skipped {n:,}: {reason}" for reason, n in self.skipped.most_common())
+        if self.translation:
+            out.append("translation: " + ", ".join(
+                f"{k}={v}" for k, v in sorted(self.translation.items()) if v))  # fmt: skip
+        return out
+
+
+def _message(ev: FrameEvent) -> list[Any] | str:
+    if ev.raw is not None:
+        return ev.raw
+    p = orjson.loads(ev.payload) if isinstance(ev.payload, bytes) else ev.payload
+    if ev.mtype == 2:
+        return [2, ev.msg_id, ev.action, p]
+    if ev.mtype == 3:
+        return [3, ev.msg_id, p]
+    return [4, ev.msg_id, p.get("errorCode", ""), p.get("errorDescription", ""),
+            p.get("errorDetails", {})]  # fmt: skip
+
+
+def to_journal(
+    paths: Sequence[str | Path],
+    write: Callable[[bytes], object],
+    *,
+    fmt: str | None = None,
+    version: str | None = None,
+    charge_point_id: str | None = None,
+    side: str = "csms",
+    to_version: str | None = None,
+) -> ConvertSummary:
+    """Convert logs to journal lines (one JSON record + newline per ``write`` call).
+
+    Args:
+        paths: log files, in order.
+        write: receives each output line.
+        fmt: force the reader (None = sniff per file).
+        version: OCPP version of logs that do not say it (None = guess).
+        charge_point_id: charger id for logs that do not name it.
+        side: who wrote the logs ("csms" or "cs").
+        to_version: translate into this version (None = keep).
+
+    Raises:
+        ConfigError: unknown format, unrecognisable file, or unsupported pair.
+    """
+    summary = ConvertSummary()
+    translator = None
+    calls: dict[tuple[str | None, str], str] = {}  # (cp, id) -> direction of the call
+    for path in [Path(p) for p in paths]:
+        for name, ev in events(path, fmt, version, charge_point_id, side):
+            summary.formats[str(path)] = name
+            if isinstance(ev, Bad):
+                summary.quarantined.append((str(path), ev.line, ev.reason))
+                continue
+            summary.records_in += 1
+            direction = ev.direction
+            if direction is None:
+                if ev.mtype == 2:
+                    direction = CS_TO_CSMS if ev.action in vocab.CS_ACTIONS else CSMS_TO_CS
+                else:
+                    call_dir = calls.get((ev.cp, ev.msg_id))
+                    direction = REVERSE[call_dir] if call_dir else None
+            if ev.mtype == 2 and direction is not None:
+                calls[(ev.cp, ev.msg_id)] = direction
+                if len(calls) > 100_000:
+                    calls.pop(next(iter(calls)))
+            reason = (
+                "no timestamp in the log" if ev.ts is None
+                else "no charger id in the log (give --charge-point-id)" if not ev.cp
+                else "direction unknown (a result whose call is not in the log)"
+                if direction is None else None
+            )  # fmt: skip
+            if reason is not None:
+                summary.skipped[reason] += 1
+                continue
+            assert ev.ts is not None and ev.cp is not None and direction is not None
+            stamp = ev.ts if isinstance(ev.ts, str) else ts_to_text(ev.ts)
+            record = JournalRecord(
+                stamp, ev.cp, Direction(direction), OcppVersion(ev.version),
+                _message(ev), meta={"source": f"{path.name}:{ev.line}"},
+            )  # fmt: skip
+            if to_version is not None and to_version != ev.version:
+                if translator is None:
+                    from toolkit.translate_stream import translator_for
+
+                    translator = translator_for(OcppVersion(ev.version), OcppVersion(to_version))
+                outs = translator.feed(record, ev.line)
+            else:
+                outs = [record]
+            for out in outs:
+                write(encode_record(out) + b"\n")
+                summary.records_out += 1
+    if translator is not None:
+        summary.translation = Counter(translator.counts)
+    return summary
+
+
+def to_parquet(
+    paths: Sequence[str | Path], out: str | Path, options: IngestOptions | None = None
+) -> IngestSummary:
+    """Logs -> the frames table (and quarantine) only: ``ingest`` without the derived tables."""
+    base = options or IngestOptions()
+    from dataclasses import replace
+
+    return ingest(paths, out, replace(base, tables=frozenset({"frames", "quarantine"})))

@@ -1,0 +1,427 @@
+"""`ingest`: log files in, a Parquet dataset (model.TABLES) and a summary out.
+
+The flow, per file in the order given:
+
+1. sniff the first lines to pick the reader (or take ``--format``) and, for
+   logs that do not say it, guess the OCPP version from the actions seen;
+2. cut a splittable file into blocks of whole lines and hand them to a
+   process pool, at most a few blocks in flight (bounded memory); a
+   non-splittable one (SOAP) is read in this process;
+3. take the block results *in order*: resolve results whose call was in an
+   earlier block, flag duplicates and clock jumps across blocks, feed the
+   control events to the session/fault assembler, and append every table's
+   rows to its incremental writer.
+
+Nothing is dropped silently: unusable lines go to ``quarantine`` with their
+reason, anomalies become ``flags`` and counts in :class:`IngestSummary`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import shutil
+import time
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from toolkit.ingest import model
+from toolkit.ingest.block import (
+    CLOCK_JUMP_US,
+    BlockJob,
+    BlockResult,
+    build_block,
+    process_job,
+    token_hasher,
+)
+from toolkit.ingest.events import REVERSE, SKIPPED, Bad
+from toolkit.ingest.readers import ReaderOptions, detect, get_reader
+from toolkit.ingest.rows import as_us
+from toolkit.ingest.sessions import SessionAssembler
+from toolkit.ingest.source import blocks as _blocks
+from toolkit.ingest.source import first_lines as _first_lines
+from toolkit.ingest.source import guess_version, lines_of
+from toolkit.ingest.source import open_log as _open
+from toolkit.ingest.writer import TableWriter
+from translators.errors import ConfigError
+
+BLOCK_BYTES = 4 * 1024 * 1024
+CARRIED_CALLS_MAX = 200_000  # unanswered calls remembered across blocks
+NON_SPLITTABLE_GROUP = 20_000  # reader items per in-process block
+MIN_PARALLEL_BYTES = 16 * 1024 * 1024  # below this, worker start-up costs more than it saves
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """How to read the logs and what to write.
+
+    Attributes:
+        format: force a reader (a key of ``readers.READERS``); None = sniff per file.
+        version: OCPP version of logs that do not say it; None = guess per file.
+        charge_point_id: charger id for logs that do not name it.
+        side: who wrote the logs ("csms" or "cs"), for relative direction words.
+        leg: for a bridge journal, read only the "downstream" (chargers') or
+            "upstream" (CSMS) leg; None reads both (and counts each session
+            twice: once per version).
+        salt: hash id tokens (sessions and payloads) with this salt; None = keep them.
+        workers: worker processes (default: CPU count; 1 = all in this process).
+        block_bytes: size of the blocks a large file is cut into.
+        tables: which tables to write (default all).
+        overwrite: replace tables already in the dataset directory.
+        progress: show a progress bar (bytes) on stderr.
+    """
+
+    format: str | None = None
+    version: str | None = None
+    charge_point_id: str | None = None
+    side: str = "csms"
+    leg: str | None = None
+    salt: bytes | None = None
+    workers: int | None = None
+    block_bytes: int = BLOCK_BYTES
+    tables: frozenset[str] = frozenset(model.TABLES)
+    overwrite: bool = False
+    progress: bool = False
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    """What a run read and wrote, and every anomaly it counted."""
+
+    files: dict[str, str] = field(default_factory=dict)  # file -> format used
+    bytes: int = 0
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows written
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)  # records not read by choice (--leg)
+    flags: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+    workers: int = 1
+
+    @property
+    def frames(self) -> int:
+        return self.rows.get("frames", 0)
+
+    @property
+    def quarantined(self) -> int:
+        return self.rows.get("quarantine", 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files, "bytes": self.bytes, "rows": self.rows,
+            "quarantine_reasons": self.quarantine_reasons, "skipped": self.skipped,
+            "flags": self.flags,
+            "seconds": round(self.seconds, 3), "workers": self.workers,
+        }  # fmt: skip
+
+    def lines(self) -> list[str]:
+        """The summary as short human-readable lines."""
+        rate = self.frames / self.seconds if self.seconds else 0.0
+        out = [
+            f"read {len(self.files)} file(s), {self.bytes / 1e6:.1f} MB in {self.seconds:.1f} s "
+            f"({rate:,.0f} frames/s, {self.workers} process(es))",
+            "rows: " + ", ".join(f"{k} {v:,}" for k, v in self.rows.items()),
+        ]
+        if self.skipped:
+            out.append(
+                "skipped by choice: " + ", ".join(f"{n:,} x {r}" for r, n in self.skipped.items())
+            )
+        if self.quarantine_reasons:
+            top = sorted(self.quarantine_reasons.items(), key=lambda kv: -kv[1])
+            out.append("quarantined: " + "; ".join(f"{n:,} x {r}" for r, n in top[:8]))
+        if self.flags:
+            out.append("flags: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.flags.items())))
+        return out
+
+
+class _Run:
+    """The stateful, in-order half of a run (this process)."""
+
+    def __init__(self, out: Path, options: IngestOptions, summary: IngestSummary) -> None:
+        self.options = options
+        self.summary = summary
+        part = time.strftime("%Y%m%dT%H%M%S")
+        self.writers = {n: TableWriter(out, n, part) for n in model.TABLES if n in options.tables}
+        self.sessions = SessionAssembler(token_hasher(options.salt))
+        self.carried: dict[Any, tuple[Any, ...]] = {}
+        self.last_ts: dict[str | None, int] = {}
+        self.flags: Counter[str] = Counter()
+        self.reasons: Counter[str] = Counter()
+        self.skipped: Counter[str] = Counter()
+
+    def _write(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
+        writer = self.writers.get(name)
+        if writer is not None:
+            writer.write(batch)
+
+    def take(self, res: BlockResult, source_file: str) -> None:
+        patches: dict[int, dict[str, Any]] = {}
+        handle = self.sessions.handle
+        for ev in res.control:
+            if ev[0] != "unres":
+                handle(ev)
+                continue
+            _, row, key, ts, mtype, payload, cp = ev
+            call = self.carried.pop(key, None)
+            if call is None:
+                _flag(patches, row, "orphan_result")
+                self.flags["orphan_result"] += 1
+                continue
+            action, call_ts, call_dir, _ = call
+            fix: dict[str, Any] = {"matched_action": action}
+            ts, call_ts = as_us(ts), as_us(call_ts)
+            if ts is not None and call_ts is not None:
+                fix["latency_ms"] = (ts - call_ts) / 1000.0
+            if key[1] is None and call_dir is not None:
+                fix["direction"] = REVERSE[call_dir]
+            patches.setdefault(row, {}).update(fix)
+            if action == "StartTransaction":
+                handle(("res", row, cp, action, key[2], mtype, payload))
+        for key, call in res.open_calls.items():
+            if key in self.carried:
+                _flag(patches, call[3], "duplicate_message_id")
+                self.flags["duplicate_message_id"] += 1
+            self.carried[key] = call
+        while len(self.carried) > CARRIED_CALLS_MAX:
+            self.carried.pop(next(iter(self.carried)))
+            self.flags["unanswered_calls_forgotten"] += 1
+        for cp, (first, row, last) in res.clocks.items():
+            prev = self.last_ts.get(cp)
+            if prev is not None and first < prev - CLOCK_JUMP_US:
+                _flag(patches, row, "clock_jump")
+                self.flags["clock_jump"] += 1
+            self.last_ts[cp] = last
+        for name, count in res.counts.items():
+            if count:
+                self.flags[name] += count
+        frames = _patched(res.frames, patches) if patches else res.frames
+        self._write("frames", frames)
+        for batch in res.meter_values:
+            self._write("meter_values", batch)
+        self._write("status_events", res.status_events)
+        if res.quarantine:
+            self._quarantine(res.quarantine, source_file)
+        if len(self.sessions.rows) >= 10_000:
+            self._drain()
+
+    def _quarantine(self, items: list[Bad], source_file: str) -> None:
+        kept = []
+        for item in items:
+            if item.reason.startswith(SKIPPED):
+                self.skipped[item.reason.removeprefix(SKIPPED)] += 1
+            else:
+                kept.append(item)
+                self.reasons[_reason_kind(item.reason)] += 1
+        items = kept
+        if not items:
+            return
+        self._write("quarantine", pa.RecordBatch.from_arrays(
+            [pa.array([source_file] * len(items), pa.string()),
+             pa.array([b.line for b in items], pa.int64()),
+             pa.array([b.reason for b in items], pa.string()),
+             pa.array([b.text for b in items], pa.string())],
+            schema=model.QUARANTINE,
+        ))  # fmt: skip
+
+    def _drain(self) -> None:
+        for name, rows, schema in (
+            ("sessions", self.sessions.rows, model.SESSIONS),
+            ("faults", self.sessions.faults.rows, model.FAULTS),
+        ):
+            if rows:
+                cols = list(zip(*rows, strict=True))
+                arrays = [pa.array(list(c), f.type) for c, f in zip(cols, schema, strict=True)]
+                self._write(name, pa.RecordBatch.from_arrays(arrays, schema=schema))
+                rows.clear()
+
+    def close(self) -> None:
+        self.sessions.finish()
+        self._drain()
+        for writer in self.writers.values():
+            writer.close()
+        self.summary.rows = {n: w.rows for n, w in self.writers.items()}
+        self.flags.update({k: v for k, v in self.sessions.counts.items() if k != "sessions"})
+        self.summary.flags = dict(sorted(self.flags.items()))
+        self.summary.quarantine_reasons = dict(self.reasons.most_common())
+        self.summary.skipped = dict(self.skipped.most_common())
+
+
+def _flag(patches: dict[int, dict[str, Any]], row: int, name: str) -> None:
+    fix = patches.setdefault(row, {})
+    fix["flags"] = f"{fix['flags']},{name}" if "flags" in fix else name
+
+
+def _reason_kind(reason: str) -> str:
+    """A reason without its variable detail, for counting (the table keeps the full text)."""
+    head = reason.split(": line ", 1)[0]
+    return head.split(": ", 2)[0] if head.startswith(("not JSON", "frame is not")) else head
+
+
+def _patched(batch: pa.RecordBatch, patches: dict[int, dict[str, Any]]) -> pa.RecordBatch:
+    names = ("direction", "matched_action", "latency_ms", "flags")
+    columns = {n: batch.column(n).to_pylist() for n in names}
+    for row, fix in patches.items():
+        for name, value in fix.items():
+            if name == "flags" and columns["flags"][row]:
+                value = f"{columns['flags'][row]},{value}"
+            columns[name][row] = value
+    arrays = [
+        pa.array(columns[f.name], f.type) if f.name in columns else batch.column(i)
+        for i, f in enumerate(batch.schema)
+    ]
+    return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
+
+
+def _prepare(out: Path, options: IngestOptions) -> None:
+    existing = [n for n in model.TABLES if (out / n).exists()]
+    if existing and not options.overwrite:
+        raise ConfigError(
+            f"{out} already holds table(s) {', '.join(existing)}; use --overwrite to replace them"
+        )
+    for name in existing:
+        shutil.rmtree(out / name)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def ingest(
+    paths: Sequence[str | Path], out: str | Path, options: IngestOptions | None = None
+) -> IngestSummary:
+    """Read ``paths`` into the dataset directory ``out``.
+
+    Args:
+        paths: log files (plain or gzipped), read in this order (give a
+            charger's files oldest first: sessions may span files).
+        out: the dataset directory (created; see :mod:`toolkit.ingest.model`).
+        options: see :class:`IngestOptions`.
+
+    Returns:
+        The run's :class:`IngestSummary` (also written to ``out/_summary.json``).
+
+    Raises:
+        ConfigError: a file is missing or its format cannot be recognised, or
+            ``out`` already holds a dataset and ``overwrite`` is off.
+    """
+    options = options or IngestOptions()
+    files = [Path(p) for p in paths]
+    for path in files:
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such file")
+    if options.format is not None:
+        get_reader(options.format)
+    out = Path(out)
+    _prepare(out, options)
+    started = time.perf_counter()
+    summary = IngestSummary()
+    total = sum(p.stat().st_size for p in files)
+    workers = options.workers or os.cpu_count() or 1
+    if total < MIN_PARALLEL_BYTES:
+        workers = 1
+    summary.workers = workers
+    pool = _pool(workers) if workers > 1 else None
+    bar = _progress(total) if options.progress else None
+    run = _Run(out, options, summary)
+    try:
+        for path in files:
+            _one_file(path, options, run, pool, workers, bar)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        if bar is not None:
+            bar.close()
+    run.close()
+    summary.bytes = total
+    summary.seconds = time.perf_counter() - started
+    (out / "_summary.json").write_bytes(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2))
+    return summary
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes, started now (before any thread of ours exists).
+
+    fork where the platform has it: workers start in milliseconds and need no
+    ``if __name__ == "__main__"`` guard in the caller's script; spawn elsewhere.
+    """
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    pool = ProcessPoolExecutor(workers, mp_context=context)
+    for future in [pool.submit(int) for _ in range(workers)]:
+        future.result()
+    return pool
+
+
+def _progress(total: int) -> Any:
+    from tqdm import tqdm
+
+    # disable=None: no bar when stderr is not a terminal (logs, CI, pipes).
+    return tqdm(total=total, unit="B", unit_scale=True, desc="ingest", leave=False, disable=None)
+
+
+def _one_file(
+    path: Path, options: IngestOptions, run: _Run, pool: ProcessPoolExecutor | None,
+    workers: int, bar: Any,
+) -> None:  # fmt: skip
+    name = str(path)
+    run.last_ts.clear()  # clock jumps are judged within one log, not across two logs
+    with _open(path) as (stream, raw):
+        blocks = _blocks(stream, options.block_bytes)
+        first = next(blocks, None)
+        if first is None:
+            run.summary.files[name] = "empty"
+            return
+        fmt = options.format or detect(_first_lines(first[1]))
+        if fmt is None:
+            raise ConfigError(f"{path}: cannot tell the log format; give --format")
+        run.summary.files[name] = fmt
+        reader = get_reader(fmt)
+        version = options.version
+        if version is None and fmt in ("frames", "ocpp-logger"):
+            version = guess_version(first[1])
+        ropts = ReaderOptions(version, options.charge_point_id, options.side, name, options.leg)
+        position = 0
+
+        def advance() -> None:
+            nonlocal position
+            if bar is not None:
+                now = raw.tell()
+                bar.update(now - position)
+                position = now
+
+        def all_blocks() -> Iterator[tuple[int, bytes]]:
+            yield first
+            yield from blocks
+
+        if not reader.SPLITTABLE:
+            items = reader.read(
+                (pair for b in all_blocks() for pair in lines_of(b[1], b[0])), ropts
+            )
+            group: list[Any] = []
+            for item in items:
+                group.append(item)
+                if len(group) >= NON_SPLITTABLE_GROUP:
+                    run.take(build_block(group, name, options.salt), name)
+                    group = []
+                    advance()
+            run.take(build_block(group, name, options.salt), name)
+            advance()
+            return
+        jobs = (BlockJob(fmt, ropts, blob, line, options.salt) for line, blob in all_blocks())
+        if pool is None:
+            for job in jobs:
+                run.take(process_job(job), name)
+                advance()
+            return
+        window: deque[Future[BlockResult]] = deque()
+        for job in jobs:
+            window.append(pool.submit(process_job, job))
+            if len(window) > workers:  # one block queued per worker: memory stays bounded
+                run.take(window.popleft().result(), name)
+                advance()
+        while window:
+            run.take(window.popleft().result(), name)
+            advance()
