@@ -116,6 +116,8 @@ class PeakRss:
         return total / 1024
 
     def _run(self) -> None:
+        # Sample once at once, then every 50 ms: a short run still has a figure.
+        self.peak = max(self.peak, self._rss())
         while not self._stop.wait(0.05):
             self.peak = max(self.peak, self._rss())
 
@@ -126,6 +128,7 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.peak = max(self.peak, self._rss())
 
 
 def _children(pid: int) -> list[int]:
