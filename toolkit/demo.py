@@ -67,47 +67,60 @@ def _journal_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("journal-*.jsonl*"))
 
 
-async def _run_live(
-    out: Path, settings: DemoSettings, progress: Callable[[float], None] | None
+async def live_site(
+    work: Path,
+    fleet: Any,
+    speed: float,
+    progress: Callable[[float], None] | None = None,
+    csms_journal: Path | None = None,
 ) -> tuple[Any, int]:
+    """Built-in CSMS + bridge + simulated ``fleet`` on 127.0.0.1, all stopped at the end.
+
+    The bridge keeps its state in ``work/bridge.db`` and journals both legs to
+    ``work/journal``. Returns the simulator's ground truth and the number of
+    schema violations the strict CSMS saw.
+    """
     from toolkit.csms import Csms, CsmsSettings
     from toolkit.gateway.config import BridgeConfig
     from toolkit.gateway.server import Bridge
     from toolkit.journal_writer import JournalWriter
-    from toolkit.simulator import FleetConfig, run_fleet
+    from toolkit.simulator import run_fleet
     from toolkit.tariff import load_tariff
 
-    csms = Csms(
-        CsmsSettings(tariff=load_tariff(TARIFF)), journal=JournalWriter(out / "csms-journal")
-    )
+    journal = JournalWriter(csms_journal) if csms_journal is not None else None
+    csms = Csms(CsmsSettings(tariff=load_tariff(TARIFF)), journal=journal)
     await csms.start("127.0.0.1", 0)
     bridge = Bridge(
         BridgeConfig(
             upstream=csms.url,
             listen="127.0.0.1:0",
-            state=str(out / "bridge.db"),
-            journal=str(out / "journal"),
+            state=str(work / "bridge.db"),
+            journal=str(work / "journal"),
             sync="normal",
             ping_interval=0,
         )
     )
     try:
         await bridge.start()
-        fleet = FleetConfig(
-            chargers=settings.chargers,
-            mix=settings.mix,
-            seed=settings.seed,
-            duration=settings.simulated,
-            id_prefix="DEMO",
-            sessions_per_connector_day=settings.sessions_per_connector_day,
-        )
-        truth = await run_fleet(
-            fleet, f"ws://127.0.0.1:{bridge.port}/ocpp", speed=settings.speed, on_progress=progress
-        )
+        url = f"ws://127.0.0.1:{bridge.port}/ocpp"
+        truth = await run_fleet(fleet, url, speed=speed, on_progress=progress)
     finally:
         await bridge.stop()
         await csms.stop()
     return truth, csms.violations
+
+
+def _fleet(settings: DemoSettings) -> Any:
+    from toolkit.simulator import FleetConfig
+
+    return FleetConfig(
+        chargers=settings.chargers,
+        mix=settings.mix,
+        seed=settings.seed,
+        duration=settings.simulated,
+        id_prefix="DEMO",
+        sessions_per_connector_day=settings.sessions_per_connector_day,
+    )
 
 
 def compare_sessions(truth: Any, sessions: pd.DataFrame, label: str) -> list[str]:
@@ -162,7 +175,9 @@ def run_demo(
         f"1/4 running the built-in 2.0.1 CSMS, the bridge and {settings.chargers} simulated legacy "
         f"chargers (1.5 SOAP and 1.6J) through {settings.simulated} of simulated time"
     )
-    truth, violations = asyncio.run(_run_live(out, settings, progress))
+    truth, violations = asyncio.run(
+        live_site(out, _fleet(settings), settings.speed, progress, out / "csms-journal")
+    )
     truth.write_json(out / "truth.json")
     journal = _journal_files(out / "journal")
     say(f"2/4 ingesting the bridge journal ({len(journal)} file(s)) into Parquet, both legs")

@@ -47,45 +47,22 @@ GARBAGE = (
 )
 
 
-async def _run(work: Path) -> None:
-    from toolkit.csms import Csms, CsmsSettings
-    from toolkit.gateway.config import BridgeConfig
-    from toolkit.gateway.server import Bridge
-    from toolkit.simulator import FleetConfig, run_fleet
-    from toolkit.tariff import load_tariff
+def _run(work: Path) -> None:
+    from toolkit.demo import live_site
+    from toolkit.simulator import FleetConfig
 
-    tariff = load_tariff(
-        Path(__file__).resolve().parents[2] / "datasets" / "tariffs" / "sample-tariff.toml"
+    fleet = FleetConfig(
+        chargers=4,
+        mix=((OcppVersion.V16, 0.75), (OcppVersion.V15, 0.25)),
+        seed=SEED,
+        duration=timedelta(days=3),
+        id_prefix="SITE",
+        meter_interval_s=300,
+        faults_per_charger_day=0.6,
     )
-    csms = Csms(CsmsSettings(tariff=tariff))
-    await csms.start("127.0.0.1", 0)
-    bridge = Bridge(
-        BridgeConfig(
-            upstream=csms.url,
-            listen="127.0.0.1:0",
-            state=str(work / "b.db"),
-            journal=str(work / "journal"),
-            sync="normal",
-            ping_interval=0,
-        )
-    )
-    try:
-        await bridge.start()
-        fleet = FleetConfig(
-            chargers=4,
-            mix=((OcppVersion.V16, 0.75), (OcppVersion.V15, 0.25)),
-            seed=SEED,
-            duration=timedelta(days=3),
-            id_prefix="SITE",
-            meter_interval_s=300,
-            faults_per_charger_day=0.6,
-        )
-        result = await run_fleet(fleet, f"ws://127.0.0.1:{bridge.port}/ocpp", speed=SPEED)
-        if not result.ok:
-            raise SystemExit(f"simulated fleet failed: {result.failures}")
-    finally:
-        await bridge.stop()
-        await csms.stop()
+    result, _ = asyncio.run(live_site(work, fleet, SPEED))
+    if not result.ok:
+        raise SystemExit(f"simulated fleet failed: {result.failures}")
 
 
 _SOAP_TIME = re.compile(r"<(?:\w+:)?timestamp>([^<]+)</")
@@ -141,7 +118,7 @@ def make(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        asyncio.run(_run(work))
+        _run(work)
         records = [
             orjson.loads(line)
             for path in sorted((work / "journal").glob("journal-*.jsonl"))
