@@ -12,6 +12,7 @@ Subclasses (:mod:`.charger16`, :mod:`.charger201`) build the payloads and answer
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
@@ -190,8 +191,9 @@ class Charger(Station):
     async def on_fault(self, c: Connector, f: FaultPlan, at: datetime) -> None: ...
     async def on_recover(self, c: Connector, f: FaultPlan, at: datetime) -> None: ...
 
+    @abstractmethod
     async def on_stop(self, c: Connector, live: Live, at: datetime, reason: StopReason) -> None:
-        raise NotImplementedError
+        """End the transaction the version's way (StopTransaction / TransactionEvent Ended)."""
 
     # -- truth ---------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -40,7 +41,7 @@ from translators.versions import OcppVersion
 PAUSE_ATTEMPTS = 6
 
 
-class Station:
+class Station(ABC):
     """Connection, delivery and command dispatch; :class:`~.runner.Charger` adds the plan."""
 
     version: ClassVar[OcppVersion]
@@ -89,11 +90,13 @@ class Station:
         url = f"{csms_url.rstrip('/')}/{self.plan.spec.charge_point_id}"
         return Link(http, url, self.version, validator, self._handle, timeout=timeout)
 
+    @abstractmethod
     def boot_payload(self) -> Payload:
-        raise NotImplementedError
+        """The BootNotification payload of this version."""
 
+    @abstractmethod
     def status_payload(self, c: Connector, at: datetime) -> Payload:
-        raise NotImplementedError
+        """The StatusNotification payload of this version for connector ``c``."""
 
     # -- waiting on the simulated clock --------------------------------------------------
 
@@ -269,7 +272,7 @@ class Station:
             item.on_result(answer)
         return True
 
-    def _on_heartbeat(self, _answer: Payload) -> None:
+    def _on_heartbeat(self, _answer: Payload) -> None:  # noqa: B027 - an optional hook
         pass
 
     # -- connector status ----------------------------------------------------------------
