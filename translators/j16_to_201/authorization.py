@@ -37,8 +37,9 @@ from translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, Step
+from translators.pending import Pending
 
 # 2.0.1 AuthorizationStatusEnumType -> 1.6 AuthorizationStatus (1.6 §7.2).
 AUTH_STATUS = EnumMap(

@@ -30,8 +30,9 @@ from translators.j16_to_201.command_kit import (
     status_result,
 )
 from translators.j16_to_201.handlers import Side, expect_answer
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Step
+from translators.pending import Pending
 
 _WP = "1.6 security whitepaper ed. 2"
 CERTIFICATE_TYPE = EnumMap(

@@ -26,8 +26,9 @@ from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
 from translators.frames import Call, CallError, CallResult
 from translators.j16_to_201.command_kit import lossy
 from translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, NoteKind, Step
+from translators.pending import Pending
 from translators.versions import OcppVersion
 
 V16 = OcppVersion.V16

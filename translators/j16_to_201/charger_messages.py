@@ -42,8 +42,9 @@ from translators.j16_to_201.charger_kit import (
 from translators.j16_to_201.command_kit import lossy, mapped, same_values
 from translators.j16_to_201.handlers import CallHandler, ResultHandler
 from translators.j16_to_201.id_tokens import id_tag_info, id_token
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, Step
+from translators.pending import Pending
 
 BOOT_REASON = "Unknown"  # 2.0.1 BootReasonEnumType; see the module docstring
 CUSTOM_VENDOR = "org.ocppkit.ocpp16"  # customData.vendorId for 1.6 fields 2.0.1 lacks

@@ -37,8 +37,9 @@ from translators.j16_to_201.command_kit import (
     status_result,
     strip_custom,
 )
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, Step
+from translators.pending import Pending
 from translators.schema_compiler import is_uri
 
 LOG_ACTION = EnumMap(

@@ -13,38 +13,16 @@ through tables of handlers keyed by action:
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
-from typing import Any
 
 from translators.context import Context
 from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Step
-
-
-class Side(StrEnum):
-    CHARGER = "charger"
-    CSMS = "csms"
-
+from translators.pending import Pending, Side, expect_answer, pending_key
 
 CallHandler = Callable[[BridgeState, Call, Context], Step]
 ResultHandler = Callable[[BridgeState, Pending, CallResult | CallError, Context], Step]
 
-
-def pending_key(side: Side, message_id: str) -> str:
-    return f"{side.value}:{message_id}"
-
-
-def expect_answer(
-    state: BridgeState,
-    side: Side,
-    call: Call,
-    *,
-    origin_action: str,
-    origin_id: str | None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Remember that ``call`` was sent to ``side`` and its answer is due."""
-    state.pending[pending_key(side, call.message_id)] = Pending(
-        action=call.action, origin_action=origin_action, origin_id=origin_id, data=data or {}
-    )
+# Side, Pending, expect_answer and pending_key live in translators.pending (shared by
+# both session translators) and are re-exported here for the handler modules.
+__all__ = ["CallHandler", "Pending", "ResultHandler", "Side", "expect_answer", "pending_key"]

@@ -44,8 +44,9 @@ from translators.j16_to_201.command_kit import (
     status_result,
 )
 from translators.j16_to_201.smart_charging import profile_down
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, Step
+from translators.pending import Pending
 
 REMOTE_START_STATUS = same_values(
     "RemoteStartTransaction status", ("Accepted", "Rejected"), "1.6 §7.36; 2.0.1 F01"

@@ -22,8 +22,9 @@ from typing import Any
 from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
 from translators.frames import CallError, CallResult
 from translators.j16_to_201.id_tokens import id_token_info
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.j16_to_201.transactions import adopt_transaction_id
+from translators.pending import Pending
 from translators.versions import OcppVersion
 
 Converter = Callable[[dict[str, Any]], dict[str, Any]]

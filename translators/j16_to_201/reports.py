@@ -27,8 +27,9 @@ from translators.frames import Call, CallError, CallResult
 from translators.j16_to_201 import config_keys
 from translators.j16_to_201.command_kit import local_answer, status_info
 from translators.j16_to_201.handlers import Side, expect_answer
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, NoteKind, Step
+from translators.pending import Pending
 
 # ReportData per NotifyReport. 2.0.1 has no CSMS-side limit; a modest chunk
 # keeps each frame small (a 1.6 value is at most 500 characters).

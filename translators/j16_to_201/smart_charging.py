@@ -41,8 +41,9 @@ from translators.j16_to_201.command_kit import (
     status_result,
     to_tenths,
 )
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, Step
+from translators.pending import Pending
 
 _REF = "mapping-research §3.7; 1.6 §7.14 ChargingProfilePurposeType; 2.0.1 K01"
 PURPOSE_DOWN = EnumMap(

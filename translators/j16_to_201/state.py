@@ -20,6 +20,8 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from translators.pending import Pending
+
 
 @dataclass(slots=True)
 class Transaction:
@@ -40,24 +42,6 @@ class Transaction:
     # once the CSMS answered TransactionEvent(Started): retries are answered
     # from it (added by the charger-side translator, helper A1).
     id_tag_info: dict[str, Any] | None = None
-
-
-@dataclass(slots=True)
-class Pending:
-    """A call sent to one side whose answer is still due.
-
-    Attributes:
-        action: the action of the call as sent (the target version's name).
-        origin_action: the action of the call that caused it (source version).
-        origin_id: message id of the originating call on the other side, or
-            None when the translator originated it (nothing to answer).
-        data: whatever the result translation needs (plain data).
-    """
-
-    action: str
-    origin_action: str
-    origin_id: str | None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -32,9 +32,10 @@ from translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.jsontext import dumps_text
 from translators.outcome import Note, Step
+from translators.pending import Pending
 
 RESET_TYPE = EnumMap(
     "Reset.type (2.0.1 -> 1.6)",

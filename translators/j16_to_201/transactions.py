@@ -45,9 +45,10 @@ from translators.j16_to_201.command_kit import mapped
 from translators.j16_to_201.handlers import ResultHandler, Side
 from translators.j16_to_201.id_tokens import id_tag_info, id_token
 from translators.j16_to_201.meter_values import convert_meter_values
-from translators.j16_to_201.state import BridgeState, Pending, Transaction
+from translators.j16_to_201.state import BridgeState, Transaction
 from translators.j16_to_201.status import CHARGING_STATE
 from translators.outcome import Note, NoteKind, Step
+from translators.pending import Pending
 
 STOP_REASON = EnumMap(
     "StopTransaction.reason -> stoppedReason",

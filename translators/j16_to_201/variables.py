@@ -30,8 +30,9 @@ from translators.j16_to_201.command_kit import (
     status_info,
 )
 from translators.j16_to_201.handlers import Side, expect_answer
-from translators.j16_to_201.state import BridgeState, Pending
+from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, NoteKind, Step
+from translators.pending import Pending
 
 # 1.6 ChangeConfiguration.conf status -> 2.0.1 SetVariableStatus (libocpp,
 # mapping-research §3.9). 1.6 NotSupported means "the key is not supported".

@@ -28,7 +28,7 @@ from translators.j201_to_16.common import (
     status_only,
 )
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.state import Pending, StationState
+from translators.j201_to_16.state import StationState
 from translators.j201_to_16.tables import (
     ACCEPTED_REJECTED_UP,
     AVAILABILITY_STATUS_UP,
@@ -44,6 +44,7 @@ from translators.j201_to_16.tables import (
 )
 from translators.jsontext import dumps_text
 from translators.outcome import Step
+from translators.pending import Pending
 
 DOWN = Side.CHARGER
 UP = Side.CSMS

@@ -14,9 +14,10 @@ from translators.enum_map import EnumMap
 from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
 from translators.frames import Call, CallError, CallResult, Frame
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side, expect_answer
-from translators.j201_to_16.state import Pending, StationState
+from translators.j201_to_16.state import StationState
 from translators.j201_to_16.tables import AUTH_STATUS_DOWN
 from translators.outcome import Note, NoteKind, Step
+from translators.pending import Pending
 from translators.versions import OcppVersion
 
 V16 = OcppVersion.V16

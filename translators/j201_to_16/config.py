@@ -23,9 +23,10 @@ from translators.frames import Call, CallError, CallResult
 from translators.j16_to_201 import config_keys
 from translators.j201_to_16.common import Notes, local_answer, relay_error, send, status_only
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.state import Pending, StationState
+from translators.j201_to_16.state import StationState
 from translators.j201_to_16.tables import SET_VARIABLE_STATUS_UP
 from translators.outcome import Step
+from translators.pending import Pending
 
 DOWN = Side.CHARGER
 UP = Side.CSMS

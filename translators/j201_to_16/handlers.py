@@ -16,38 +16,16 @@ The charger side speaks 2.0.1, the CSMS side 1.6.
 from __future__ import annotations
 
 from collections.abc import Callable
-from enum import StrEnum
-from typing import Any
 
 from translators.context import Context
 from translators.frames import Call, CallError, CallResult
-from translators.j201_to_16.state import Pending, StationState
+from translators.j201_to_16.state import StationState
 from translators.outcome import Step
-
-
-class Side(StrEnum):
-    CHARGER = "charger"
-    CSMS = "csms"
-
+from translators.pending import Pending, Side, expect_answer, pending_key
 
 CallHandler = Callable[[StationState, Call, Context], Step]
 ResultHandler = Callable[[StationState, Pending, CallResult | CallError, Context], Step]
 
-
-def pending_key(side: Side, message_id: str) -> str:
-    return f"{side.value}:{message_id}"
-
-
-def expect_answer(
-    state: StationState,
-    side: Side,
-    call: Call,
-    *,
-    origin_action: str,
-    origin_id: str | None,
-    data: dict[str, Any] | None = None,
-) -> None:
-    """Remember that ``call`` was sent to ``side`` and its answer is due."""
-    state.pending[pending_key(side, call.message_id)] = Pending(
-        action=call.action, origin_action=origin_action, origin_id=origin_id, data=data or {}
-    )
+# Side, Pending, expect_answer and pending_key live in translators.pending (shared by
+# both session translators) and are re-exported here for the handler modules.
+__all__ = ["CallHandler", "Pending", "ResultHandler", "Side", "expect_answer", "pending_key"]

@@ -26,7 +26,7 @@ from translators.j201_to_16.common import (
     status_only,
 )
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.state import Pending, StationState
+from translators.j201_to_16.state import StationState
 from translators.j201_to_16.tables import (
     ACCEPTED_REJECTED_UP,
     CERTIFICATE_TYPE_DOWN,
@@ -39,6 +39,7 @@ from translators.j201_to_16.tables import (
     UPDATE_FIRMWARE_STATUS_UP,
 )
 from translators.outcome import Step
+from translators.pending import Pending
 
 DOWN = Side.CHARGER
 UP = Side.CSMS

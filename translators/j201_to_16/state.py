@@ -26,6 +26,8 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from translators.pending import Pending
+
 MAX_FINISHED = 64  # how many finished transaction ids are remembered
 
 
@@ -66,24 +68,6 @@ class StationTransaction:
     last_energy_wh: int | None = None
     seq_nos: list[int] = field(default_factory=list)
     buffered: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class Pending:
-    """A call sent to one side whose answer is still due.
-
-    Attributes:
-        action: the action of the call as sent (the target version's name).
-        origin_action: the action of the call that caused it (source version).
-        origin_id: message id of the originating call on the other side, or
-            None when the translator originated it (nothing to answer).
-        data: whatever the result translation needs (plain data).
-    """
-
-    action: str
-    origin_action: str
-    origin_id: str | None
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

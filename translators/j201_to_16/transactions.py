@@ -49,10 +49,11 @@ from translators.j201_to_16.common import (
 )
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
 from translators.j201_to_16.meter import meter_values_up, register_wh
-from translators.j201_to_16.state import Pending, StationState, StationTransaction
+from translators.j201_to_16.state import StationState, StationTransaction
 from translators.j201_to_16.status import connector16, derived_status, refresh_status
 from translators.j201_to_16.tables import STOP_REASON_UP
 from translators.outcome import NoteKind, Step
+from translators.pending import Pending
 
 ACTION = "TransactionEvent"
 MAX_SEQ_NOS = 64  # how many handled seqNos a transaction remembers

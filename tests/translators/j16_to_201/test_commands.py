@@ -138,7 +138,7 @@ def test_charger_callerror_is_relayed_in_2_0_1_spelling() -> None:
 
 
 def test_an_answer_for_an_unknown_origin_is_an_orphan_not_an_exception() -> None:
-    from translators.j16_to_201.state import Pending
+    from translators.pending import Pending
 
     pending = Pending("ClearCache", "SomethingElse", "c8")
     step = commands.CHARGER_RESULTS["ClearCache"](

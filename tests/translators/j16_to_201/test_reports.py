@@ -94,7 +94,7 @@ def test_csms_refusing_a_part_abandons_the_rest_with_a_note() -> None:
         "seqNo": 1,
         "chunks": [[]],
     }
-    from translators.j16_to_201.state import Pending
+    from translators.pending import Pending
 
     step = commands.CSMS_RESULTS["NotifyReport"](
         state,
