@@ -7,6 +7,14 @@ from typing import Annotated
 
 import typer
 
+from toolkit.commands.log_options import (
+    ChargePointId,
+    Format,
+    Logs,
+    OcppVersionOpt,
+    Side,
+    check_side,
+)
 from translators.errors import ConfigError
 
 
@@ -15,29 +23,21 @@ def register(app: typer.Typer) -> None:
 
 
 def convert(
-    logs: Annotated[list[str], typer.Argument(help="Log files (plain or gzipped), oldest first.")],
+    logs: Logs,
     to: Annotated[str, typer.Option("--to", help="journal (JSON lines) or parquet (frames).")] = (
         "journal"
     ),
     out: Annotated[
         str, typer.Option("--out", "-o", help="Output file ('-' = stdout) or dataset directory.")
     ] = "-",
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="Force the reader: journal, frames, ocpp-logger, soap15."),
-    ] = None,
-    ocpp_version: Annotated[
-        str | None,
-        typer.Option("--ocpp-version", help="Version of logs that do not say it (default: guess)."),
-    ] = None,
+    fmt: Format = None,
+    ocpp_version: OcppVersionOpt = None,
     to_version: Annotated[
         str | None,
         typer.Option("--to-version", help="Translate the journal into this OCPP version."),
     ] = None,
-    charge_point_id: Annotated[
-        str | None, typer.Option("--charge-point-id", help="Charger id of logs that name none.")
-    ] = None,
-    side: Annotated[str, typer.Option("--side", help="Who wrote the logs: csms or cs.")] = "csms",
+    charge_point_id: ChargePointId = None,
+    side: Side = "csms",
 ) -> None:
     """Convert logs: to ocppkit journal lines (optionally translated to another OCPP
     version through the bridge's translators), or to the Parquet frames table.
@@ -50,6 +50,7 @@ def convert(
     from toolkit.ingest.pipeline import IngestOptions
     from translators.versions import OcppVersion
 
+    check_side(side)
     version = OcppVersion.parse(ocpp_version).value if ocpp_version else None
     target = OcppVersion.parse(to_version).value if to_version else None
     if to == "parquet":

@@ -6,6 +6,14 @@ from typing import Annotated
 
 import typer
 
+from toolkit.commands.log_options import (
+    ChargePointId,
+    Format,
+    Logs,
+    OcppVersionOpt,
+    Side,
+    check_side,
+)
 from translators.errors import ConfigError
 
 
@@ -14,22 +22,12 @@ def register(app: typer.Typer) -> None:
 
 
 def ingest(
-    logs: Annotated[list[str], typer.Argument(help="Log files (plain or gzipped), oldest first.")],
+    logs: Logs,
     out: Annotated[str, typer.Option("--out", "-o", help="Dataset directory to write.")],
-    fmt: Annotated[
-        str | None,
-        typer.Option("--format", help="Force the reader: journal, frames, ocpp-logger, soap15."),
-    ] = None,
-    ocpp_version: Annotated[
-        str | None,
-        typer.Option("--ocpp-version", help="Version of logs that do not say it (default: guess)."),
-    ] = None,
-    charge_point_id: Annotated[
-        str | None, typer.Option("--charge-point-id", help="Charger id of logs that name none.")
-    ] = None,
-    side: Annotated[
-        str, typer.Option("--side", help="Who wrote the logs: csms or cs (for 'receive', 'IN').")
-    ] = "csms",
+    fmt: Format = None,
+    ocpp_version: OcppVersionOpt = None,
+    charge_point_id: ChargePointId = None,
+    side: Side = "csms",
     leg: Annotated[
         str | None,
         typer.Option(
@@ -64,8 +62,7 @@ def ingest(
 
     if hash_id_tokens and not salt:
         raise ConfigError("--hash-id-tokens needs --salt (a secret kept with the dataset's owner)")
-    if side not in ("csms", "cs"):
-        raise ConfigError(f"--side must be csms or cs, not {side!r}")
+    check_side(side)
     if leg not in (None, "downstream", "upstream"):
         raise ConfigError(f"--leg must be downstream or upstream, not {leg!r}")
     options = IngestOptions(
