@@ -21,9 +21,9 @@ from translators.j201_to_16.common import (
     Notes,
     local_answer,
     put,
+    relay,
     relay_call,
     relay_result,
-    send,
     status_only,
 )
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
@@ -95,15 +95,7 @@ def set_charging_profile(state: StationState, call: Call, ctx: Context) -> Step:
     except TranslationError as exc:
         return local_answer(call, {"status": "Rejected"}, UP, exc.reason)
     payload = {"evseId": p["connectorId"], "chargingProfile": converted}
-    out = send(
-        state,
-        DOWN,
-        "SetChargingProfile",
-        payload,
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-    )
+    out = relay(state, DOWN, call, "SetChargingProfile", payload)
     return notes.step(to_charger=(out,))
 
 

@@ -22,9 +22,9 @@ from translators.j201_to_16.common import (
     id_token_info_down,
     local_answer,
     put,
+    relay,
     relay_call,
     relay_result,
-    send,
     status_only,
 )
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
@@ -71,14 +71,12 @@ def remote_start(state: StationState, call: Call, ctx: Context) -> Step:
         "id_tag": p["idTag"],
         "evse_id": p.get("connectorId"),
     }
-    out = send(
+    out = relay(
         state,
         DOWN,
+        call,
         "RequestStartTransaction",
         payload,
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
         data={"remote_start_id": remote_start_id},
     )
     return notes.step(to_charger=(out,))
@@ -104,15 +102,7 @@ def remote_stop(state: StationState, call: Call, ctx: Context) -> Step:
         return local_answer(
             call, {"status": "Rejected"}, UP, f"transaction {id16} unknown to the bridge"
         )
-    out = send(
-        state,
-        DOWN,
-        "RequestStopTransaction",
-        {"transactionId": tx.id201},
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-    )
+    out = relay(state, DOWN, call, "RequestStopTransaction", {"transactionId": tx.id201})
     return Step(to_charger=(out,))
 
 

@@ -86,6 +86,27 @@ def send(
     return call
 
 
+def relay(
+    state: StationState,
+    side: Side,
+    call: Call,
+    action: str,
+    payload: dict[str, Any],
+    data: dict[str, Any] | None = None,
+) -> Call:
+    """``call`` passed on to ``side`` as ``action``: same message id, answer due to the caller."""
+    return send(
+        state,
+        side,
+        action,
+        payload,
+        message_id=call.message_id,
+        origin_action=call.action,
+        origin_id=call.message_id,
+        data=data,
+    )
+
+
 def wire_code(error_code: str, target: OcppVersion) -> str:
     """A peer's CALLERROR code re-spelled for the other side's version."""
     code = ERROR_CODE_BY_WIRE.get(error_code, ErrorCode.GENERIC_ERROR)
@@ -194,15 +215,7 @@ def relay_call(target_action: str, convert: Convert, to: Side) -> CallHandler:
     def handler(state: StationState, call: Call, ctx: Context) -> Step:
         notes = Notes(state, call.action)
         payload = convert(call.payload, notes)
-        out = send(
-            state,
-            to,
-            target_action,
-            payload,
-            message_id=call.message_id,
-            origin_action=call.action,
-            origin_id=call.message_id,
-        )
+        out = relay(state, to, call, target_action, payload)
         return notes.step(to_charger=(out,)) if to is Side.CHARGER else notes.step(to_csms=(out,))
 
     return handler

@@ -21,7 +21,7 @@ from typing import Any
 from translators.context import Context
 from translators.frames import Call, CallError, CallResult
 from translators.j16_to_201 import config_keys
-from translators.j201_to_16.common import Notes, local_answer, relay_error, send, status_only
+from translators.j201_to_16.common import Notes, local_answer, relay, relay_error, status_only
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
 from translators.j201_to_16.state import StationState
 from translators.j201_to_16.tables import SET_VARIABLE_STATUS_UP
@@ -67,14 +67,12 @@ def get_configuration(state: StationState, call: Call, ctx: Context) -> Step:
         component, variable = _address(key)
         data.append({"component": component, "variable": variable})
         plan.append([key, *_match_key(component, variable)])
-    out = send(
+    out = relay(
         state,
         DOWN,
+        call,
         "GetVariables",
         {"getVariableData": data},
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
         data={"plan": plan, "write_only": write_only, "all": not asked},
     )
     return Step(to_charger=(out,))
@@ -132,15 +130,7 @@ def change_configuration(state: StationState, call: Call, ctx: Context) -> Step:
     if not lossless:
         notes.lossy("value", f"{key}: an item has no 2.0.1 spelling")
     entry = {"attributeValue": value, "component": component, "variable": variable}
-    out = send(
-        state,
-        DOWN,
-        "SetVariables",
-        {"setVariableData": [entry]},
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-    )
+    out = relay(state, DOWN, call, "SetVariables", {"setVariableData": [entry]})
     return notes.step(to_charger=(out,))
 
 

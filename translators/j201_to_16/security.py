@@ -20,9 +20,9 @@ from translators.j201_to_16.common import (
     Convert,
     Notes,
     put,
+    relay,
     relay_call,
     relay_result,
-    send,
     status_only,
 )
 from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
@@ -61,15 +61,7 @@ def _retries(p: dict[str, Any], out: dict[str, Any]) -> None:
 def _down(
     state: StationState, call: Call, action: str, payload: dict[str, Any], notes: Notes
 ) -> Step:
-    out = send(
-        state,
-        DOWN,
-        action,
-        payload,
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-    )
+    out = relay(state, DOWN, call, action, payload)
     return notes.step(to_charger=(out,))
 
 

@@ -22,6 +22,7 @@ from translators.j201_to_16.common import (
     id_token_info_down,
     local_answer,
     put,
+    relay,
     relay_call,
     relay_result,
     send,
@@ -84,15 +85,7 @@ def authorize(state: StationState, call: Call, ctx: Context) -> Step:
     for extra in ("certificate", "iso15118CertificateHashData"):
         if extra in p:
             notes.lossy(extra, "no 1.6 field (ISO 15118 contract authorisation)")
-    out = send(
-        state,
-        UP,
-        "Authorize",
-        {"idTag": id_tag},
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-    )
+    out = relay(state, UP, call, "Authorize", {"idTag": id_tag})
     return notes.step(to_csms=(out,))
 
 
@@ -152,15 +145,7 @@ def firmware_status(state: StationState, call: Call, ctx: Context) -> Step:
     else:
         action = "FirmwareStatusNotification"
         payload = {"status": notes.enum(FIRMWARE_STATUS_UP, p["status"], "status")}
-    out = send(
-        state,
-        UP,
-        action,
-        payload,
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-    )
+    out = relay(state, UP, call, action, payload)
     return notes.step(to_csms=(out,))
 
 
@@ -177,15 +162,7 @@ def log_status(state: StationState, call: Call, ctx: Context) -> Step:
     else:
         action = "DiagnosticsStatusNotification"
         payload = {"status": notes.enum(DIAGNOSTICS_STATUS_UP, p["status"], "status")}
-    out = send(
-        state,
-        UP,
-        action,
-        payload,
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-    )
+    out = relay(state, UP, call, action, payload)
     return notes.step(to_csms=(out,))
 
 

@@ -20,7 +20,7 @@ from translators.context import Context
 from translators.enum_map import EnumMap
 from translators.frames import Call, CallResult
 from translators.j16_to_201.status import ERROR_COMPONENT
-from translators.j201_to_16.common import Notes, cut, put, send
+from translators.j201_to_16.common import Notes, cut, put, relay, send
 from translators.j201_to_16.handlers import Side
 from translators.j201_to_16.state import StationState
 from translators.j201_to_16.tables import CHARGING_STATE_UP, CONNECTOR_STATUS_UP
@@ -146,15 +146,7 @@ def status_notification(state: StationState, call: Call, ctx: Context) -> Step:
         payload["errorCode"] = "OtherError"
         notes.lossy("errorCode", "Faulted without a cause: OtherError")
     state.status16[str(evse_id)] = status
-    out = send(
-        state,
-        Side.CSMS,
-        "StatusNotification",
-        payload,
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-    )
+    out = relay(state, Side.CSMS, call, "StatusNotification", payload)
     return notes.step(to_csms=(out,))
 
 
