@@ -334,14 +334,5 @@ class Charger16(Charger):
             self.later(partial(self.stop_now, c, live, StopReason.UNLOCK_COMMAND))
         return {"status": "Unlocked"}
 
-    async def accepted(self, p: Payload) -> Payload:
-        return {"status": "Accepted"}
-
-    async def rejected(self, p: Payload) -> Payload:
-        return {"status": "Rejected"}
-
-    async def data_transfer(self, p: Payload) -> Payload:
-        return {"status": "UnknownVendorId"}
-
     async def get_local_list_version(self, p: Payload) -> Payload:
         return {"listVersion": 0}

@@ -416,15 +416,6 @@ class Charger201(Charger):
             return {"status": "OngoingAuthorizedTransaction"}  # F05.FR.02
         return {"status": "Unlocked"}
 
-    async def accepted(self, p: Payload) -> Payload:
-        return {"status": "Accepted"}
-
-    async def rejected(self, p: Payload) -> Payload:
-        return {"status": "Rejected"}
-
-    async def data_transfer(self, p: Payload) -> Payload:
-        return {"status": "UnknownVendorId"}
-
     async def not_supported_report(self, p: Payload) -> Payload:
         return {"status": "NotSupported"}
 

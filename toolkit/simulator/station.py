@@ -313,6 +313,16 @@ class Station(ABC):
         result: Payload = await getattr(self, name)(payload)
         return result
 
+    # Answers that read the same in 1.6 and 2.0.1 (HANDLERS name them).
+    async def accepted(self, p: Payload) -> Payload:
+        return {"status": "Accepted"}
+
+    async def rejected(self, p: Payload) -> Payload:
+        return {"status": "Rejected"}
+
+    async def data_transfer(self, p: Payload) -> Payload:
+        return {"status": "UnknownVendorId"}
+
     def later(self, work: Callable[[], Awaitable[None]]) -> None:
         """Run ``work`` on the charger's task once the current answer has been sent."""
         self.followups.setdefault(asyncio.current_task(), []).append(work)
