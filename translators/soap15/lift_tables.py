@@ -12,6 +12,7 @@ and shiv3's 1.6 -> 1.5 choices (mapping-research.md §3.4, §3.5, §3.10).
 from __future__ import annotations
 
 from translators.enum_map import EnumMap
+from translators.soap15.operations import TYPES, Restricted
 
 
 def _same(*values: str) -> dict[str, str]:
@@ -75,6 +76,15 @@ ERROR_CODE_DOWN = EnumMap(
     reference="mapping-research §3.4 (shiv3)",
 )
 
+
+def _enum_values(type_name: str) -> tuple[str, ...]:
+    """The values of a 1.5 enumeration type of :mod:`translators.soap15.operations`."""
+    declared = TYPES[type_name]
+    if not isinstance(declared, Restricted) or not declared.enum:
+        raise TypeError(f"{type_name} is not a 1.5 enumeration")
+    return tuple(declared.enum)
+
+
 _UNITS_BOTH = ("Wh", "kWh", "varh", "kvarh", "W", "kW", "var", "kvar", "Celsius")
 UNIT_UP = EnumMap(
     "SampledValue.unit 1.5 -> 1.6",
@@ -90,24 +100,8 @@ UNIT_DOWN = EnumMap(
     reference=_WSDL_DIFF + "; 1.6J schema typo 'Celcius'",
 )
 
-MEASURANDS_15 = (
-    "Energy.Active.Export.Register",
-    "Energy.Active.Import.Register",
-    "Energy.Reactive.Export.Register",
-    "Energy.Reactive.Import.Register",
-    "Energy.Active.Export.Interval",
-    "Energy.Active.Import.Interval",
-    "Energy.Reactive.Export.Interval",
-    "Energy.Reactive.Import.Interval",
-    "Power.Active.Export",
-    "Power.Active.Import",
-    "Power.Reactive.Export",
-    "Power.Reactive.Import",
-    "Current.Export",
-    "Current.Import",
-    "Voltage",
-    "Temperature",
-)
+# The 1.5 measurands, as the project's 1.5 schema declares them (one source of truth).
+MEASURANDS_15: tuple[str, ...] = _enum_values("Measurand")
 MEASURAND_DOWN = EnumMap(
     "SampledValue.measurand 1.6 -> 1.5",
     # Current.Offered, Frequency, Power.Factor, Power.Offered, RPM, SoC are
