@@ -18,7 +18,7 @@ connector N is 2.0.1 EVSE N with connectorId 1; connector 0 is the station.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from translators.context import Context
@@ -133,21 +133,6 @@ def on_answer(convert: AnswerConverter) -> ResultHandler:
         payload16, notes = convert(state, pending, answer.payload, ctx)
         frames = tuple(CallResult(mid, payload16) for mid in ids)
         return Step(to_charger=frames, notes=tuple(notes))
-
-    return handle
-
-
-def by_origin(answers: Mapping[str, ResultHandler]) -> ResultHandler:
-    """One result handler for a 2.0.1 action, choosing by the 1.6 call it served."""
-
-    def handle(
-        state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
-    ) -> Step:
-        handler = answers.get(pending.origin_action)
-        if handler is None:
-            detail = f"answer to {pending.action} sent for {pending.origin_action}"
-            return Step(notes=(Note(NoteKind.ORPHAN, pending.action, detail),))
-        return handler(state, pending, answer, ctx)
 
     return handle
 

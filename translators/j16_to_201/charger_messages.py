@@ -34,12 +34,11 @@ from translators.enum_map import EnumMap
 from translators.frames import Call
 from translators.j16_to_201.charger_kit import (
     AnswerConverter,
-    by_origin,
     empty_answer,
     forward,
     on_answer,
 )
-from translators.j16_to_201.command_kit import lossy, mapped, same_values
+from translators.j16_to_201.command_kit import dispatch_by_origin, lossy, mapped, same_values
 from translators.j16_to_201.handlers import CallHandler, ResultHandler
 from translators.j16_to_201.id_tokens import id_tag_info, id_token
 from translators.j16_to_201.state import BridgeState
@@ -248,4 +247,4 @@ ANSWERS: dict[str, dict[str, ResultHandler]] = {}
 for _action16, (_action201, _, _down) in MESSAGES.items():
     ANSWERS.setdefault(_action201, {})[_action16] = on_answer(_down)
 
-RESULTS: dict[str, ResultHandler] = {a: by_origin(t) for a, t in ANSWERS.items()}
+RESULTS: dict[str, ResultHandler] = {a: dispatch_by_origin(t) for a, t in ANSWERS.items()}

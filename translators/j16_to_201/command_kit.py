@@ -166,7 +166,11 @@ def status_result(table: EnumMap, action: str) -> ResultHandler:
 
 
 def dispatch_by_origin(handlers: Mapping[str, ResultHandler]) -> ResultHandler:
-    """One result handler per 1.6 action, choosing by the 2.0.1 call it served."""
+    """One result handler for an action, choosing by the call it served (``origin_action``).
+
+    Used both ways: a 1.6 answer that served one of several 2.0.1 commands, and
+    a 2.0.1 answer that served one of several 1.6 charger calls.
+    """
 
     def handle(
         state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context

@@ -33,12 +33,11 @@ from translators.enum_map import EnumMap
 from translators.frames import Call
 from translators.j16_to_201.charger_kit import (
     answer_local,
-    by_origin,
     empty_answer,
     forward,
     on_answer,
 )
-from translators.j16_to_201.command_kit import lossy, same_values
+from translators.j16_to_201.command_kit import dispatch_by_origin, lossy, same_values
 from translators.j16_to_201.handlers import ResultHandler
 from translators.j16_to_201.state import BridgeState, Transaction
 from translators.outcome import Note, NoteKind, Step
@@ -249,5 +248,5 @@ def _nothing_left(call: Call, notes: list[Note]) -> Step:
 
 
 RESULTS: dict[str, ResultHandler] = {
-    "MeterValues": by_origin({"MeterValues": on_answer(empty_answer)})
+    "MeterValues": dispatch_by_origin({"MeterValues": on_answer(empty_answer)})
 }

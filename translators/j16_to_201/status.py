@@ -34,8 +34,8 @@ from typing import Any
 from translators.context import Context
 from translators.enum_map import EnumMap
 from translators.frames import Call
-from translators.j16_to_201.charger_kit import by_origin, derive, empty_answer, forward, on_answer
-from translators.j16_to_201.command_kit import lossy
+from translators.j16_to_201.charger_kit import derive, empty_answer, forward, on_answer
+from translators.j16_to_201.command_kit import dispatch_by_origin, lossy
 from translators.j16_to_201.handlers import ResultHandler
 from translators.j16_to_201.meter_values import updated_event
 from translators.j16_to_201.state import BridgeState
@@ -203,6 +203,6 @@ def status_notification(state: BridgeState, call: Call, ctx: Context) -> Step:
 CALLS = {"StatusNotification": status_notification}
 _ANSWER: ResultHandler = on_answer(empty_answer)
 RESULTS: dict[str, ResultHandler] = {
-    "StatusNotification": by_origin({"StatusNotification": _ANSWER}),
-    "NotifyEvent": by_origin({"StatusNotification": _ANSWER}),
+    "StatusNotification": dispatch_by_origin({"StatusNotification": _ANSWER}),
+    "NotifyEvent": dispatch_by_origin({"StatusNotification": _ANSWER}),
 }

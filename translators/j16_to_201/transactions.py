@@ -34,14 +34,13 @@ from translators.enum_map import EnumMap
 from translators.frames import Call, CallError, CallResult
 from translators.j16_to_201.charger_kit import (
     answer_local,
-    by_origin,
     empty_answer,
     error_to_charger,
     forward,
     on_answer,
     origin_ids,
 )
-from translators.j16_to_201.command_kit import mapped
+from translators.j16_to_201.command_kit import dispatch_by_origin, mapped
 from translators.j16_to_201.handlers import ResultHandler, Side
 from translators.j16_to_201.id_tokens import id_tag_info, id_token
 from translators.j16_to_201.meter_values import convert_meter_values
@@ -285,7 +284,7 @@ def _stopped(
 
 CALLS = {"StartTransaction": start_transaction, "StopTransaction": stop_transaction}
 RESULTS: dict[str, ResultHandler] = {
-    "TransactionEvent": by_origin(
+    "TransactionEvent": dispatch_by_origin(
         {
             "StartTransaction": _started,
             "StopTransaction": _stopped,
