@@ -95,7 +95,6 @@ class Charger16(Charger):
         super().__init__(*args, **kwargs)
         self.configuration = dict(CONFIGURATION)
         self.configuration["NumberOfConnectors"] = (True, str(self.spec.connectors))
-        self.profiles: set[int] = set()
 
     # -- payloads ------------------------------------------------------------------------
 
@@ -310,12 +309,6 @@ class Charger16(Charger):
 
     async def set_charging_profile(self, p: Payload) -> Payload:
         self.profiles.add(p["csChargingProfiles"]["chargingProfileId"])
-        return {"status": "Accepted"}
-
-    async def clear_charging_profile(self, p: Payload) -> Payload:
-        if not self.profiles:
-            return {"status": "Unknown"}
-        self.profiles.clear()
         return {"status": "Accepted"}
 
     async def change_availability(self, p: Payload) -> Payload:

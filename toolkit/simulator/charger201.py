@@ -131,7 +131,6 @@ class Charger201(Charger):
     def __init__(self, *args: Any, seed: int = 0, **kwargs: Any) -> None:
         super().__init__(*args, seed=seed, **kwargs)
         self.device_model = dict(DEVICE_MODEL)
-        self.profiles: set[int] = set()
         self.reset_on_idle = False
         self._events = 0
         # Transaction ids are the station's: seeded, so a rerun produces the same ids.
@@ -393,12 +392,6 @@ class Charger201(Charger):
 
     async def set_charging_profile(self, p: Payload) -> Payload:
         self.profiles.add(p["chargingProfile"]["id"])
-        return {"status": "Accepted"}
-
-    async def clear_charging_profile(self, p: Payload) -> Payload:
-        if not self.profiles:
-            return {"status": "Unknown"}
-        self.profiles.clear()
         return {"status": "Accepted"}
 
     async def change_availability(self, p: Payload) -> Payload:

@@ -62,6 +62,7 @@ class Station(ABC):
     ) -> None:
         self.plan, self.spec, self.clock, self.end = plan, plan.spec, clock, end
         self.settings = settings
+        self.profiles: set[int] = set()  # charging profile ids installed by the CSMS
         self.link = self.make_link(http, csms_url, validator, settings.call_timeout)
         self.link.after_answer = self._after_answer
         self.link.on_lost = self._lost
@@ -322,6 +323,12 @@ class Station(ABC):
 
     async def data_transfer(self, p: Payload) -> Payload:
         return {"status": "UnknownVendorId"}
+
+    async def clear_charging_profile(self, p: Payload) -> Payload:
+        if not self.profiles:
+            return {"status": "Unknown"}
+        self.profiles.clear()
+        return {"status": "Accepted"}
 
     def later(self, work: Callable[[], Awaitable[None]]) -> None:
         """Run ``work`` on the charger's task once the current answer has been sent."""
