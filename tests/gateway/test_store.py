@@ -64,3 +64,39 @@ def test_a_failed_commit_stores_nothing_of_it(tmp_path: Path) -> None:
     assert store.load_outbox("CP1") == []
     assert store.load_state("CP1") == {"ok": 1}
     store.close()
+
+
+def test_within_one_batch_the_newest_state_of_a_charger_is_the_one_kept(tmp_path: Path) -> None:
+    async def run() -> None:
+        store = Store(tmp_path / "b.db")
+        # Submitted together, so the writer takes them as one transaction.
+        futures = [store.submit([PutState("CP1", orjson.dumps({"n": n}))]) for n in range(50)]
+        futures.append(store.submit([PutState("CP2", orjson.dumps({"n": "other"}))]))
+        await asyncio.gather(*futures)
+        assert store.batches < 51
+        assert store.load_state("CP1") == {"n": 49}
+        assert store.load_state("CP2") == {"n": "other"}
+        store.close()
+
+    asyncio.run(run())
+
+
+def test_a_batch_of_adds_and_deletes_from_many_chargers_keeps_each_outbox_in_order(
+    tmp_path: Path,
+) -> None:
+    async def run() -> None:
+        store = Store(tmp_path / "b.db")
+        await store.commit(
+            [AddOutbox(cp, f"{cp}-m{i}", [2, f"{cp}-m{i}", "Heartbeat", {}])
+             for cp in ("A", "B") for i in range(3)]
+        )  # fmt: skip
+        await asyncio.gather(
+            store.submit([DeleteOutbox("A", "A-m0"), AddOutbox("A", "A-m3", [2, "A-m3", "X", {}])]),
+            store.submit([DeleteOutbox("B", "B-m1")]),
+            store.submit([AddOutbox("B", "B-m3", [2, "B-m3", "X", {}])]),
+        )
+        assert [r.message_id for r in store.load_outbox("A")] == ["A-m1", "A-m2", "A-m3"]
+        assert [r.message_id for r in store.load_outbox("B")] == ["B-m0", "B-m2", "B-m3"]
+        store.close()
+
+    asyncio.run(run())

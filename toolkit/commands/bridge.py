@@ -61,4 +61,4 @@ def bridge(
         },
     )
     configure(cfg.log_format, cfg.log_level)
-    asyncio.run(run_bridge(cfg))
+    asyncio.run(run_bridge(cfg, own_process=True))

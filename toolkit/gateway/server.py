@@ -43,6 +43,7 @@ import aiohttp
 from aiohttp import web
 
 from toolkit.gateway.config import BridgeConfig
+from toolkit.gateway.gc_policy import settle_heap
 from toolkit.gateway.logs import event
 from toolkit.gateway.metrics import Metrics
 from toolkit.gateway.passthrough import serve_passthrough
@@ -123,7 +124,11 @@ class Bridge:
         store = Store(cfg.state, sync=cfg.sync)
         journal = (
             JournalWriter(
-                cfg.journal, max_bytes=cfg.journal_max_bytes, compress=cfg.journal_compress
+                cfg.journal,
+                max_bytes=cfg.journal_max_bytes,
+                compress=cfg.journal_compress,
+                # Records of one loop turn reach the file in one write.
+                flush_soon=asyncio.get_running_loop().call_soon,
             )
             if cfg.journal
             else None
@@ -340,10 +345,18 @@ class Bridge:
         )
 
 
-async def run_bridge(cfg: BridgeConfig, stop: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM/SIGINT (or ``stop`` is set), then shut down gracefully."""
+async def run_bridge(
+    cfg: BridgeConfig, stop: asyncio.Event | None = None, *, own_process: bool = False
+) -> None:
+    """Run until SIGTERM/SIGINT (or ``stop`` is set), then shut down gracefully.
+
+    ``own_process``: the bridge is this process's only job, so it may set the
+    process-wide garbage-collector policy (:mod:`toolkit.gateway.gc_policy`).
+    """
     bridge = Bridge(cfg)
     await bridge.start()
+    if own_process:
+        settle_heap()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

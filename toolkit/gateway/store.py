@@ -134,15 +134,25 @@ class Store:
         Raises:
             sqlite3.Error: the write failed (nothing of ``ops`` was stored).
         """
-        if not ops:
-            return
+        await self.submit(ops)
+
+    def submit(self, ops: Sequence[Op]) -> asyncio.Future[None]:
+        """Queue ``ops`` as one atomic write now; the future settles once they
+        are on disk (or with the ``sqlite3.Error`` that kept them off it).
+
+        Writes land in the order they were submitted, so a caller may submit,
+        do other work, and await the future later.
+        """
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if not ops:
+            fut.set_result(None)
+            return fut
         with self._cond:
             if self._closed:
                 raise sqlite3.ProgrammingError("store is closed")
             self._queue.append((ops, fut))
             self._cond.notify()
-        await fut
+        return fut
 
     def _writer(self) -> None:
         while True:
@@ -156,36 +166,49 @@ class Store:
             error: BaseException | None = None
             try:
                 with self._db_lock:
-                    self._write(batch)
+                    self._write([op for ops, _ in batch for op in ops])
             except sqlite3.Error as exc:
                 error = exc
-            for _, fut in batch:
-                fut.get_loop().call_soon_threadsafe(_settle, fut, error)
+            # One wake-up of the event loop for the whole batch.
+            futures = [fut for _, fut in batch]
+            futures[0].get_loop().call_soon_threadsafe(_settle, futures, error)
 
-    def _write(self, batch: list[tuple[Sequence[Op], asyncio.Future[None]]]) -> None:
+    def _write(self, ops: list[Op]) -> None:
+        """One transaction, at most three statements: every statement is a
+        moment the writer needs the GIL back from the event loop, so rows are
+        grouped per statement instead of executed one by one."""
         now = time.time()
+        states: dict[str, bytes] = {}  # the newest state per charger is the one kept
+        added: list[tuple[str, str, bytes, float]] = []
+        deleted: list[tuple[str, str]] = []
+        for op in ops:
+            if isinstance(op, PutState):
+                states[op.charge_point_id] = op.state
+            elif isinstance(op, AddOutbox):
+                added.append((op.charge_point_id, op.message_id, orjson.dumps(op.frame), now))
+            else:
+                deleted.append((op.charge_point_id, op.message_id))
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            for ops, _ in batch:
-                for op in ops:
-                    if isinstance(op, PutState):
-                        db.execute(
-                            "INSERT INTO chargers VALUES (?, ?, ?) ON CONFLICT(charge_point_id)"
-                            " DO UPDATE SET state = excluded.state, updated = excluded.updated",
-                            (op.charge_point_id, op.state, now),
-                        )
-                    elif isinstance(op, AddOutbox):
-                        db.execute(
-                            "INSERT INTO outbox (charge_point_id, message_id, frame, created)"
-                            " VALUES (?, ?, ?, ?)",
-                            (op.charge_point_id, op.message_id, orjson.dumps(op.frame), now),
-                        )
-                    else:
-                        db.execute(
-                            "DELETE FROM outbox WHERE charge_point_id = ? AND message_id = ?",
-                            (op.charge_point_id, op.message_id),
-                        )
+            # A call is added (and committed) before it is sent, so a batch
+            # never deletes a row it adds: the order of the groups is free.
+            if deleted:
+                db.executemany(
+                    "DELETE FROM outbox WHERE charge_point_id = ? AND message_id = ?", deleted
+                )
+            if added:
+                db.executemany(
+                    "INSERT INTO outbox (charge_point_id, message_id, frame, created)"
+                    " VALUES (?, ?, ?, ?)",
+                    added,
+                )
+            if states:
+                db.executemany(
+                    "INSERT INTO chargers VALUES (?, ?, ?) ON CONFLICT(charge_point_id)"
+                    " DO UPDATE SET state = excluded.state, updated = excluded.updated",
+                    [(cp, state, now) for cp, state in states.items()],
+                )
             db.execute("COMMIT")
             self.batches += 1
         except BaseException:
@@ -201,10 +224,11 @@ class Store:
         self._db.close()
 
 
-def _settle(fut: asyncio.Future[None], error: BaseException | None) -> None:
-    if fut.done():
-        return
-    if error is None:
-        fut.set_result(None)
-    else:
-        fut.set_exception(error)
+def _settle(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for fut in futures:
+        if fut.done():
+            continue
+        if error is None:
+            fut.set_result(None)
+        else:
+            fut.set_exception(error)
