@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -126,3 +127,19 @@ def test_hand_written_record_check_agrees_with_the_published_schema() -> None:
             except Exception:
                 expected = False
             assert _is_record(candidate) is expected, candidate
+
+
+def test_a_writer_given_flush_soon_flushes_once_per_scheduled_turn(tmp_path: Path) -> None:
+    scheduled: list[Callable[[], None]] = []
+    writer = JournalWriter(tmp_path, flush_soon=scheduled.append)
+    for _ in range(3):
+        writer.write(RECORD)
+    (path,) = tmp_path.glob("journal-*.jsonl")
+    assert len(scheduled) == 1  # one flush for the turn, not one per record
+    assert path.read_bytes() == b""  # still buffered: this turn has not ended
+    scheduled.pop()()
+    assert len(path.read_bytes().splitlines()) == 3
+    writer.write(RECORD)
+    assert len(scheduled) == 1  # the next turn schedules its own flush
+    writer.close()
+    assert len(path.read_bytes().splitlines()) == 4  # closing writes what is buffered
