@@ -48,6 +48,25 @@ def bench(
             f"{name:10} {r['value']:>12,} {r['unit']:10} baseline {r['baseline']:>12,} "
             f"ratio {r['ratio']:>6}x  target {r['target']}{verdict}"
         )
-        extras = {k: v for k, v in r.items() if k not in _SHOWN}
+        extras = {k: v for k, v in r.items() if k not in _SHOWN and not _is_table(v)}
         if extras:
             typer.echo("           " + ", ".join(f"{k}={v}" for k, v in extras.items()))
+        for key, rows in r.items():
+            if _is_table(rows):
+                for row in rows:
+                    typer.echo(f"           {key}: " + ", ".join(_flat(row)))
+
+
+def _is_table(value: object) -> bool:
+    """A list of records (e.g. the bridge suite's fleets): one line each."""
+    return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+
+def _flat(row: dict[str, object], prefix: str = "") -> list[str]:
+    out: list[str] = []
+    for k, v in row.items():
+        if isinstance(v, dict):
+            out += _flat(v, f"{prefix}{k}.")
+        else:
+            out.append(f"{prefix}{k}={v}")
+    return out
