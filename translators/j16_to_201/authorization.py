@@ -6,10 +6,11 @@
   ReserveConnectorZeroSupported). ``connectorType`` has no 1.6 field (lossy).
 - CancelReservation: identical.
 - SendLocalList (2.0.1 D01 <-> 1.6 §5.15): versionNumber -> listVersion;
-  each entry idToken -> idTag, idTokenInfo -> idTagInfo (status by
-  :data:`AUTH_STATUS`, cacheExpiryDateTime -> expiryDate, groupIdToken ->
-  parentIdTag; chargingPriority, languages, evseId and personalMessage have
-  no 1.6 field: lossy).
+  each entry idToken -> idTag, idTokenInfo -> idTagInfo (status by the
+  table Authorize answers use, ``id_tokens.ID_TAG_STATUS``;
+  cacheExpiryDateTime -> expiryDate, groupIdToken -> parentIdTag;
+  chargingPriority, languages, evseId and personalMessage have no 1.6
+  field: lossy).
 - GetLocalListVersion: listVersion -> versionNumber.
 
 A token longer than a 1.6 idTag (20) cannot be sent without changing it,
@@ -37,30 +38,11 @@ from translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
+from translators.j16_to_201.id_tokens import DROPPED_INFO, ID_TAG_STATUS
 from translators.j16_to_201.state import BridgeState
 from translators.outcome import Note, Step
 from translators.pending import Pending
 
-# 2.0.1 AuthorizationStatusEnumType -> 1.6 AuthorizationStatus (1.6 §7.2).
-AUTH_STATUS = EnumMap(
-    "SendLocalList idTokenInfo.status -> idTagInfo.status",
-    {
-        "Accepted": "Accepted",
-        "Blocked": "Blocked",
-        "ConcurrentTx": "ConcurrentTx",
-        "Expired": "Expired",
-        "Invalid": "Invalid",
-        "NoCredit": "Invalid",
-        "NotAllowedTypeEVSE": "Invalid",
-        "NotAtThisLocation": "Invalid",
-        "NotAtThisTime": "Invalid",
-        "Unknown": "Invalid",
-    },
-    lossy=frozenset(
-        {"NoCredit", "NotAllowedTypeEVSE", "NotAtThisLocation", "NotAtThisTime", "Unknown"}
-    ),
-    reference="1.6 §7.2; 2.0.1 AuthorizationStatusEnumType; mapping-research §3.1 (Authorize)",
-)
 SEND_LOCAL_LIST_STATUS = EnumMap(
     "SendLocalList status (1.6 -> 2.0.1)",
     {
@@ -83,9 +65,7 @@ RESERVATION_STATUS = same_values(
 CANCEL_STATUS = same_values(
     "CancelReservation status", ("Accepted", "Rejected"), "1.6 §7.5; 2.0.1 H02"
 )
-TABLES = (AUTH_STATUS, SEND_LOCAL_LIST_STATUS, UPDATE_TYPE, RESERVATION_STATUS, CANCEL_STATUS)
-
-_DROPPED_INFO = ("chargingPriority", "language1", "language2", "evseId", "personalMessage")
+TABLES = (SEND_LOCAL_LIST_STATUS, UPDATE_TYPE, RESERVATION_STATUS, CANCEL_STATUS)
 
 
 def reserve_now(state: BridgeState, call: Call, ctx: Context) -> Step:
@@ -131,7 +111,7 @@ def _entry_down(
     if info is None:
         return out  # Differential update without info: remove the entry (both versions)
     status, status_notes = mapped(
-        state, AUTH_STATUS, info["status"], "SendLocalList", "idTokenInfo.status"
+        state, ID_TAG_STATUS, info["status"], "SendLocalList", "idTokenInfo.status"
     )
     notes.extend(status_notes)
     tag_info: dict[str, Any] = {"status": status}
@@ -141,7 +121,7 @@ def _entry_down(
         if not fits_id_tag(info["groupIdToken"]["idToken"]):
             return None
         tag_info["parentIdTag"] = info["groupIdToken"]["idToken"]
-    for name in _DROPPED_INFO:
+    for name in DROPPED_INFO:
         if name in info:
             notes.append(lossy(state, "SendLocalList", f"idTokenInfo.{name}", "no 1.6 field"))
     out["idTagInfo"] = tag_info

@@ -57,7 +57,7 @@ ID_TOKEN_STATUS = EnumMap(
 )
 
 # idTokenInfo fields 1.6 idTagInfo has no place for.
-_DROPPED_INFO = ("chargingPriority", "language1", "language2", "evseId", "personalMessage")
+DROPPED_INFO = ("chargingPriority", "language1", "language2", "evseId", "personalMessage")
 
 TABLES: tuple[EnumMap, ...] = (ID_TAG_STATUS, ID_TOKEN_STATUS)
 
@@ -99,7 +99,7 @@ def id_tag_info(
             out["parentIdTag"] = group["idToken"]
         else:
             notes.append(lossy(state, action, "groupIdToken", "longer than a 1.6 parentIdTag"))
-    dropped = [k for k in _DROPPED_INFO if k in info]
+    dropped = [k for k in DROPPED_INFO if k in info]
     if dropped:
         notes.append(lossy(state, action, "idTokenInfo", f"no 1.6 field for {', '.join(dropped)}"))
     return out, notes

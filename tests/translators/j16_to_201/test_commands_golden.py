@@ -11,7 +11,7 @@ a golden file, fed or produced, is validated against the official schemas.
 
 Regenerate after an intended change of behaviour, then review the diff::
 
-    OCPPKIT_REGENERATE_GOLDEN=1 .venv/bin/python -m pytest \
+    OCPPKIT_REGEN_GOLDEN=1 .venv/bin/python -m pytest \
         tests/translators/j16_to_201/test_commands_golden.py
 """
 
@@ -38,7 +38,7 @@ from translators.validation import Validator
 from translators.versions import OcppVersion
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "j16_to_201_commands"
-REGENERATE = os.environ.get("OCPPKIT_REGENERATE_GOLDEN") == "1"
+REGENERATE = os.environ.get("OCPPKIT_REGEN_GOLDEN") == "1"
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 MOMENT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 _VALIDATOR = Validator()
