@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -77,18 +77,25 @@ async def live_site(
     """Built-in CSMS + bridge + simulated ``fleet`` on 127.0.0.1, all stopped at the end.
 
     The bridge keeps its state in ``work/bridge.db`` and journals both legs to
-    ``work/journal``. Returns the simulator's ground truth and the number of
-    schema violations the strict CSMS saw.
+    ``work/journal``. The CSMS and the bridge run on the fleet's clock (``speed``
+    simulated seconds per wall second from ``fleet.start``), so every time they
+    stamp (journal records, ``generatedAt``, ``currentTime``) is on the simulated
+    timeline the chargers live on, as it would be on a real site. Returns the
+    simulator's ground truth and the number of schema violations the strict
+    CSMS saw.
     """
     from toolkit.csms import Csms, CsmsSettings
     from toolkit.gateway.config import BridgeConfig
     from toolkit.gateway.server import Bridge
+    from toolkit.gateway.services import real_context
     from toolkit.journal_writer import JournalWriter
     from toolkit.simulator import run_fleet
+    from toolkit.simulator.clock import ScaledClock
     from toolkit.tariff import load_tariff
 
+    clock = ScaledClock(fleet.start, speed)
     journal = JournalWriter(csms_journal) if csms_journal is not None else None
-    csms = Csms(CsmsSettings(tariff=load_tariff(TARIFF)), journal=journal)
+    csms = Csms(CsmsSettings(tariff=load_tariff(TARIFF)), journal=journal, now=clock.now)
     await csms.start("127.0.0.1", 0)
     bridge = Bridge(
         BridgeConfig(
@@ -98,12 +105,13 @@ async def live_site(
             journal=str(work / "journal"),
             sync="normal",
             ping_interval=0,
-        )
+        ),
+        ctx=replace(real_context(), now=clock.now),
     )
     try:
         await bridge.start()
         url = f"ws://127.0.0.1:{bridge.port}/ocpp"
-        truth = await run_fleet(fleet, url, speed=speed, on_progress=progress)
+        truth = await run_fleet(fleet, url, clock=clock, on_progress=progress)
     finally:
         await bridge.stop()
         await csms.stop()

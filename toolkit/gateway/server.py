@@ -52,6 +52,7 @@ from toolkit.gateway.session import Session
 from toolkit.gateway.store import Store
 from toolkit.gateway.upstream import client_ssl_context
 from toolkit.journal_writer import JournalWriter
+from translators.context import Context
 from translators.versions import OcppVersion
 
 V16_PROTOCOL = OcppVersion.V16.subprotocol or "ocpp1.6"
@@ -82,6 +83,10 @@ class Bridge:
         cfg: settings (already checked).
         translator: the session translator; default ``translators.j16_to_201.session``.
         log: structured logger.
+        ctx: the clock and id source for everything the bridge stamps: the
+            translator's minted times and ids, and the journal's record times.
+            Default: the wall clock and random UUIDs. A simulation hands in its
+            own clock so the bridge lives on the simulated timeline too.
     """
 
     def __init__(
@@ -89,6 +94,7 @@ class Bridge:
         cfg: BridgeConfig,
         translator: Translator | ModuleType | None = None,
         log: logging.Logger | None = None,
+        ctx: Context | None = None,
     ) -> None:
         if translator is None:
             from translators.j16_to_201 import session as translator_module
@@ -96,6 +102,7 @@ class Bridge:
             translator = translator_module
         self.cfg = cfg
         self.translator = translator
+        self.ctx = ctx or real_context()
         self.log = log or logging.getLogger("ocppkit.bridge")
         self.metrics = Metrics()
         self.sessions: dict[str, Session] = {}
@@ -143,7 +150,7 @@ class Bridge:
             # default pool of 100 would silently stall the 101st charger.
             http=aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)),
             ssl_context=client_ssl_context(cfg),
-            ctx=real_context(),
+            ctx=self.ctx,
             log=self.log,
         )
         m = self.metrics

@@ -76,7 +76,8 @@ class Services:
         translator: the 1.6J <-> 2.0.1 session translator.
         http: client session for the upstream links.
         ssl_context: TLS for ``wss://`` upstreams.
-        ctx: clock and id source handed to the translator.
+        ctx: clock and id source: handed to the translator, and the clock of
+            the journal's record times (one clock for all the bridge stamps).
         log: structured logger.
     """
 
@@ -134,7 +135,7 @@ class Services:
             return
         self.journal.write(
             JournalRecord(
-                timestamp=format_timestamp(datetime.now(UTC)),
+                timestamp=format_timestamp(self.ctx.now()),
                 charge_point_id=charge_point_id,
                 direction=direction,
                 ocpp_version=version,

@@ -41,6 +41,7 @@ async def run_fleet(
     settings: DriverSettings | None = None,
     on_progress: Callable[[float], None] | None = None,
     soap_url: str | None = None,
+    clock: ScaledClock | None = None,
 ) -> FleetResult:
     """Play every charger's plan against ``csms_url`` and report what was done.
 
@@ -55,21 +56,29 @@ async def run_fleet(
         on_progress: called about four times a second with the fraction of the period done.
         soap_url: where 1.5 chargers POST their SOAP requests; by default the bridge's
             layout, ``{csms_url}/soap15`` over http (see :func:`.soap_link.soap_url_for`).
+        clock: the fleet's shared clock, for a caller that hands the same clock to the
+            other parts of a simulated site (bridge, CSMS) so that everything they stamp
+            is on the simulated timeline too. It must start at ``config.start``; it sets
+            the pace instead of ``speed``. The fleet starts it (:meth:`ScaledClock.begin`)
+            when the chargers are ready.
 
     Returns:
         the ground truth: sessions with the transaction ids really used, per-charger
         counters and errors, and the crashes of any charger (``failures``).
 
     Raises:
-        ConfigError: the plan has a charger of a version no driver exists for.
+        ConfigError: the plan has a charger of a version no driver exists for, or
+            ``clock`` does not start at ``config.start``.
     """
     plan = plan or plan_fleet(config, random.Random(config.seed))
     for c in plan.chargers:
         if c.spec.version not in DRIVERS:
             raise ConfigError(f"no simulator driver for OCPP {c.spec.version} yet")
+    if clock is not None and clock.start != config.start:
+        raise ConfigError(f"the fleet clock starts at {clock.start}, the fleet at {config.start}")
     settings = settings or DriverSettings()
     validator = Validator(ValidationMode.STRICT)
-    shared = ScaledClock(config.start, speed) if speed else None
+    shared = clock or (ScaledClock(config.start, speed) if speed else None)
     clocks: list[Clock] = [shared or VirtualClock(config.start) for _ in plan.chargers]
     wall0 = time.perf_counter()
     # No pool limit: each charger holds its own WebSocket for the whole run.

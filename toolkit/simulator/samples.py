@@ -16,6 +16,12 @@ gives, from the bridge journal:
 and the two ingested Parquet datasets the notebooks open by default:
 ``sample-dataset-2.0.1/`` (the CSMS leg) and ``sample-dataset-legacy/``
 (the 1.5 and 1.6 legs).
+
+The chargers, the bridge and the CSMS all run on the fleet's clock
+(:data:`SPEED` simulated seconds per wall second: about two minutes for the
+three days), so every time in the logs, journal stamps and payload times
+alike, is on the simulated timeline; :func:`retime` only takes out the
+machine's processing time, which the fast clock stretches.
 """
 
 from __future__ import annotations
@@ -33,7 +39,6 @@ from typing import Any
 
 import orjson
 
-from toolkit.simulator.model import DEFAULT_START
 from translators.journal import format_timestamp
 from translators.versions import OcppVersion
 
@@ -66,7 +71,14 @@ def _run(work: Path) -> None:
 
 
 _SOAP_TIME = re.compile(r"<(?:\w+:)?timestamp>([^<]+)</")
-SPEED = 20_000.0
+_SOAP_MESSAGE_ID = re.compile(r"<(?:\w+:)?MessageID>([^<]+)</")
+_SOAP_RELATES_TO = re.compile(r"<(?:\w+:)?RelatesTo>([^<]+)</")
+# Simulated seconds per wall second. The machine's processing time is stretched by
+# this factor (see retime), and a charger's plan has steps 3 s apart (authorise ->
+# start): at 20,000x a 5 ms round trip is 100 s, so authorisations landed after
+# the starts they led to and the first hour went by before the chargers had
+# booted. At 2,000x the run takes about 2 minutes and those errors are seconds.
+SPEED = 2_000.0
 
 
 def _payload_time(message: Any) -> str | None:
@@ -84,32 +96,60 @@ def _payload_time(message: Any) -> str | None:
     return str(values[0]["timestamp"]) if values else None
 
 
-def retime(records: list[dict[str, Any]]) -> None:
-    """Put the records on the simulated clock, as the chargers lived it.
+def _exchange(message: Any) -> tuple[str, bool]:
+    """(message id, is an answer) of a frame or a 1.5 SOAP envelope.
 
-    The bridge journals wall-clock receive times, and the simulator ran a
-    fast clock. A call takes the charger's own time from its payload; a call
-    without one is placed after the charger's previous call by the wall time
-    between them times the speed; an answer keeps its real (wall) latency
-    after its call.
+    An answer's id is its call's (OCPP-J echoes it; SOAP names it in
+    ``wsa:RelatesTo``); a record that is neither has id ``""``.
     """
-    anchor: dict[str, tuple[datetime, datetime]] = {}
+    if isinstance(message, str):
+        relates = _SOAP_RELATES_TO.search(message)
+        if relates:
+            return relates.group(1), True
+        own = _SOAP_MESSAGE_ID.search(message)
+        return (own.group(1) if own else ""), False
+    return str(message[1]), message[0] != 2
+
+
+def retime(records: list[dict[str, Any]], speed: float = SPEED) -> None:
+    """Take the machine's processing time, which the fast clock multiplies, out of the records.
+
+    Every part of the sample site (chargers, bridge, CSMS) runs on the fleet's
+    clock, so the journal is already on the simulated timeline. But the clock
+    runs ``speed`` times faster than the machine: the few wall milliseconds
+    between a charger sending a frame and the bridge journalling it, or
+    between a call and its answer, become seconds (5 ms is 10 s at 2,000x),
+    where a real site takes milliseconds. So:
+
+    - a call that carries its sender's own time (a payload timestamp) is
+      placed there: that is when it was made;
+    - any other call keeps its simulated spacing after the previous call on
+      its leg (both crossed the same hops, so their delays mostly cancel;
+      each leg is placed from its own records only);
+    - an answer is placed after its call by the real latency: the simulated
+      gap divided by ``speed``.
+
+    Spacing is measured from the previous call, not from its (compressed)
+    answer: that would lose a round trip per Heartbeat and make the timeline
+    drift. What is left is an error of seconds on calls without a time.
+    """
+    last: dict[tuple[str, str], tuple[datetime, datetime]] = {}  # (placed, journalled)
     calls: dict[tuple[str, str, str], tuple[datetime, datetime]] = {}
     for r in records:
-        cp, wall = r["charge_point_id"], datetime.fromisoformat(r["timestamp"])
-        message = r["message"]
-        own = _payload_time(message)
-        # A charger's first frame (its BootNotification) is at the simulated start.
-        last = anchor.get(cp, (DEFAULT_START, wall))
-        if isinstance(message, list) and message[0] != 2:
-            call = calls.get((cp, message[1], r.get("leg", "")))
-            new = call[0] + (wall - call[1]) if call else last[0] + (wall - last[1]) * SPEED
+        cp, leg = r["charge_point_id"], r.get("leg", "")
+        journalled = datetime.fromisoformat(r["timestamp"])
+        message_id, is_answer = _exchange(r["message"])
+        key = (cp, message_id, leg)
+        before = last.get((cp, leg))
+        follows = before[0] + (journalled - before[1]) if before else journalled
+        if is_answer:
+            call = calls.get(key)
+            placed = call[0] + (journalled - call[1]) / speed if call else follows
         else:
-            new = datetime.fromisoformat(own) if own else last[0] + (wall - last[1]) * SPEED
-            anchor[cp] = (new, wall)
-            if isinstance(message, list):
-                calls[(cp, message[1], r.get("leg", ""))] = (new, wall)
-        r["timestamp"] = format_timestamp(new.astimezone(UTC))
+            own = _payload_time(r["message"])
+            placed = datetime.fromisoformat(own) if own else follows
+            last[cp, leg] = calls[key] = (placed, journalled)
+        r["timestamp"] = format_timestamp(placed.astimezone(UTC))
 
 
 def make(out: Path) -> None:
