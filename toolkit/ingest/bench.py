@@ -13,6 +13,7 @@ part of what ingest does. All run in the same process, moments apart.
 
 from __future__ import annotations
 
+import os
 import resource
 import tempfile
 import threading
@@ -23,19 +24,26 @@ from typing import Any
 import orjson
 
 from toolkit.ingest.pipeline import IngestOptions, ingest
+from translators.errors import ConfigError
 
 SAMPLES_PER_TX = 60
 
 
-def write_journal(path: Path, frames: int, chargers: int = 50) -> int:
-    """Write a MeterValues-heavy 1.6 journal of about ``frames`` frames; return the count."""
-    written = 0
+def write_journal(
+    path: Path, frames: int | None, chargers: int = 50, nbytes: int | None = None
+) -> int:
+    """Write a MeterValues-heavy 1.6 journal of about ``frames`` frames, or of about
+    ``nbytes`` bytes (whole transactions: it stops at the first past either); return
+    the frame count."""
+    if frames is None and nbytes is None:
+        raise ConfigError("write_journal: give frames or nbytes")
+    written = size = 0
     tx = 0
     with path.open("wb") as fh:
-        while written < frames:
+        while (frames is None or written < frames) and (nbytes is None or size < nbytes):
             tx += 1
             lines = _transaction(tx, chargers)
-            fh.write(b"\n".join(lines) + b"\n")
+            size += fh.write(b"\n".join(lines) + b"\n")
             written += len(lines)
     return written
 
@@ -87,39 +95,37 @@ def _transaction(tx: int, chargers: int) -> list[bytes]:
 
 
 class PeakRss:
-    """Samples the PSS (MB) of this process and its worker processes in a thread."""
+    """Samples the memory of a process and its descendants in a thread, in MiB.
 
-    def __init__(self) -> None:
+    ``peak`` is the largest sum of PSS (proportional set size), ``peak_rss``
+    the largest sum of RSS. PSS is the figure to judge by: forked workers
+    share their parent's pages (interpreter, modules, Arrow) copy-on-write,
+    and summing RSS counts each of those pages once per process; PSS splits a
+    shared page between its sharers, so its sum is the memory the run holds.
+
+    Args:
+        pid: the root process (default: this one).
+        interval: seconds between samples.
+    """
+
+    def __init__(self, pid: int | None = None, interval: float = 0.05) -> None:
+        self.pid = pid
+        self.interval = interval
         self.peak = 0.0
+        self.peak_rss = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _rss(self) -> float:
-        """Proportional set size (PSS) of this process and its workers, MB.
-
-        PSS, not RSS: forked workers share their parent's pages, and summing
-        RSS would count those pages once per process.
-        """
-        import os
-
-        total = 0
-        me = os.getpid()
-        for pid in [me, *_children(me)]:
-            try:
-                with open(f"/proc/{pid}/smaps_rollup") as fh:
-                    for line in fh:
-                        if line.startswith("Pss:"):
-                            total += int(line.split()[1])
-                            break
-            except OSError:
-                continue
-        return total / 1024
+    def _sample(self) -> None:
+        pss, rss = tree_memory(self.pid if self.pid is not None else os.getpid())
+        self.peak = max(self.peak, pss)
+        self.peak_rss = max(self.peak_rss, rss)
 
     def _run(self) -> None:
-        # Sample once at once, then every 50 ms: a short run still has a figure.
-        self.peak = max(self.peak, self._rss())
-        while not self._stop.wait(0.05):
-            self.peak = max(self.peak, self._rss())
+        # Sample once at once, then every interval: a short run still has a figure.
+        self._sample()
+        while not self._stop.wait(self.interval):
+            self._sample()
 
     def __enter__(self) -> PeakRss:
         self._thread.start()
@@ -128,15 +134,43 @@ class PeakRss:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, self._rss())
+        self._sample()
+
+
+def tree_memory(root: int) -> tuple[float, float]:
+    """(PSS, RSS) of ``root`` and all its descendants, each summed, MiB (0 once it is gone)."""
+    pss = rss = 0
+    pending = [root]
+    while pending:
+        pid = pending.pop()
+        pending += _children(pid)
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return pss / 1024, rss / 1024
 
 
 def _children(pid: int) -> list[int]:
+    """Children of every thread of ``pid`` (a pool may fork from any of them)."""
+    out: list[int] = []
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as fh:
-            return [int(x) for x in fh.read().split()]
+        tasks = os.listdir(f"/proc/{pid}/task")
     except OSError:
-        return []
+        return out
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as fh:
+                out += [int(x) for x in fh.read().split()]
+        except OSError:
+            continue
+    return out
 
 
 def duckdb_baseline(path: Path, out: Path) -> float:
@@ -205,6 +239,9 @@ def run(quick: bool, workers: int | None = None, frames: int | None = None) -> d
         journal = root / "journal.jsonl"
         written = write_journal(journal, target_frames)
         size = journal.stat().st_size
+        # On disk before any clock starts: the kernel's writeback of the fresh file
+        # would otherwise take CPU from whichever contender runs first (DuckDB).
+        os.sync()
         baseline_s = duckdb_baseline(journal, root / "flat.parquet")
         (root / "derived").mkdir()
         derived_s = duckdb_derived(journal, root / "derived")

@@ -66,8 +66,9 @@ FRAMES = pa.schema(
         _f("matched_action", STR, "for a CALLRESULT/CALLERROR: the action of its CALL; null when "
            "the CALL is not in the log (flag orphan_result)"),
         _f("latency_ms", pa.float64(), "CALLRESULT/CALLERROR timestamp minus its CALL's", "ms"),
-        _f("flags", STR, "comma-separated anomalies: duplicate_message_id (a CALL id reused while "
-           "the first is unanswered), orphan_result (no CALL in the log), clock_jump (log time "
+        _f("flags", STR, "comma-separated anomalies: duplicate_message_id (a CALL id the same "
+           "sender reused while its earlier CALL was unanswered and under 5 min old; see "
+           "toolkit.ingest.duplicates), orphan_result (no CALL in the log), clock_jump (log time "
            "back > 1 s for this charger), clock_skew (payload time > 5 min from log time), "
            "bad_timestamp (unreadable time text)"),
         _f("source_file", DICT_STR, "the log file the frame came from"),

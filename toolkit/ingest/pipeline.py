@@ -8,9 +8,10 @@ The flow, per file in the order given:
    process pool, at most a few blocks in flight (bounded memory); a
    non-splittable one (SOAP) is read in this process;
 3. take the block results *in order*: resolve results whose call was in an
-   earlier block, flag duplicates and clock jumps across blocks, feed the
-   control events to the session/fault assembler, and append every table's
-   rows to its incremental writer.
+   earlier block, flag duplicate message ids (:mod:`toolkit.ingest.duplicates`)
+   and clock jumps across blocks, feed the control events to the
+   session/fault assembler, and append every table's rows to its incremental
+   writer.
 
 Nothing is dropped silently: unusable lines go to ``quarantine`` with their
 reason, anomalies become ``flags`` and counts in :class:`IngestSummary`.
@@ -32,7 +33,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from toolkit.ingest import model
+from toolkit.ingest import duplicates, model
 from toolkit.ingest.block import (
     CLOCK_JUMP_US,
     BlockJob,
@@ -43,7 +44,7 @@ from toolkit.ingest.block import (
 )
 from toolkit.ingest.events import REVERSE, SKIPPED, Bad
 from toolkit.ingest.readers import ReaderOptions, detect, get_reader
-from toolkit.ingest.rows import as_us
+from toolkit.ingest.rows import as_us, register_batch
 from toolkit.ingest.sessions import SessionAssembler
 from toolkit.ingest.source import blocks as _blocks
 from toolkit.ingest.source import first_lines as _first_lines
@@ -55,6 +56,7 @@ from translators.errors import ConfigError
 BLOCK_BYTES = 4 * 1024 * 1024
 CARRIED_CALLS_MAX = 200_000  # unanswered calls remembered across blocks
 NON_SPLITTABLE_GROUP = 20_000  # reader items per in-process block
+DRAIN_ROWS = 10_000  # rows the in-order pass derives (sessions, ...) written per batch
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024  # below this, worker start-up costs more than it saves
 
 
@@ -149,7 +151,7 @@ class _Run:
         part = time.strftime("%Y%m%dT%H%M%S")
         self.writers = {n: TableWriter(out, n, part) for n in model.TABLES if n in options.tables}
         self.sessions = SessionAssembler(token_hasher(options.salt))
-        self.carried: dict[Any, tuple[Any, ...]] = {}
+        self.carried: dict[duplicates.Key, duplicates.Call] = {}  # unanswered at block ends
         self.last_ts: dict[str | None, int] = {}
         self.flags: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
@@ -183,11 +185,10 @@ class _Run:
             patches.setdefault(row, {}).update(fix)
             if action == "StartTransaction":
                 handle(("res", row, cp, action, key[2], mtype, payload))
-        for key, call in res.open_calls.items():
-            if key in self.carried:
-                _flag(patches, call[3], "duplicate_message_id")
-                self.flags["duplicate_message_id"] += 1
-            self.carried[key] = call
+        for row in duplicates.across_blocks(self.carried, res.frames, res.call_rows):
+            _flag(patches, row, "duplicate_message_id")
+            self.flags["duplicate_message_id"] += 1
+        self.carried.update(res.open_calls)  # across_blocks took off what these supersede
         while len(self.carried) > CARRIED_CALLS_MAX:
             self.carried.pop(next(iter(self.carried)))
             self.flags["unanswered_calls_forgotten"] += 1
@@ -207,7 +208,7 @@ class _Run:
         self._write("status_events", res.status_events)
         if res.quarantine:
             self._quarantine(res.quarantine, source_file)
-        if len(self.sessions.rows) >= 10_000:
+        if len(self.sessions.rows) >= DRAIN_ROWS or len(self.sessions.meter_rows) >= DRAIN_ROWS:
             self._drain()
 
     def _quarantine(self, items: list[Bad], source_file: str) -> None:
@@ -230,6 +231,9 @@ class _Run:
         ))  # fmt: skip
 
     def _drain(self) -> None:
+        if self.sessions.meter_rows:
+            self._write("meter_values", register_batch(self.sessions.meter_rows))
+            self.sessions.meter_rows.clear()
         for name, rows, schema in (
             ("sessions", self.sessions.rows, model.SESSIONS),
             ("faults", self.sessions.faults.rows, model.FAULTS),

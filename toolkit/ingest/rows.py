@@ -10,7 +10,7 @@ through :class:`toolkit.ingest.flatten.MeterColumns`.
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import orjson
@@ -174,7 +174,8 @@ def transaction_event_rows(ev: FrameEvent, status_rows: list[tuple[Any, ...]]) -
         ts = parse_ts(stamp) if isinstance(stamp, str) else as_us(ev.ts)
         status_rows.append((ts, ev.cp, evse, conn, None, state, state, None, None, None,
                             "TransactionEvent", ev.version, ev.line))  # fmt: skip
-    return info.get("transactionId")
+    tx = info.get("transactionId")
+    return str(tx) if tx is not None else None
 
 
 def stateful_rows(ev: FrameEvent, meters: MeterColumns, status_rows: list[tuple[Any, ...]]) -> Any:
@@ -187,12 +188,6 @@ def stateful_rows(ev: FrameEvent, meters: MeterColumns, status_rows: list[tuple[
         mvs = p.get("meterValue")
         if type(mvs) is list:
             return meters.samples(mvs, version, ev.cp, evse, conn, tx, action, ev.line)
-        return None
-    if action == "StartTransaction":
-        wh = p.get("meterStart")
-        if isinstance(wh, int | float):
-            meters.register(p.get("timestamp"), ev.cp, evse, conn, None, action, version,
-                            ev.line, float(wh), "Transaction.Begin")  # fmt: skip
         return None
     if action == "StopTransaction":
         tx = p.get("transactionId")
@@ -208,6 +203,63 @@ def stateful_rows(ev: FrameEvent, meters: MeterColumns, status_rows: list[tuple[
                             float(wh), "Transaction.End")  # fmt: skip
         return summary
     return None
+
+
+def start_register(ev: FrameEvent, source_file: str) -> StartRegister | None:
+    """The meterStart reading of a 1.5/1.6 StartTransaction, its transaction id still unknown.
+
+    The request has no transactionId: the CSMS assigns it in the answer (1.6
+    §6.46 StartTransaction.conf), which may come in a later block. So the row
+    is not built here but handed to the in-order pass
+    (:class:`toolkit.ingest.sessions.SessionAssembler`), which fills in the id
+    its session gets and hands it back for :func:`register_batch`.
+    """
+    p: Any = ev.payload
+    wh = p.get("meterStart")
+    if not isinstance(wh, int | float):
+        return None
+    evse, conn = evse_of(ev.version, p)
+    stamp = p.get("timestamp")
+    return StartRegister(stamp if isinstance(stamp, str) else None, ev.cp, evse, conn, None,
+                         ev.version, source_file, ev.line, float(wh))  # fmt: skip
+
+
+class StartRegister(NamedTuple):
+    """A meterStart meter_values row waiting for its transaction id (see start_register)."""
+
+    timestamp: str | None
+    cp: str | None
+    evse: int | None
+    conn: int | None
+    tx: str | None
+    version: str
+    source_file: str
+    line: int
+    wh: float
+
+
+def register_batch(rows: list[StartRegister]) -> pa.RecordBatch:
+    """The meter_values rows of meterStart readings (with their transaction ids filled in)."""
+    n = len(rows)
+    cols: list[Any] = list(zip(*rows, strict=True)) if rows else [()] * 9
+    ts, cp, evse, conn, tx, version, source, line, wh = cols
+
+    def const(value: Any, type_: pa.DataType) -> pa.Array:
+        return pa.repeat(pa.scalar(value, type_), n)
+
+    return pa.RecordBatch.from_arrays(
+        [
+            meter_vector.timestamps(list(ts)), pa.array(cp, pa.string()),
+            pa.array(evse, pa.int32()), pa.array(conn, pa.int32()), pa.array(tx, pa.string()),
+            const(vocab.ENERGY_REGISTER, pa.string()), const(None, pa.string()),
+            const(vocab.DEFAULT_LOCATION, pa.string()), const("Wh", pa.string()),
+            pa.array(wh, pa.float64()), const("Transaction.Begin", pa.string()),
+            const(False, pa.bool_()), const("StartTransaction", pa.string()),
+            pa.array(version, pa.string()),
+            pa.array(source, pa.string()).dictionary_encode(), pa.array(line, pa.int64()),
+        ],
+        schema=model.METER_VALUES,
+    )  # fmt: skip
 
 
 def meter_batch(m: MeterColumns, source_file: str, salt: bytes | None) -> pa.RecordBatch:

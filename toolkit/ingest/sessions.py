@@ -18,6 +18,12 @@ vocabulary (:data:`toolkit.ingest.vocab.STOP_REASON_16`), and the charging
 time is the time the connector spent in charging state Charging (1.6 status
 Charging, 2.0.1 chargingState Charging) between start and stop.
 
+The meterStart reading of a 1.5/1.6 StartTransaction becomes a meter_values
+row only here: the request has no transactionId, so the row waits on its
+session until the answer (or, without one, the StopTransaction) names it,
+and then goes to :attr:`SessionAssembler.meter_rows` with the same id the
+sessions row gets.
+
 Memory is bounded by the open transactions and the connectors of the fleet:
 a session is written out as soon as it stops.
 """
@@ -31,6 +37,7 @@ from typing import Any
 from toolkit.ingest import vocab
 from toolkit.ingest.events import parse_ts
 from toolkit.ingest.faults import FaultTracker
+from toolkit.ingest.rows import StartRegister
 
 ConnKey = tuple[str | None, int | None]
 ENERGY_EPSILON_WH = 1e-6
@@ -58,6 +65,7 @@ class Session:
     stop_wire: str | None = None
     start_key: tuple[str | None, str] | None = None
     aliases: set[str] = field(default_factory=set)
+    start_rows: list[StartRegister] = field(default_factory=list)  # meterStart rows, no id yet
     flags: list[str] = field(default_factory=list)
 
     def flag(self, name: str) -> None:
@@ -72,7 +80,8 @@ def _ts(payload: dict[str, Any], fallback: int | None) -> int | None:
 
 
 class SessionAssembler:
-    """Consumes control events; closed sessions accumulate in ``rows``.
+    """Consumes control events; closed sessions accumulate in ``rows``, meterStart
+    rows with their transaction ids in ``meter_rows``.
 
     Args:
         hash_token: id token -> stored value (identity, or salted hash).
@@ -86,6 +95,7 @@ class SessionAssembler:
         self.charging: dict[ConnKey, tuple[bool, int | None]] = {}
         self.faults = FaultTracker()
         self.rows: list[tuple[Any, ...]] = []
+        self.meter_rows: list[StartRegister] = []
         self.counts: dict[str, int] = {}
 
     def _count(self, name: str) -> None:
@@ -172,7 +182,7 @@ class SessionAssembler:
             if action == "TransactionEvent":
                 self._transaction_event(cp, version, ts, payload, summary)
             elif action == "StartTransaction":
-                self._start(cp, version, ts, payload, mid)
+                self._start(cp, version, ts, payload, mid, summary)
             elif action == "StopTransaction":
                 self._stop(cp, version, ts, payload, summary)
             elif action == "NotifyEvent":
@@ -190,10 +200,19 @@ class SessionAssembler:
             elif tx != s.tx:
                 s.aliases.add(tx)
             self.open[(cp, tx)] = s
+            self._release(s)
+
+    def _release(self, s: Session) -> None:
+        """Hand the session's waiting meterStart rows on, with its transaction id (or
+        None when it never got one: they are written out with the session)."""
+        if s.start_rows:
+            self.meter_rows.extend(row._replace(tx=s.tx) for row in s.start_rows)
+            s.start_rows.clear()
 
     def _start(
-        self, cp: str | None, version: str, ts: int | None, p: dict[str, Any], mid: str
-    ) -> None:
+        self, cp: str | None, version: str, ts: int | None, p: dict[str, Any], mid: str,
+        register: StartRegister | None,
+    ) -> None:  # fmt: skip
         conn = p.get("connectorId")
         evse = conn if isinstance(conn, int) else None
         start = _ts(p, ts)
@@ -208,6 +227,10 @@ class SessionAssembler:
             current.flag("retried_start")
             current.start_key = (cp, mid)
             self.starting[(cp, mid)] = current
+            if register is not None:
+                current.start_rows.append(register)
+                if current.tx is not None:
+                    self._release(current)
             return
         s = Session(cp, evse, 1 if evse else None, None, version, start=start)
         token = p.get("idTag")
@@ -216,6 +239,8 @@ class SessionAssembler:
         s.meter_start = float(wh) if isinstance(wh, int | float) else None
         s.start_key = (cp, mid)
         self.starting[(cp, mid)] = s
+        if register is not None:
+            s.start_rows.append(register)
         self._attach(s)
 
     def _stop(
@@ -296,6 +321,7 @@ class SessionAssembler:
         self._emit(s)
 
     def _emit(self, s: Session) -> None:
+        self._release(s)
         start_wh, stop_wh = s.meter_start, s.meter_stop
         if start_wh is None and s.first_reg is not None:
             start_wh = s.first_reg
