@@ -134,22 +134,29 @@ def _kw(watts: float) -> str:
     return f"{watts / 1000:g}"
 
 
-def events(fleet: list[TruthSession], version: str) -> list[Message]:
-    """Every message of the fleet in ``version``, sorted by log time."""
+def events(
+    fleet: list[TruthSession], version: str, transaction_data: bool = False
+) -> list[Message]:
+    """Every message of the fleet in ``version``, sorted by log time.
+
+    ``transaction_data``: 1.5/1.6 StopTransactions also carry the session's
+    Transaction.Begin and Transaction.End registers as transactionData.
+    """
     out: list[Message] = []
-    for n, s in enumerate(fleet):
+    for s in fleet:
         mid = f"{s.tx}-"
         samples = s.samples()
         if version == "2.0.1":
             _v201(out, s, samples, mid)
         else:
-            _v16(out, s, samples, mid, legacy=version == "1.5")
-        del n
+            _v16(out, s, samples, mid, legacy=version == "1.5", data=transaction_data)
     out.sort(key=lambda m: m[0])
     return out
 
 
-def _v16(out: list[Message], s: TruthSession, samples: list[Any], mid: str, legacy: bool) -> None:
+def _v16(
+    out: list[Message], s: TruthSession, samples: list[Any], mid: str, legacy: bool, data: bool
+) -> None:
     cp, conn = s.cp, s.evse
     occupied = "Occupied" if legacy else None
 
@@ -187,13 +194,33 @@ def _v16(out: list[Message], s: TruthSession, samples: list[Any], mid: str, lega
         _call(out, when, cp, "MeterValues", payload, {}, f"{mid}m{i}")  # fmt: skip
     if s.idle_s and not legacy:
         status(s.start + timedelta(seconds=s.charging_s), "SuspendedEV", "e")
-    stop = {"transactionId": int(s.tx), "meterStop": samples[-1][1], "timestamp": _z(s.stop)}
+    stop: dict[str, Any] = {
+        "transactionId": int(s.tx), "meterStop": samples[-1][1], "timestamp": _z(s.stop)
+    }  # fmt: skip
     if s.reason16 is not None and not legacy:
         stop["reason"] = s.reason16
+    if data:
+        stop["transactionData"] = _transaction_data(s, samples, legacy)
     _call(out, s.stop, cp, "StopTransaction", stop, {"idTagInfo": accepted}, mid + "t")
     status(s.stop, "Available" if legacy else "Finishing", "f")
     if not legacy:
         status(s.stop + timedelta(seconds=30), "Available", "a")
+
+
+def _transaction_data(s: TruthSession, samples: list[Any], legacy: bool) -> list[Any]:
+    """The Begin and End registers of a StopTransaction's transactionData (1.5 wraps
+    them one level deeper, under ``values``)."""
+    edges = [
+        (s.start, s.meter_start, "Transaction.Begin"),
+        (s.stop, samples[-1][1], "Transaction.End"),
+    ]
+    if legacy:
+        values = [{"timestamp": _z(when), "value": [{"value": str(wh), "unit": "Wh",
+                                                     "context": context}]}
+                  for when, wh, context in edges]  # fmt: skip
+        return [{"values": values}]
+    return [{"timestamp": _z(when), "sampledValue": [{"value": str(wh), "context": context}]}
+            for when, wh, context in edges]  # fmt: skip
 
 
 def _v201(out: list[Message], s: TruthSession, samples: list[Any], mid: str) -> None:
@@ -329,9 +356,12 @@ def write_soap_journal(messages: list[Message], path: Path) -> Path:
     return path
 
 
-def write(fleet: list[TruthSession], version: str, fmt: str, path: Path) -> Path:
-    """The fleet logged in ``version`` as ``fmt`` (journal, frames, ocpp-logger, soap15)."""
-    messages = events(fleet, version)
+def write(
+    fleet: list[TruthSession], version: str, fmt: str, path: Path, transaction_data: bool = False
+) -> Path:
+    """The fleet logged in ``version`` as ``fmt`` (journal, frames, ocpp-logger, soap15);
+    ``transaction_data`` as for :func:`events`."""
+    messages = events(fleet, version, transaction_data)
     if fmt == "journal":
         if version == "1.5":
             return write_soap_journal(messages, path)

@@ -21,7 +21,9 @@ Control entries (first element is the kind):
   StartTransaction, StopTransaction, TransactionEvent or NotifyEvent CALL
   (for a StartTransaction, ``summary`` is its meterStart row,
   :class:`toolkit.ingest.rows.StartRegister`, which waits in the parent for
-  the transaction id the answer brings);
+  the transaction id the answer brings; the meter_values rows of a
+  StopTransaction, or of a TransactionEvent naming no EVSE, get their
+  session's EVSE and connector in the parent, :func:`toolkit.ingest.rows.with_evse`);
 * ``["mv", row, cp, version, evse, tx, summary]`` — MeterValues; those naming a
   transaction are merged into one entry per transaction per block (at the
   first one's place), so the parent's work does not grow with the samples;

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pyarrow as pa
 
@@ -44,7 +45,7 @@ from toolkit.ingest.block import (
 )
 from toolkit.ingest.events import REVERSE, SKIPPED, Bad
 from toolkit.ingest.readers import ReaderOptions, detect, get_reader
-from toolkit.ingest.rows import as_us, register_batch
+from toolkit.ingest.rows import as_us, register_batch, with_evse
 from toolkit.ingest.sessions import SessionAssembler
 from toolkit.ingest.source import blocks as _blocks
 from toolkit.ingest.source import first_lines as _first_lines
@@ -203,13 +204,25 @@ class _Run:
                 self.flags[name] += count
         frames = _patched(res.frames, patches) if patches else res.frames
         self._write("frames", frames)
-        for batch in res.meter_values:
+        for batch in self._located(res):
             self._write("meter_values", batch)
         self._write("status_events", res.status_events)
         if res.quarantine:
             self._quarantine(res.quarantine, source_file)
         if len(self.sessions.rows) >= DRAIN_ROWS or len(self.sessions.meter_rows) >= DRAIN_ROWS:
             self._drain()
+
+    def _located(self, res: BlockResult) -> list[pa.RecordBatch]:
+        """The block's meter_values batches, the rows of transaction frames that name
+        no EVSE given their session's (found while handling the block's events)."""
+        located = self.sessions.located
+        if not located:
+            return res.meter_values
+        frame_rows, evse, conn = zip(*located, strict=True)
+        lines = res.frames.column("line").to_numpy(zero_copy_only=False)
+        at = lines[np.asarray(frame_rows, dtype=np.int64)]
+        located.clear()
+        return [with_evse(b, at, list(evse), list(conn)) for b in res.meter_values]
 
     def _quarantine(self, items: list[Bad], source_file: str) -> None:
         kept = []

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from toolkit.ingest import meter_vector, model, vocab
@@ -260,6 +261,44 @@ def register_batch(rows: list[StartRegister]) -> pa.RecordBatch:
         ],
         schema=model.METER_VALUES,
     )  # fmt: skip
+
+
+def with_evse(
+    batch: pa.RecordBatch, lines: np.ndarray, evse: list[int], conn: list[int | None]
+) -> pa.RecordBatch:
+    """``batch`` with the EVSE and connector of the frames at ``lines`` filled in.
+
+    The frames are transaction frames that name no EVSE (a 1.5/1.6
+    StopTransaction, a 2.0.1 TransactionEvent after the first); the values are
+    their sessions' (:attr:`toolkit.ingest.sessions.SessionAssembler.located`).
+    A frame's rows are known by its source line: every reader gives a frame the
+    line it starts on, and no two frames of a file start on one line. Only rows
+    with no EVSE of their own are filled.
+    """
+    if not len(lines) or not batch.num_rows:
+        return batch
+    order = np.argsort(lines, kind="stable")
+    sorted_lines = lines[order]
+    source = batch.column("line").to_numpy(zero_copy_only=False)
+    at = np.minimum(np.searchsorted(sorted_lines, source), len(sorted_lines) - 1)
+    no_evse = batch.column("evse_id").is_null().to_numpy(zero_copy_only=False)
+    hit = (sorted_lines[at] == source) & no_evse
+    if not hit.any():
+        return batch
+    which = order[at[hit]].tolist()
+    mask = pa.array(hit)
+    columns = {
+        "evse_id": pc.replace_with_mask(
+            batch.column("evse_id"), mask, pa.array([evse[i] for i in which], pa.int32())
+        ),
+        "connector_id": pc.replace_with_mask(
+            batch.column("connector_id"), mask, pa.array([conn[i] for i in which], pa.int32())
+        ),
+    }
+    return pa.RecordBatch.from_arrays(
+        [columns.get(f.name, batch.column(i)) for i, f in enumerate(batch.schema)],
+        schema=batch.schema,
+    )
 
 
 def meter_batch(m: MeterColumns, source_file: str, salt: bytes | None) -> pa.RecordBatch:

@@ -24,6 +24,14 @@ session until the answer (or, without one, the StopTransaction) names it,
 and then goes to :attr:`SessionAssembler.meter_rows` with the same id the
 sessions row gets.
 
+A 1.5/1.6 StopTransaction names no connector, and a 2.0.1 TransactionEvent
+names its EVSE only in the first event after the EVSE is known (2.0.1 E02),
+so the meter_values rows such a frame yields (meterStop, transactionData, a
+TransactionEvent's meterValue) leave the worker without one. The session
+they belong to knows it by the time the frame is handled here, whichever
+block its start was in: :attr:`SessionAssembler.located` lists those frames
+with their session's EVSE and connector, for the pipeline to fill in.
+
 Memory is bounded by the open transactions and the connectors of the fleet:
 a session is written out as soon as it stops.
 """
@@ -81,7 +89,8 @@ def _ts(payload: dict[str, Any], fallback: int | None) -> int | None:
 
 class SessionAssembler:
     """Consumes control events; closed sessions accumulate in ``rows``, meterStart
-    rows with their transaction ids in ``meter_rows``.
+    rows with their transaction ids in ``meter_rows``, the EVSE of frames that
+    name none in ``located``.
 
     Args:
         hash_token: id token -> stored value (identity, or salted hash).
@@ -96,6 +105,9 @@ class SessionAssembler:
         self.faults = FaultTracker()
         self.rows: list[tuple[Any, ...]] = []
         self.meter_rows: list[StartRegister] = []
+        # (frame row, evse, connector) of transaction frames that name no EVSE, with
+        # their session's; the caller fills them into the frame's meter_values rows.
+        self.located: list[tuple[int, int, int | None]] = []
         self.counts: dict[str, int] = {}
 
     def _count(self, name: str) -> None:
@@ -178,13 +190,13 @@ class SessionAssembler:
                 elif cstatus is not None and cstatus != "Occupied":
                     self._set_charging((cp, evse), False, ts)
         elif kind == "call":
-            _, _, cp, version, action, ts, payload, summary, mid = event
+            _, row, cp, version, action, ts, payload, summary, mid = event
             if action == "TransactionEvent":
-                self._transaction_event(cp, version, ts, payload, summary)
+                self._transaction_event(row, cp, version, ts, payload, summary)
             elif action == "StartTransaction":
                 self._start(cp, version, ts, payload, mid, summary)
             elif action == "StopTransaction":
-                self._stop(cp, version, ts, payload, summary)
+                self._stop(row, cp, version, ts, payload, summary)
             elif action == "NotifyEvent":
                 self.faults.notify_event(cp, payload, version)
         elif kind == "res":
@@ -243,9 +255,14 @@ class SessionAssembler:
             s.start_rows.append(register)
         self._attach(s)
 
+    def _locate(self, row: int, s: Session) -> None:
+        if s.evse is not None:
+            self.located.append((row, s.evse, s.conn))
+
     def _stop(
-        self, cp: str | None, version: str, ts: int | None, p: dict[str, Any], summary: Any
-    ) -> None:
+        self, row: int, cp: str | None, version: str, ts: int | None, p: dict[str, Any],
+        summary: Any,
+    ) -> None:  # fmt: skip
         tx_raw = p.get("transactionId")
         tx = str(tx_raw) if tx_raw is not None else None
         s = self.open.get((cp, tx)) if tx is not None else None
@@ -260,6 +277,7 @@ class SessionAssembler:
             s = Session(cp, None, None, tx, version)
             s.flag("no_start_event")
             self._count("stop_without_start")
+        self._locate(row, s)  # 1.5/1.6 StopTransaction has no connectorId
         self._readings(s, summary)
         wh = p.get("meterStop")
         if isinstance(wh, int | float) and wh >= 0:
@@ -270,8 +288,9 @@ class SessionAssembler:
         self._close(s, _ts(p, ts), version, p.get("reason"))
 
     def _transaction_event(
-        self, cp: str | None, version: str, ts: int | None, p: dict[str, Any], summary: Any
-    ) -> None:
+        self, row: int, cp: str | None, version: str, ts: int | None, p: dict[str, Any],
+        summary: Any,
+    ) -> None:  # fmt: skip
         info = p.get("transactionInfo") or {}
         tx_raw = info.get("transactionId")
         if tx_raw is None:
@@ -293,6 +312,8 @@ class SessionAssembler:
         elif s.evse is None and evse.get("id") is not None:
             s.evse, s.conn = evse["id"], evse.get("connectorId", 1)
             self._attach(s)
+        if evse.get("id") is None and type(p.get("meterValue")) is list:
+            self._locate(row, s)
         token = (p.get("idToken") or {}).get("idToken")
         if s.id_token is None and isinstance(token, str):
             s.id_token = self.hash(token)
