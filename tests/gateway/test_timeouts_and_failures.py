@@ -4,6 +4,7 @@ the state stays as committed, and the connection stays up."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,14 @@ import websockets
 from tests.gateway.test_e2e_session import bridge_config
 from toolkit.csms import CallRejected, Csms, CsmsSettings
 from toolkit.gateway.server import Bridge
+from toolkit.gateway.store import DeleteOutbox, Op
+from toolkit.journal_writer import JournalWriter
+from toolkit.textio import iter_lines
 from translators.context import Context
 from translators.frames import Call, Frame
 from translators.j16_to_201 import session as real_translator
 from translators.j16_to_201.state import BridgeState
+from translators.journal import decode_record
 from translators.outcome import Step
 
 pytestmark = pytest.mark.timeout(60)
@@ -123,3 +128,64 @@ def test_a_translator_crash_is_an_internal_error_without_details_and_undone(
     assert boot[:2] == [3, "boot"]
     assert next_id == BridgeState().next_tx_id16  # the half-done change was rolled back
     assert 'ocppkit_bridge_translation_errors_total{reason="RuntimeError"} 1' in text
+
+
+def test_an_answer_sent_before_its_commit_failed_is_redone_from_the_outbox(
+    tmp_path: Path,
+) -> None:
+    """The charger has its answer at once; the commit of the CSMS's answer fails;
+    the call stays at the head of the outbox, goes to the CSMS again, and the
+    second answer is committed: the state ends as if nothing had failed."""
+
+    async def main() -> tuple[list[Any], list[Any], list[str], int, int]:
+        journal = JournalWriter(tmp_path / "csms-journal")
+        csms = Csms(CsmsSettings(), journal=journal)
+        await csms.start()
+        bridge = Bridge(bridge_config(csms.url, tmp_path))
+        await bridge.start()
+        store = bridge.svc.store
+        real_write = store._write
+        failures: list[int] = []
+
+        def write_failing_once(ops: list[Op]) -> None:
+            if not failures and any(isinstance(op, DeleteOutbox) for op in ops):
+                failures.append(1)
+                raise sqlite3.OperationalError("disk I/O error (injected)")
+            real_write(ops)
+
+        store._write = write_failing_once  # type: ignore[method-assign]
+        try:
+            async with websockets.connect(f"ws://127.0.0.1:{bridge.port}/ocpp/CPF",
+                                          subprotocols=["ocpp1.6"]) as ws:  # fmt: skip
+                await ws.send(orjson.dumps([2, "boot", "BootNotification", BOOT]).decode())
+                boot = await recv(ws)
+                # The failed commit leaves the call queued: it is sent again and
+                # answered again (the charger ignores the second answer).
+                session = bridge.sessions["CPF"]
+                for _ in range(100):
+                    if not session.up.queue and store.outbox_depth() == 0:
+                        break
+                    await asyncio.sleep(0.05)
+                await ws.send('[2,"hb","Heartbeat",{}]')
+                heartbeat = await recv(ws)
+                while heartbeat[1] != "hb":  # the repeated boot answer, if it came first
+                    heartbeat = await recv(ws)
+            depth = store.outbox_depth()
+        finally:
+            await bridge.stop()
+            await csms.stop()
+            journal.close()
+        received = [
+            r.message[2]
+            for path in sorted((tmp_path / "csms-journal").glob("journal-*"))
+            for _, line in iter_lines(path)
+            if (r := decode_record(line)).direction == "cs_to_csms" and r.message[0] == 2
+        ]
+        return boot, heartbeat, received, depth, len(failures)
+
+    boot, heartbeat, received, depth, failures = asyncio.run(main())
+    assert failures == 1
+    assert boot[:2] == [3, "boot"] and boot[2]["status"] == "Accepted"
+    assert heartbeat[:2] == [3, "hb"]
+    assert received == ["BootNotification", "BootNotification", "Heartbeat"]
+    assert depth == 0

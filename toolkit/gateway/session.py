@@ -400,15 +400,20 @@ class Session:
             early = _answers_early(side, frame, step)
             try:
                 stored = self.svc.store.submit(ops)
-                if early:
+            except Exception:
+                self._not_stored()
+                return
+            if early:
+                try:
                     await self._dispatch(step)
+                except Exception:  # a send that failed must not undo a commit that lands
+                    self.log.exception("dispatch_failed", extra={"fields": {"cp": self.cp_id}})
+            try:
                 await stored
             except Exception:
-                # Not stored, so not acknowledged: the peer's own retry will redo
-                # it. (After an early answer, the head of the outbox stays
-                # queued and is sent again: the CSMS answers it again.)
-                self.state = BridgeState.from_dict(orjson.loads(self._committed))
-                self.log.exception("store_commit_failed", extra={"fields": {"cp": self.cp_id}})
+                # (After an early answer, the head of the outbox stays queued
+                # and is sent again: the CSMS answers it again.)
+                self._not_stored()
                 return
             self._committed = state
             for op in extra:
@@ -416,6 +421,11 @@ class Session:
                     self.up.remove(op.message_id)
             if not early:
                 await self._dispatch(step)
+
+    def _not_stored(self) -> None:
+        """Not stored, so not acknowledged: the peer's own retry will redo it."""
+        self.state = BridgeState.from_dict(orjson.loads(self._committed))
+        self.log.exception("store_commit_failed", extra={"fields": {"cp": self.cp_id}})
 
     def _failed(self, side: Side, frame: Frame, exc: Exception) -> Step:
         """Undo a failed translation and say so to whoever waits for an answer."""
