@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 import sys
+from pathlib import Path
 
+import aiohttp
 import pytest
+import websockets
 
+from tests.gateway.harness import BridgeProcess
+from toolkit.csms import Csms, CsmsSettings
 from toolkit.gateway.session import _answers_early
 from translators.frames import Call, CallError, CallResult
 from translators.outcome import Step
@@ -49,6 +56,41 @@ def test_the_bridge_heap_policy_freezes_start_up_objects_and_collects_young_less
         "assert gc.get_threshold()[0] == YOUNG_THRESHOLD > 700, gc.get_threshold()\n"
         "assert gc.get_freeze_count() > tracked // 2, (gc.get_freeze_count(), tracked)\n"
         "assert len(gc.get_objects()) < tracked // 10, len(gc.get_objects())\n"
+        "pauses = []\n"
+        "settle_heap(lambda seconds, generation: pauses.append((generation, seconds)))\n"
+        "gc.collect()\n"
+        "assert pauses and pauses[-1][0] == 2 and 0 <= pauses[-1][1] < 5, pauses\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def test_the_bridge_process_exports_its_gc_pauses_as_a_histogram(tmp_path: Path) -> None:
+    async def main() -> str:
+        csms = Csms(CsmsSettings())
+        await csms.start()
+        bridge = BridgeProcess(csms.url, tmp_path / "b.db", tmp_path / "journal")
+        await bridge.start()
+        try:
+            # Young collections follow the growth of live objects, not traffic:
+            # chargers connecting (a session each) are what makes them happen.
+            async with contextlib.AsyncExitStack() as stack:
+                for i in range(150):
+                    ws = await stack.enter_async_context(
+                        websockets.connect(f"{bridge.url}/CPG{i}", subprotocols=["ocpp1.6"])
+                    )
+                    await ws.send('[2,"hb","Heartbeat",{}]')
+                    await asyncio.wait_for(ws.recv(), 10)
+                async with (
+                    aiohttp.ClientSession() as http,
+                    http.get(f"http://127.0.0.1:{bridge.port}/metrics") as response,
+                ):
+                    text = await response.text()
+            assert await bridge.terminate() == 0
+        finally:
+            await csms.stop()
+        return text
+
+    text = asyncio.run(main())
+    assert "# TYPE ocppkit_bridge_gc_pause_seconds histogram" in text
+    assert 'ocppkit_bridge_gc_pause_seconds_count{generation="0"}' in text

@@ -23,18 +23,44 @@ command applies it, never a library import):
 What remains is proportional to the connected chargers' own objects (about
 200 per charger) and rare: a full collection runs when the objects promoted
 since the last one exceed a quarter of the long-lived ones.
+
+The pauses that remain are measured: ``observe`` is told each collection's
+duration and generation (the bridge exports them as the histogram
+``ocppkit_bridge_gc_pause_seconds``), so an operator sees them grow with the
+fleet instead of guessing.
 """
 
 from __future__ import annotations
 
 import gc
+import time
+from collections.abc import Callable
+from typing import Any
 
 YOUNG_THRESHOLD = 20_000
 
 
-def settle_heap() -> None:
-    """Apply the policy (see the module docstring); call after start-up."""
+def settle_heap(observe: Callable[[float, int], None] | None = None) -> None:
+    """Apply the policy (see the module docstring); call after start-up.
+
+    Args:
+        observe: told ``(seconds, generation)`` after every collection.
+    """
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, middle, old)
+    if observe is not None:
+        gc.callbacks.append(_timer(observe))
+
+
+def _timer(observe: Callable[[float, int], None]) -> Callable[[str, dict[str, Any]], None]:
+    started = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            observe(time.perf_counter() - started[0], info["generation"])
+
+    return on_gc

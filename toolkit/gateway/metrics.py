@@ -40,6 +40,11 @@ METRICS: dict[str, tuple[str, str]] = {
         "histogram",
         "Time from sending a call upstream to its answer.",
     ),
+    "ocppkit_bridge_gc_pause_seconds": (
+        "histogram",
+        "Garbage-collector pauses of the bridge process, by generation "
+        "(recorded when the bridge runs as its own process).",
+    ),
 }
 
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)

@@ -363,7 +363,12 @@ async def run_bridge(
     bridge = Bridge(cfg)
     await bridge.start()
     if own_process:
-        settle_heap()
+        metrics = bridge.metrics
+        settle_heap(
+            lambda seconds, generation: metrics.observe(
+                "ocppkit_bridge_gc_pause_seconds", seconds, generation=str(generation)
+            )
+        )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
