@@ -162,15 +162,22 @@ def test_an_answer_sent_before_its_commit_failed_is_redone_from_the_outbox(
                 # The failed commit leaves the call queued: it is sent again and
                 # answered again (the charger ignores the second answer).
                 session = bridge.sessions["CPF"]
-                for _ in range(100):
-                    if not session.up.queue and store.outbox_depth() == 0:
-                        break
-                    await asyncio.sleep(0.05)
+
+                async def settled() -> int:
+                    # The charger's answer may come before its commit lands: wait
+                    # (bounded) for the outbox to drain rather than read it at once.
+                    for _ in range(200):
+                        if not session.up.queue and store.outbox_depth() == 0:
+                            break
+                        await asyncio.sleep(0.05)
+                    return store.outbox_depth()
+
+                await settled()
                 await ws.send('[2,"hb","Heartbeat",{}]')
                 heartbeat = await recv(ws)
                 while heartbeat[1] != "hb":  # the repeated boot answer, if it came first
                     heartbeat = await recv(ws)
-            depth = store.outbox_depth()
+                depth = await settled()
         finally:
             await bridge.stop()
             await csms.stop()
