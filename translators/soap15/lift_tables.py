@@ -43,20 +43,17 @@ STATUS_DOWN = EnumMap(
     reference="mapping-research §3.4 (shiv3 1.6 -> 1.5)",
 )
 
-_ERRORS_BOTH = (
-    "ConnectorLockFailure",
-    "HighTemperature",
-    "NoError",
-    "PowerMeterFailure",
-    "PowerSwitchFailure",
-    "ReaderFailure",
-    "ResetFailure",
-    "GroundFailure",
-    "OverCurrentFailure",
-    "UnderVoltage",
-    "WeakSignal",
-    "OtherError",
-)
+
+def _enum_values(type_name: str) -> tuple[str, ...]:
+    """The values of a 1.5 enumeration type of :mod:`translators.soap15.operations`."""
+    declared = TYPES[type_name]
+    if not isinstance(declared, Restricted) or not declared.enum:
+        raise TypeError(f"{type_name} is not a 1.5 enumeration")
+    return tuple(declared.enum)
+
+
+# Every 1.5 code but Mode3Error (renamed in 1.6) is spelled the same in 1.6.
+_ERRORS_BOTH = tuple(c for c in _enum_values("ChargePointErrorCode") if c != "Mode3Error")
 ERROR_CODE_UP = EnumMap(
     "StatusNotification.errorCode 1.5 -> 1.6",
     # 1.6 renamed Mode3Error: "Communication failure with the vehicle, might
@@ -75,14 +72,6 @@ ERROR_CODE_DOWN = EnumMap(
     lossy=frozenset({"InternalError", "LocalListConflict", "OverVoltage"}),
     reference="mapping-research §3.4 (shiv3)",
 )
-
-
-def _enum_values(type_name: str) -> tuple[str, ...]:
-    """The values of a 1.5 enumeration type of :mod:`translators.soap15.operations`."""
-    declared = TYPES[type_name]
-    if not isinstance(declared, Restricted) or not declared.enum:
-        raise TypeError(f"{type_name} is not a 1.5 enumeration")
-    return tuple(declared.enum)
 
 
 _UNITS_BOTH = ("Wh", "kWh", "varh", "kvarh", "W", "kW", "var", "kvar", "Celsius")
