@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import jsonschema
 import pytest
 
@@ -129,3 +132,18 @@ def test_one_decimal_multiple_of_accepts_binary_float_representations() -> None:
     assert strict.is_valid(OcppVersion.V16, "SetChargingProfile", Kind.REQUEST, payload)
     period["limit"] = 4.11
     assert not strict.is_valid(OcppVersion.V16, "SetChargingProfile", Kind.REQUEST, payload)
+
+
+def test_reading_schemas_and_fast_validation_import_no_jsonschema_until_asked() -> None:
+    code = (
+        "import sys\n"
+        "from translators.schemas import Kind\n"
+        "from translators.validation import Validator, load_slow_path\n"
+        "from translators.versions import OcppVersion\n"
+        "Validator().validate(OcppVersion.V201, 'Heartbeat', Kind.REQUEST, {})\n"
+        "assert 'jsonschema' not in sys.modules, 'jsonschema imported by the fast path'\n"
+        "load_slow_path()\n"
+        "assert 'jsonschema' in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr

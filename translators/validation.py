@@ -94,6 +94,18 @@ def _format_checker() -> Any:
 _CODE_PRIORITY = ("type", "required", "additionalProperties", "minItems", "maxItems")
 
 
+def load_slow_path() -> None:
+    """Import jsonschema and build the slow path's validator classes now.
+
+    A long-running process (the bridge) calls this at start-up: otherwise the
+    first invalid payload pays the import (about 0.9 s, jsonschema builds a
+    URI grammar) while every charger waits.
+    """
+    for draft in set(schemas.DEFAULT_DRAFT.values()):
+        _slow_validator_class(draft)
+    _format_checker()
+
+
 def _closed(node: Any) -> Any:
     """A copy of a schema with every object closed to unknown properties."""
     if isinstance(node, dict):

@@ -3,7 +3,7 @@
 CPython's cyclic collector stops the world, and a full (generation 2)
 collection walks every tracked object. In a bridge process most of those are
 import-time objects that never die (compiled validators, schemas, the
-grammar jsonschema's URI check builds), plus one-off garbage from start-up.
+validation slow path with jsonschema's URI grammar), plus one-off garbage from start-up.
 Measured with 1,000 chargers at 2,000 messages/s (``ocppkit bench bridge``),
 full collections paused the loop for 100-300 ms several times a minute, which
 was the whole of the bridge's p99 latency.

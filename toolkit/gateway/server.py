@@ -53,6 +53,7 @@ from toolkit.gateway.store import Store
 from toolkit.gateway.upstream import client_ssl_context
 from toolkit.journal_writer import JournalWriter
 from translators.context import Context
+from translators.validation import load_slow_path
 from translators.versions import OcppVersion
 
 V16_PROTOCOL = OcppVersion.V16.subprotocol or "ocpp1.6"
@@ -363,6 +364,9 @@ async def run_bridge(
     bridge = Bridge(cfg)
     await bridge.start()
     if own_process:
+        # The slow validation path is loaded now, not on the first invalid
+        # frame, and becomes part of the heap frozen next.
+        load_slow_path()
         metrics = bridge.metrics
         settle_heap(
             lambda seconds, generation: metrics.observe(
