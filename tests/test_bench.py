@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.timeout(400)
 def test_quick_bench_reports_each_suite_with_value_baseline_and_ratio() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "toolkit.cli", "bench", "--quick", "--json"],
+        [sys.executable, "-m", "ocppkit.toolkit.cli", "bench", "--quick", "--json"],
         capture_output=True,
         text=True,
         timeout=380,
@@ -39,7 +39,7 @@ def test_quick_bench_reports_each_suite_with_value_baseline_and_ratio() -> None:
 
 def test_unknown_suite_is_a_one_line_error() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "toolkit.cli", "bench", "nope"],
+        [sys.executable, "-m", "ocppkit.toolkit.cli", "bench", "nope"],
         capture_output=True,
         text=True,
         timeout=60,

@@ -14,7 +14,7 @@ SAMPLE = ROOT / "datasets" / "sample-1.6-session.jsonl"
 
 def ocppkit(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:
     return subprocess.run(
-        [sys.executable, "-m", "toolkit.cli", *args],
+        [sys.executable, "-m", "ocppkit.toolkit.cli", *args],
         input=stdin,
         capture_output=True,
         cwd=ROOT,
@@ -30,7 +30,7 @@ def test_help_lists_the_commands() -> None:
 
 
 def test_version_prints_the_package_version() -> None:
-    from toolkit import __version__
+    from ocppkit.toolkit import __version__
 
     out = ocppkit("--version")
     assert out.returncode == 0 and out.stdout.strip() == f"ocppkit {__version__}".encode()

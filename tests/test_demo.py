@@ -7,8 +7,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from toolkit.analysis.dataset import load
-from toolkit.demo import DemoSettings, run_demo
+from ocppkit.toolkit.analysis.dataset import load
+from ocppkit.toolkit.demo import DemoSettings, run_demo
 
 
 def test_short_demo_datasets_match_what_the_simulator_did(tmp_path: Path) -> None:
@@ -37,7 +37,7 @@ def test_demo_command_prints_its_summary_and_writes_under_out(tmp_path: Path) ->
         [
             sys.executable,
             "-m",
-            "toolkit.cli",
+            "ocppkit.toolkit.cli",
             "demo",
             "--out",
             str(tmp_path / "d"),

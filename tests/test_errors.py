@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
+from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
 
 # OCPP-J 1.6 §4.2.3, as printed (including the spec's own misspelling).
 V16_CODES = {

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from translators.errors import ErrorCode, FrameError
-from translators.frames import (
+from ocppkit.translators.errors import ErrorCode, FrameError
+from ocppkit.translators.frames import (
     MAX_MESSAGE_ID_LENGTH,
     Call,
     CallError,
@@ -20,7 +20,7 @@ from translators.frames import (
     parse_frame,
     serialize_frame,
 )
-from translators.versions import OcppVersion
+from ocppkit.translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 

@@ -9,13 +9,13 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from ocppkit.toolkit.commands import convert, ingest
+from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 from tests.ingest import fleet as F
 from tests.ingest.helpers import sessions_by_tx, table
-from toolkit.commands import convert, ingest
-from translators.errors import ConfigError
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
 
 
 @pytest.fixture
@@ -56,7 +56,8 @@ def test_ingest_of_a_missing_file_fails_as_a_usage_error(tmp_path: Path) -> None
     import subprocess
     import sys
 
-    code = ("import sys; from toolkit.cli import app, main; from toolkit.commands import ingest; "
+    code = ("import sys; from ocppkit.toolkit.cli import app, main; "
+            "from ocppkit.toolkit.commands import ingest; "
             "ingest.register(app); sys.argv = ['ocppkit'] + sys.argv[1:]; main()")  # fmt: skip
     done = subprocess.run(
         [sys.executable, "-c", code, "ingest", str(tmp_path / "nope.log"), "--out",

@@ -11,10 +11,10 @@ import jsonschema
 import orjson
 import pytest
 
-from toolkit.journal_writer import JournalWriter
-from toolkit.textio import iter_lines
-from translators.errors import JournalError
-from translators.journal import (
+from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.toolkit.textio import iter_lines
+from ocppkit.translators.errors import JournalError
+from ocppkit.translators.journal import (
     Direction,
     JournalRecord,
     Leg,
@@ -23,7 +23,7 @@ from translators.journal import (
     format_timestamp,
     journal_schema,
 )
-from translators.versions import OcppVersion
+from ocppkit.translators.versions import OcppVersion
 
 RECORD = JournalRecord(
     timestamp="2026-03-02T08:00:00.000Z",
@@ -114,8 +114,8 @@ def test_format_timestamp_of_utc_now_is_accepted_by_the_schema() -> None:
 
 
 def test_hand_written_record_check_agrees_with_the_published_schema() -> None:
+    from ocppkit.translators.journal import _check, _is_record
     from tests.test_schema_compiler import mutations
-    from translators.journal import _check, _is_record
 
     full = {**RECORD.to_dict(), "leg": "upstream", "seq": 3, "meta": {"a": 1}}
     schema_check = _check()

@@ -5,16 +5,16 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from translators import mapping_doc
-from translators.enum_map import EnumMap
-from translators.j16_to_201 import session
+from ocppkit.translators import mapping_doc
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.j16_to_201 import session
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "mapping.md"
 render = cache(mapping_doc.render)
 
 
 def test_mapping_document_is_up_to_date() -> None:
-    # Regenerate with: .venv/bin/python -m translators.mapping_doc > docs/mapping.md
+    # Regenerate with: .venv/bin/python -m ocppkit.translators.mapping_doc > docs/mapping.md
     assert DOC.read_text(encoding="utf-8") == render()
 
 
@@ -36,7 +36,7 @@ def test_enum_map_renders_lossy_rows_and_default() -> None:
 
 def test_every_table_of_the_charger_side_is_in_the_document() -> None:
     text = render()
-    from translators.j16_to_201 import (
+    from ocppkit.translators.j16_to_201 import (
         charger_messages,
         id_tokens,
         meter_values,

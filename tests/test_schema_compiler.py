@@ -9,12 +9,12 @@ from typing import Any
 import jsonschema
 import pytest
 
+from ocppkit.translators import schemas
+from ocppkit.translators.schema_compiler import SchemaCompileError, compile_schema, is_date_time
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 from tests.schema_examples import valid_example
-from translators import schemas
-from translators.schema_compiler import SchemaCompileError, compile_schema, is_date_time
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
 
 CASES = [
     (version, action, kind)

@@ -12,14 +12,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from toolkit.tariff import (
+from ocppkit.toolkit.tariff import (
     Dimension,
     cost_of_session,
     load_tariff,
     tariff_from_ocpi,
     tariff_from_simple,
 )
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 AMS = ZoneInfo("Europe/Amsterdam")

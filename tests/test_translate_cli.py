@@ -19,12 +19,12 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from toolkit.commands import translate
-from toolkit.translate_stream import SessionStream, translate_lines, translator_for
-from translators.journal import Direction, JournalRecord, decode_record, encode_record
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.toolkit.commands import translate
+from ocppkit.toolkit.translate_stream import SessionStream, translate_lines, translator_for
+from ocppkit.translators.journal import Direction, JournalRecord, decode_record, encode_record
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 ROOT = Path(__file__).resolve().parents[1]
 V16, V201 = OcppVersion.V16, OcppVersion.V201
@@ -147,7 +147,7 @@ def journal_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _library_output(path: Path, both_legs: bool = False) -> bytes:
-    from toolkit.textio import iter_lines
+    from ocppkit.toolkit.textio import iter_lines
 
     out: list[bytes] = []
     outcome = translate_lines(
@@ -178,7 +178,7 @@ def _m(record: JournalRecord) -> list[Any]:
 
 def _run_cli(args: list[str], stdin: bytes) -> subprocess.CompletedProcess[bytes]:
     code = (
-        "import typer; from toolkit.commands import translate; "
+        "import typer; from ocppkit.toolkit.commands import translate; "
         "app = typer.Typer(); translate.register(app); app()"
     )
     return subprocess.run(
@@ -281,7 +281,7 @@ def test_stream_keeps_records_of_other_chargers_apart() -> None:
 
 
 def test_fast_line_encoder_writes_exactly_the_journal_encoding(journal_file: Path) -> None:
-    from toolkit.translate_stream import encode_line
+    from ocppkit.toolkit.translate_stream import encode_line
 
     stream = translator_for(V16, V201, both_legs=True)
     for number, line in enumerate(journal_file.read_bytes().splitlines(), start=1):
@@ -290,7 +290,7 @@ def test_fast_line_encoder_writes_exactly_the_journal_encoding(journal_file: Pat
 
 
 def test_benchmark_stream_translates_cleanly_and_reports_its_figures() -> None:
-    from toolkit.bench_translate import session_lines
+    from ocppkit.toolkit.bench_translate import session_lines
 
     lines = session_lines(samples=5)
     out: list[bytes] = []

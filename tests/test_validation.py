@@ -8,12 +8,12 @@ import sys
 import jsonschema
 import pytest
 
+from ocppkit.translators import schemas
+from ocppkit.translators.errors import ErrorCode, FrameError, ValidationFailed
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import ValidationMode, Validator
+from ocppkit.translators.versions import OcppVersion
 from tests.schema_examples import invalid_example, valid_example
-from translators import schemas
-from translators.errors import ErrorCode, FrameError, ValidationFailed
-from translators.schemas import Kind
-from translators.validation import ValidationMode, Validator
-from translators.versions import OcppVersion
 
 CASES = [
     (version, action, kind)
@@ -137,9 +137,9 @@ def test_one_decimal_multiple_of_accepts_binary_float_representations() -> None:
 def test_reading_schemas_and_fast_validation_import_no_jsonschema_until_asked() -> None:
     code = (
         "import sys\n"
-        "from translators.schemas import Kind\n"
-        "from translators.validation import Validator, load_slow_path\n"
-        "from translators.versions import OcppVersion\n"
+        "from ocppkit.translators.schemas import Kind\n"
+        "from ocppkit.translators.validation import Validator, load_slow_path\n"
+        "from ocppkit.translators.versions import OcppVersion\n"
         "Validator().validate(OcppVersion.V201, 'Heartbeat', Kind.REQUEST, {})\n"
         "assert 'jsonschema' not in sys.modules, 'jsonschema imported by the fast path'\n"
         "load_slow_path()\n"

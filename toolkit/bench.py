@@ -21,16 +21,16 @@ from typing import Any
 
 import orjson
 
-from translators.frames import Call, parse_frame, serialize_frame
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.frames import Call, parse_frame, serialize_frame
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 SUITES: dict[str, str] = {
-    "validate": "toolkit.bench:run_validate",
-    "translate": "toolkit.bench_translate:run",
-    "bridge": "toolkit.gateway.bench:run",
-    "ingest": "toolkit.ingest.bench:run",
+    "validate": "ocppkit.toolkit.bench:run_validate",
+    "translate": "ocppkit.toolkit.bench_translate:run",
+    "bridge": "ocppkit.toolkit.gateway.bench:run",
+    "ingest": "ocppkit.toolkit.ingest.bench:run",
 }
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from toolkit.bench import rate
-from toolkit.translate_stream import translate_lines, translator_for
-from translators.journal import Direction, JournalRecord, encode_record
-from translators.versions import OcppVersion
+from ocppkit.toolkit.bench import rate
+from ocppkit.toolkit.translate_stream import translate_lines, translator_for
+from ocppkit.translators.journal import Direction, JournalRecord, encode_record
+from ocppkit.translators.versions import OcppVersion
 
 TARGET = 30_000  # messages/s on one core
 

@@ -1,12 +1,12 @@
 """`ocppkit demo`: the whole mission on one machine, in about a minute.
 
-1. the built-in strict 2.0.1 CSMS (:mod:`toolkit.csms`) with the sample tariff;
-2. ``ocppkit bridge`` in front of it (:mod:`toolkit.gateway`);
+1. the built-in strict 2.0.1 CSMS (:mod:`ocppkit.toolkit.csms`) with the sample tariff;
+2. ``ocppkit bridge`` in front of it (:mod:`ocppkit.toolkit.gateway`);
 3. a simulated fleet of legacy chargers, OCPP 1.5 SOAP and 1.6J, living
-   through part of a day at high speed (:mod:`toolkit.simulator`);
+   through part of a day at high speed (:mod:`ocppkit.toolkit.simulator`);
 4. the bridge's journal ingested into Parquet twice: the chargers' own
-   1.5/1.6 leg and the 2.0.1 leg the CSMS saw (:mod:`toolkit.ingest`);
-5. the report (:mod:`toolkit.analysis.report`) and a check that the
+   1.5/1.6 leg and the 2.0.1 leg the CSMS saw (:mod:`ocppkit.toolkit.ingest`);
+5. the report (:mod:`ocppkit.toolkit.analysis.report`) and a check that the
    sessions in both datasets are exactly the sessions the simulator ran.
 
 Everything is written under one directory (default ``./ocppkit-demo``).
@@ -24,10 +24,8 @@ from typing import Any
 
 import pandas as pd
 
-from translators.versions import OcppVersion
-
-DATASETS = Path(__file__).resolve().parents[1] / "datasets"
-TARIFF = DATASETS / "tariffs" / "sample-tariff.toml"
+from ocppkit.toolkit.package_data import sample_tariff
+from ocppkit.translators.versions import OcppVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +48,7 @@ class DemoResult:
     """What the demo did and where it put it."""
 
     out: Path
-    truth: Any  # toolkit.simulator.FleetResult
+    truth: Any  # ocppkit.toolkit.simulator.FleetResult
     legacy_dataset: Path
     upstream_dataset: Path
     report: Path
@@ -84,18 +82,18 @@ async def live_site(
     simulator's ground truth and the number of schema violations the strict
     CSMS saw.
     """
-    from toolkit.csms import Csms, CsmsSettings
-    from toolkit.gateway.config import BridgeConfig
-    from toolkit.gateway.server import Bridge
-    from toolkit.gateway.services import real_context
-    from toolkit.journal_writer import JournalWriter
-    from toolkit.simulator import run_fleet
-    from toolkit.simulator.clock import ScaledClock
-    from toolkit.tariff import load_tariff
+    from ocppkit.toolkit.csms import Csms, CsmsSettings
+    from ocppkit.toolkit.gateway.config import BridgeConfig
+    from ocppkit.toolkit.gateway.server import Bridge
+    from ocppkit.toolkit.gateway.services import real_context
+    from ocppkit.toolkit.journal_writer import JournalWriter
+    from ocppkit.toolkit.simulator import run_fleet
+    from ocppkit.toolkit.simulator.clock import ScaledClock
+    from ocppkit.toolkit.tariff import load_tariff
 
     clock = ScaledClock(fleet.start, speed)
     journal = JournalWriter(csms_journal) if csms_journal is not None else None
-    csms = Csms(CsmsSettings(tariff=load_tariff(TARIFF)), journal=journal, now=clock.now)
+    csms = Csms(CsmsSettings(tariff=load_tariff(sample_tariff())), journal=journal, now=clock.now)
     await csms.start("127.0.0.1", 0)
     bridge = Bridge(
         BridgeConfig(
@@ -119,7 +117,7 @@ async def live_site(
 
 
 def _fleet(settings: DemoSettings) -> Any:
-    from toolkit.simulator import FleetConfig
+    from ocppkit.toolkit.simulator import FleetConfig
 
     return FleetConfig(
         chargers=settings.chargers,
@@ -168,10 +166,10 @@ def run_demo(
     say: Callable[[str], None] = print,
 ) -> DemoResult:
     """Run the demo into ``out`` (replacing an earlier demo there)."""
-    from toolkit.analysis.dataset import load
-    from toolkit.analysis.report import build_report
-    from toolkit.ingest.pipeline import IngestOptions, ingest
-    from toolkit.tariff import load_tariff
+    from ocppkit.toolkit.analysis.dataset import load
+    from ocppkit.toolkit.analysis.report import build_report
+    from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
+    from ocppkit.toolkit.tariff import load_tariff
 
     if out.exists():
         for name in ("journal", "csms-journal", "dataset-legacy", "dataset-2.0.1", "report"):
@@ -193,7 +191,7 @@ def run_demo(
     ingest(journal, legacy, IngestOptions(leg="downstream", workers=1))
     ingest(journal, upstream, IngestOptions(leg="upstream", workers=1))
     say("3/4 analysing: sessions, meter anomalies, availability, faults, costs")
-    summary = build_report(upstream, out / "report", tariff=load_tariff(TARIFF))
+    summary = build_report(upstream, out / "report", tariff=load_tariff(sample_tariff()))
     say("4/4 checking the datasets against what the simulator did")
     mismatches = compare_sessions(truth, load(legacy).sessions, "1.5/1.6 leg")
     mismatches += compare_sessions(truth, load(upstream).sessions, "2.0.1 leg")

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from translators.journal import JournalRecord, encode_record
+from ocppkit.translators.journal import JournalRecord, encode_record
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 GZIP_MAGIC = b"\x1f\x8b"
 

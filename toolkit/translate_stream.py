@@ -48,14 +48,21 @@ from typing import Any, Protocol
 
 import orjson
 
-from translators.context import Context
-from translators.errors import ConfigError, FrameError, OcppkitError, ValidationFailed
-from translators.frames import Call, CallError, CallResult, Frame, frame_from_list, frame_to_list
-from translators.journal import Direction, JournalRecord, Leg
-from translators.outcome import Step
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.context import Context
+from ocppkit.translators.errors import ConfigError, FrameError, OcppkitError, ValidationFailed
+from ocppkit.translators.frames import (
+    Call,
+    CallError,
+    CallResult,
+    Frame,
+    frame_from_list,
+    frame_to_list,
+)
+from ocppkit.translators.journal import Direction, JournalRecord, Leg
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 # Enum members as module constants: attribute lookups on an Enum class are
 # slow in the per-frame path.
@@ -376,10 +383,10 @@ class Chain:
 
 
 def _j16_to_201(both_legs: bool = False) -> RecordTranslator:
-    from translators.j16_to_201 import session
-    from translators.j16_to_201.handlers import Side, pending_key
-    from translators.j16_to_201.replay import ANSWERS_UP, answer_up
-    from translators.j16_to_201.state import BridgeState
+    from ocppkit.translators.j16_to_201 import session
+    from ocppkit.translators.j16_to_201.handlers import Side, pending_key
+    from ocppkit.translators.j16_to_201.replay import ANSWERS_UP, answer_up
+    from ocppkit.translators.j16_to_201.state import BridgeState
 
     def replay(state: BridgeState, frame: Frame) -> Frame | None:
         if isinstance(frame, Call):
@@ -420,8 +427,8 @@ class _PurgingStream(SessionStream):
 
 
 def _j201_to_16(both_legs: bool = False) -> RecordTranslator:
-    from translators.j201_to_16 import replay_answer, session
-    from translators.j201_to_16.state import StationState
+    from ocppkit.translators.j201_to_16 import replay_answer, session
+    from ocppkit.translators.j201_to_16.state import StationState
 
     spec = SessionSpec(
         source=OcppVersion.V201,
@@ -435,16 +442,16 @@ def _j201_to_16(both_legs: bool = False) -> RecordTranslator:
 
 
 class _Lift15:
-    """1.5 SOAP records -> 1.6 records (translators.soap15.stream)."""
+    """1.5 SOAP records -> 1.6 records (ocppkit.translators.soap15.stream)."""
 
     def __init__(self, both_legs: bool = False) -> None:
-        from translators.soap15.stream import StreamState
+        from ocppkit.translators.soap15.stream import StreamState
 
         self.state = StreamState()
         self.counts: Counter[str] = Counter()
 
     def feed(self, record: JournalRecord, line: int) -> list[JournalRecord]:
-        from translators.soap15.stream import record_to_j16
+        from ocppkit.translators.soap15.stream import record_to_j16
 
         if record.ocpp_version is not OcppVersion.V15:
             return [record]
@@ -482,7 +489,7 @@ def translator_for(
 
 
 def encode_line(record: JournalRecord) -> bytes:
-    """:func:`translators.journal.encode_record` plus a newline, faster.
+    """:func:`ocppkit.translators.journal.encode_record` plus a newline, faster.
 
     The same bytes (a test holds them equal): orjson writes the StrEnum
     members as their values, which skips the slow ``Enum.value`` lookups.
@@ -525,14 +532,14 @@ def translate_lines(
     """Translate journal lines, writing each output record as one JSON line.
 
     Args:
-        lines: ``(line number, bytes)`` pairs (:func:`toolkit.textio.iter_lines`).
+        lines: ``(line number, bytes)`` pairs (:func:`ocppkit.toolkit.textio.iter_lines`).
         translator: from :func:`translator_for`.
         write: receives each output line, newline included.
         on_unreadable: called with (line number, reason) for a line that is
             not a journal record; processing continues.
     """
-    from translators.errors import JournalError
-    from translators.journal import decode_record
+    from ocppkit.translators.errors import JournalError
+    from ocppkit.translators.journal import decode_record
 
     unreadable: list[tuple[int, str]] = []
     for number, raw in lines:

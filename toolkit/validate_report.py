@@ -16,12 +16,12 @@ from typing import Any
 
 import orjson
 
-from translators.errors import FrameError, JournalError
-from translators.frames import Call, CallError, CallResult, frame_from_list
-from translators.journal import Direction, record_from_dict
-from translators.schemas import Kind
-from translators.validation import ValidationMode, Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import FrameError, JournalError
+from ocppkit.translators.frames import Call, CallError, CallResult, frame_from_list
+from ocppkit.translators.journal import Direction, record_from_dict
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import ValidationMode, Validator
+from ocppkit.translators.versions import OcppVersion
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,6 @@
 
 Nothing in this package opens a socket, a file it was not handed (the one
 exception: package data, the official schemas), or reads a clock: time and
-identifiers are passed in by the caller. ``toolkit`` builds on it; it never
-imports ``toolkit``.
+identifiers are passed in by the caller. :mod:`ocppkit.toolkit` builds on it;
+it never imports :mod:`ocppkit.toolkit`.
 """
-
-__version__ = "0.1.0"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from translators.errors import TranslationError
+from ocppkit.translators.errors import TranslationError
 
 
 @dataclass(frozen=True, slots=True)

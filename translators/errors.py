@@ -22,10 +22,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from translators.violations import Violation
+from ocppkit.translators.violations import Violation
 
 if TYPE_CHECKING:
-    from translators.versions import OcppVersion
+    from ocppkit.translators.versions import OcppVersion
 
 
 class ErrorCode(StrEnum):

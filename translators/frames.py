@@ -25,9 +25,9 @@ from typing import Any
 
 import orjson
 
-from translators.errors import ErrorCode, FrameError
-from translators.jsontext import dumps_bytes
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import ErrorCode, FrameError
+from ocppkit.translators.jsontext import dumps_bytes
+from ocppkit.translators.versions import OcppVersion
 
 MAX_MESSAGE_ID_LENGTH = 36  # 1.6 §4.1.3 / 2.0.1 Part 4 §4.1.3: "maximum of 36 characters"
 DEFAULT_MAX_FRAME_BYTES = 256 * 1024

@@ -2,7 +2,7 @@
 
 The format every part of ocppkit shares (the bridge writes it; ingest,
 convert, translate and validate read it). Its JSON Schema ships as
-``translators/schemas/journal-record.schema.json`` and the README documents
+``translators/journal-record.schema.json`` and the README documents
 it. Decoding and encoding are pure: the caller owns the files.
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 import fastjsonschema
 import orjson
 
-from translators.errors import JournalError
-from translators.schema_compiler import is_date_time
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import JournalError
+from ocppkit.translators.schema_compiler import is_date_time
+from ocppkit.translators.versions import OcppVersion
 
 
 class Direction(StrEnum):
@@ -69,7 +69,7 @@ class JournalRecord:
 @cache
 def journal_schema() -> dict[str, Any]:
     """The project's JSON Schema of a journal record."""
-    text = (resources.files("translators") / "schemas" / "journal-record.schema.json").read_text()
+    text = (resources.files("ocppkit.translators") / "journal-record.schema.json").read_text()
     doc: dict[str, Any] = json.loads(text)
     return doc
 

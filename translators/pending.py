@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from translators.frames import Call
+from ocppkit.translators.frames import Call
 
 
 class Side(StrEnum):

@@ -17,8 +17,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from typing import Any
 
-from translators.errors import ConfigError
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.versions import OcppVersion
 
 
 class Kind(StrEnum):

@@ -1,8 +1,8 @@
 """Fast validation of OCPP-J payloads against the official schemas.
 
 Each (version, action, kind) schema is compiled once to Python code
-(:mod:`translators.schema_compiler`) and called inline: no thread hop, no re-encoding, and the
-payload is never modified. Only when a payload fails does the slow path run
+(:mod:`ocppkit.translators.schema_compiler`) and called inline: no thread hop, no
+re-encoding, and the payload is never modified. Only when a payload fails does the slow path run
 (jsonschema's ``iter_errors``) to list *every* violation with its JSON path.
 
 Two modes (see :class:`ValidationMode`): STRICT raises
@@ -22,12 +22,12 @@ from enum import StrEnum
 from functools import cache
 from typing import Any
 
-from translators import schemas
-from translators.errors import ErrorCode, FrameError, ValidationFailed
-from translators.schema_compiler import FORMAT_CHECKS, compile_schema, multiple_of
-from translators.schemas import Kind
-from translators.versions import OcppVersion
-from translators.violations import Violation
+from ocppkit.translators import schemas
+from ocppkit.translators.errors import ErrorCode, FrameError, ValidationFailed
+from ocppkit.translators.schema_compiler import FORMAT_CHECKS, compile_schema, multiple_of
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.versions import OcppVersion
+from ocppkit.translators.violations import Violation
 
 
 class ValidationMode(StrEnum):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 
 class OcppVersion(StrEnum):

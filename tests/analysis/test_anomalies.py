@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ocppkit.toolkit.analysis.anomalies import FLAGS, session_anomalies
 from tests.analysis.fixtures import meter_values as mv
 from tests.analysis.fixtures import sessions
-from toolkit.analysis.anomalies import FLAGS, session_anomalies
 
 REG, POW = "Energy.Active.Import.Register", "Power.Active.Import"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from toolkit.analysis.availability import (
+from ocppkit.toolkit.analysis.availability import (
     Exclusion,
     nevi_uptime,
     offline_windows,

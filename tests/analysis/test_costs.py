@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ocppkit.toolkit.analysis.costs import compare_costs, reported_costs, session_costs
+from ocppkit.toolkit.tariff import load_tariff
 from tests.analysis.fixtures import sessions
-from toolkit.analysis.costs import compare_costs, reported_costs, session_costs
-from toolkit.tariff import load_tariff
 
 TARIFF = load_tariff(
     Path(__file__).resolve().parents[2] / "datasets" / "tariffs" / "sample-tariff.toml"

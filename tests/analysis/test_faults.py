@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 
+from ocppkit.toolkit.analysis.availability import status_intervals
+from ocppkit.toolkit.analysis.chargex import chargex_kpis
+from ocppkit.toolkit.analysis.faults import callerror_rates, faults_by_code, reboots, reliability
 from tests.analysis.fixtures import minutes, sessions
-from toolkit.analysis.availability import status_intervals
-from toolkit.analysis.chargex import chargex_kpis
-from toolkit.analysis.faults import callerror_rates, faults_by_code, reboots, reliability
 
 DAY_END = minutes(24 * 60)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.analysis.migration import (
+from ocppkit.toolkit.analysis.migration import (
     LOSSLESS,
     LOSSY,
     NOT_TRANSLATED,

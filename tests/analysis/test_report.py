@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.analysis.report import build_report
-from toolkit.ingest.pipeline import IngestOptions, ingest
-from toolkit.tariff import load_tariff
+from ocppkit.toolkit.analysis.report import build_report
+from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
+from ocppkit.toolkit.tariff import load_tariff
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "datasets" / "sample-1.6-session.jsonl"
@@ -79,7 +79,7 @@ def test_report_command_prints_a_summary_line_and_errors_in_one_line(
 ) -> None:
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "toolkit.cli", "report", *args],
+            [sys.executable, "-m", "ocppkit.toolkit.cli", "report", *args],
             capture_output=True,
             text=True,
             timeout=180,

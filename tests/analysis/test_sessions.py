@@ -5,14 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.analysis.fixtures import T0, minutes, sessions
-from toolkit.analysis.sessions import (
+from ocppkit.toolkit.analysis.sessions import (
     fleet_summary,
     session_kpis,
     sessions_per_port_per_day,
     start_hour_heatmap,
     utilisation,
 )
+from tests.analysis.fixtures import T0, minutes, sessions
 
 
 def test_kpis_convert_units_and_split_charging_from_idle_time() -> None:

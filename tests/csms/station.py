@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 import orjson
 
-from toolkit.csms import Csms, CsmsSettings
-from toolkit.journal_writer import JournalWriter
+from ocppkit.toolkit.csms import Csms, CsmsSettings
+from ocppkit.toolkit.journal_writer import JournalWriter
 
 # A CALLRESULT payload, a (code, description) CALLERROR, raw JSON text for the
 # CALLRESULT payload, or None for silence.

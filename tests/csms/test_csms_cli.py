@@ -15,18 +15,18 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from toolkit.commands import csms as csms_command
-from toolkit.textio import iter_lines
-from translators.errors import ConfigError
-from translators.journal import decode_record
+from ocppkit.toolkit.commands import csms as csms_command
+from ocppkit.toolkit.textio import iter_lines
+from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.journal import decode_record
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.timeout(60), pytest.mark.network]
 
-# The command registered on its own app, as toolkit.cli registers it.
+# The command registered on its own app, as ocppkit.toolkit.cli registers it.
 APP_SCRIPT = (
     "import typer\n"
-    "from toolkit.commands import csms\n"
+    "from ocppkit.toolkit.commands import csms\n"
     "app = typer.Typer()\n"
     "app.callback()(lambda: None)\n"
     "csms.register(app)\n"

@@ -10,15 +10,15 @@ from typing import Any
 import aiohttp
 import pytest
 
+from ocppkit.toolkit.csms import CallRejected, CsmsError, CsmsSettings
+from ocppkit.toolkit.tariff import tariff_from_simple
+from ocppkit.toolkit.textio import iter_lines
+from ocppkit.translators.errors import FrameError, ValidationFailed
+from ocppkit.translators.journal import Direction, decode_record
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 from tests.csms.station import Station, connected, running_csms, wait_for
-from toolkit.csms import CallRejected, CsmsError, CsmsSettings
-from toolkit.tariff import tariff_from_simple
-from toolkit.textio import iter_lines
-from translators.errors import FrameError, ValidationFailed
-from translators.journal import Direction, decode_record
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
 
 pytestmark = [pytest.mark.timeout(30), pytest.mark.network]
 V201 = OcppVersion.V201

@@ -29,8 +29,8 @@ from ocpp.v16 import call as call16
 from ocpp.v16 import call_result as call_result16
 from ocpp.v16.enums import Action
 
-from toolkit.textio import iter_lines
-from translators.journal import decode_record
+from ocppkit.toolkit.textio import iter_lines
+from ocppkit.translators.journal import decode_record
 
 REPO = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"event=bridge_listening .*port=(\d+)")
@@ -41,7 +41,7 @@ def now() -> str:
 
 
 class BridgeProcess:
-    """``python -m toolkit.gateway`` as a child process (SIGKILL-able)."""
+    """``python -m ocppkit.toolkit.gateway`` as a child process (SIGKILL-able)."""
 
     def __init__(
         self,
@@ -68,7 +68,7 @@ class BridgeProcess:
     async def start(self, timeout: float = 20.0) -> None:
         env = {**os.environ, "PYTHONPATH": str(REPO), **self.env}
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "toolkit.gateway", "--listen", f"127.0.0.1:{self.port}",
+            sys.executable, "-m", "ocppkit.toolkit.gateway", "--listen", f"127.0.0.1:{self.port}",
             *self.args, stderr=asyncio.subprocess.PIPE, env=env, cwd=REPO,
         )  # fmt: skip
         assert self.proc.stderr is not None

@@ -9,8 +9,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from toolkit.commands.bridge import register
-from translators.errors import ConfigError
+from ocppkit.toolkit.commands.bridge import register
+from ocppkit.translators.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def test_bad_settings_raise_a_config_error_before_anything_listens(tmp_path: Pat
 
 def test_module_entry_point_prints_one_line_and_exits_2() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "toolkit.gateway", "--upstream", "http://nope"],
+        [sys.executable, "-m", "ocppkit.toolkit.gateway", "--upstream", "http://nope"],
         cwd=REPO, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert proc.returncode == 2

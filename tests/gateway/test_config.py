@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.gateway.config import load_config
-from translators.errors import ConfigError
+from ocppkit.toolkit.gateway.config import load_config
+from ocppkit.translators.errors import ConfigError
 
 FILE = """
 listen = "0.0.0.0:9100"

@@ -1,6 +1,6 @@
 """End to end: a 1.6J charger (``ocpp`` package) -> the bridge -> a strict 2.0.1 CSMS.
 
-The CSMS (toolkit.csms) validates every frame strictly and refuses concurrent
+The CSMS (ocppkit.toolkit.csms) validates every frame strictly and refuses concurrent
 calls; the ``ocpp`` package re-checks every journaled frame as a second,
 independent oracle. Energy and transaction ids must agree on both sides.
 """
@@ -16,6 +16,11 @@ import orjson
 import pytest
 from ocpp.v16 import call as call16
 
+from ocppkit.toolkit.csms import Csms, CsmsSettings
+from ocppkit.toolkit.gateway.config import BridgeConfig
+from ocppkit.toolkit.gateway.server import Bridge
+from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.translators.journal import Leg
 from tests.gateway.harness import (
     ChargerBehaviour,
     connected,
@@ -23,11 +28,6 @@ from tests.gateway.harness import (
     lib_violations,
     now,
 )
-from toolkit.csms import Csms, CsmsSettings
-from toolkit.gateway.config import BridgeConfig
-from toolkit.gateway.server import Bridge
-from toolkit.journal_writer import JournalWriter
-from translators.journal import Leg
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -22,8 +22,8 @@ import pytest
 import websockets
 from ocpp.v16 import call as call16
 
+from ocppkit.toolkit.csms import Csms, CsmsSettings
 from tests.gateway.harness import BridgeProcess, connected, journal_records, now, retry
-from toolkit.csms import Csms, CsmsSettings
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.gateway.metrics import METRICS, Metrics
+from ocppkit.toolkit.gateway.metrics import METRICS, Metrics
 
 
 def test_render_lists_every_metric_with_help_and_type() -> None:

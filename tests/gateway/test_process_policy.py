@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 import websockets
 
+from ocppkit.toolkit.csms import Csms, CsmsSettings
+from ocppkit.toolkit.gateway.session import _answers_early
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.pending import Side
 from tests.gateway.harness import BridgeProcess
-from toolkit.csms import Csms, CsmsSettings
-from toolkit.gateway.session import _answers_early
-from translators.frames import Call, CallError, CallResult
-from translators.outcome import Step
-from translators.pending import Side
 
 RESULT = CallResult("m1", {})
 ERROR = CallError("m1", "InternalError", "no", {})
@@ -49,8 +49,8 @@ def test_only_csms_answers_that_become_answers_skip_waiting_for_the_commit(
 def test_the_bridge_heap_policy_freezes_start_up_objects_and_collects_young_less_often() -> None:
     code = (
         "import gc\n"
-        "import toolkit.gateway.server\n"  # what a bridge process has loaded
-        "from toolkit.gateway.gc_policy import YOUNG_THRESHOLD, settle_heap\n"
+        "import ocppkit.toolkit.gateway.server\n"  # what a bridge process has loaded
+        "from ocppkit.toolkit.gateway.gc_policy import YOUNG_THRESHOLD, settle_heap\n"
         "tracked = len(gc.get_objects())\n"
         "settle_heap()\n"
         "assert gc.get_threshold()[0] == YOUNG_THRESHOLD > 700, gc.get_threshold()\n"

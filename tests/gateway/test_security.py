@@ -21,10 +21,10 @@ import pytest
 import websockets
 from aiohttp import web
 
+from ocppkit.toolkit.gateway.config import BridgeConfig
+from ocppkit.toolkit.gateway.server import Bridge
+from ocppkit.toolkit.gateway.upstream import backoff_delay
 from tests.gateway.harness import connected
-from toolkit.gateway.config import BridgeConfig
-from toolkit.gateway.server import Bridge
-from toolkit.gateway.upstream import backoff_delay
 
 pytestmark = [
     pytest.mark.timeout(60),

@@ -17,9 +17,9 @@ import orjson
 import pytest
 import websockets
 
+from ocppkit.toolkit.csms import Csms, CsmsSettings
+from ocppkit.toolkit.gateway.server import Bridge
 from tests.gateway.test_e2e_session import bridge_config
-from toolkit.csms import Csms, CsmsSettings
-from toolkit.gateway.server import Bridge
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -20,14 +20,14 @@ from lxml import etree
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
+from ocppkit.toolkit.csms import Csms, CsmsSettings
+from ocppkit.toolkit.gateway.server import Bridge
+from ocppkit.translators.soap15 import build_response, parse_request
+from ocppkit.translators.soap15.normalize import to_zeep
+from ocppkit.translators.soap15.operations import Role, service_for
+from ocppkit.translators.versions import OcppVersion
 from tests.gateway.harness import journal_records
 from tests.gateway.test_e2e_session import bridge_config
-from toolkit.csms import Csms, CsmsSettings
-from toolkit.gateway.server import Bridge
-from translators.soap15 import build_response, parse_request
-from translators.soap15.normalize import to_zeep
-from translators.soap15.operations import Role, service_for
-from translators.versions import OcppVersion
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ocpp15-soap"
 CS_WSDL = REFERENCE / "ocpp_centralsystemservice_1.5_final.wsdl"

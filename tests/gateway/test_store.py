@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from toolkit.gateway.store import AddOutbox, DeleteOutbox, PutState, Store
+from ocppkit.toolkit.gateway.store import AddOutbox, DeleteOutbox, PutState, Store
 
 
 def test_state_and_outbox_survive_reopening_in_order(tmp_path: Path) -> None:

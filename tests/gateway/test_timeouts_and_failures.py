@@ -13,18 +13,18 @@ import orjson
 import pytest
 import websockets
 
+from ocppkit.toolkit.csms import CallRejected, Csms, CsmsSettings
+from ocppkit.toolkit.gateway.server import Bridge
+from ocppkit.toolkit.gateway.store import DeleteOutbox, Op
+from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.toolkit.textio import iter_lines
+from ocppkit.translators.context import Context
+from ocppkit.translators.frames import Call, Frame
+from ocppkit.translators.j16_to_201 import session as real_translator
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.journal import decode_record
+from ocppkit.translators.outcome import Step
 from tests.gateway.test_e2e_session import bridge_config
-from toolkit.csms import CallRejected, Csms, CsmsSettings
-from toolkit.gateway.server import Bridge
-from toolkit.gateway.store import DeleteOutbox, Op
-from toolkit.journal_writer import JournalWriter
-from toolkit.textio import iter_lines
-from translators.context import Context
-from translators.frames import Call, Frame
-from translators.j16_to_201 import session as real_translator
-from translators.j16_to_201.state import BridgeState
-from translators.journal import decode_record
-from translators.outcome import Step
 
 pytestmark = pytest.mark.timeout(60)
 BOOT = {"chargePointModel": "M", "chargePointVendor": "V"}

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
-from translators.journal import Direction, JournalRecord, encode_record
-from translators.versions import OcppVersion
+from ocppkit.translators.journal import Direction, JournalRecord, encode_record
+from ocppkit.translators.versions import OcppVersion
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 SAMPLE_S = 60
@@ -312,7 +312,7 @@ def write_logger_lines(messages: list[Message], path: Path) -> Path:
 
 def _envelopes(messages: list[Message]) -> Any:
     """(time, cp, direction, envelope bytes) of each message as OCPP 1.5 SOAP."""
-    from translators.soap15 import Role, build_request, build_response, parse_envelope
+    from ocppkit.translators.soap15 import Role, build_request, build_response, parse_envelope
 
     requests: dict[str, Any] = {}
     for when, cp, direction, frame in messages:

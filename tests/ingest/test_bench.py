@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.ingest import bench
+from ocppkit.toolkit.ingest import bench
 
 
 def test_bench_reports_rate_ratio_and_memory_on_a_small_journal() -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ocppkit.toolkit.ingest import IngestOptions, ingest, pipeline
 from tests.ingest import fleet as F
 from tests.ingest.helpers import table
-from toolkit.ingest import IngestOptions, ingest, pipeline
 
 
 def _tables(dataset: Path) -> dict[str, list[dict[str, object]]]:
@@ -70,7 +70,7 @@ def test_gzipped_log_reads_like_the_plain_one(
 
 
 def test_existing_dataset_is_not_overwritten_without_asking(log: Path, tmp_path: Path) -> None:
-    from translators.errors import ConfigError
+    from ocppkit.translators.errors import ConfigError
 
     ingest([log], tmp_path / "ds", IngestOptions(workers=1))
     with pytest.raises(ConfigError, match="--overwrite"):

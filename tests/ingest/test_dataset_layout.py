@@ -15,8 +15,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
+from ocppkit.toolkit.ingest import IngestOptions, IngestSummary, ingest, model
 from tests.ingest import fleet as F
-from toolkit.ingest import IngestOptions, IngestSummary, ingest, model
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """A reused message id is judged by one rule, wherever the log's blocks are cut.
 
-The rule (toolkit.ingest.duplicates): a CALL is a duplicate when the same
+The rule (ocppkit.toolkit.ingest.duplicates): a CALL is a duplicate when the same
 sender's earlier CALL with that id is still unanswered and under five
 minutes old. Reuse after an answer, after a timeout, by another charger or
 in the other direction is legitimate.
@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 import pytest
 
+from ocppkit.toolkit.ingest import IngestOptions, ingest, pipeline
 from tests.ingest.helpers import table
-from toolkit.ingest import IngestOptions, ingest, pipeline
 
 UP, DOWN = "cs_to_csms", "csms_to_cs"
 

@@ -18,9 +18,9 @@ from typing import Any
 import orjson
 import pytest
 
+from ocppkit.toolkit.ingest import IngestOptions, ingest, pipeline
 from tests.ingest import fleet as F
 from tests.ingest.helpers import sessions_by_tx, table
-from toolkit.ingest import IngestOptions, ingest, pipeline
 
 CASES = [
     ("1.6", "journal"), ("1.6", "frames"), ("1.6", "ocpp-logger"),

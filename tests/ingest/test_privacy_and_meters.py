@@ -8,11 +8,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from ocppkit.toolkit.ingest import IngestOptions, ingest, meter_vector
+from ocppkit.toolkit.ingest.flatten import MeterColumns
+from ocppkit.toolkit.ingest.privacy import hash_token
 from tests.ingest import fleet as F
 from tests.ingest.helpers import table
-from toolkit.ingest import IngestOptions, ingest, meter_vector
-from toolkit.ingest.flatten import MeterColumns
-from toolkit.ingest.privacy import hash_token
 
 
 @pytest.mark.parametrize("version", ["1.6", "2.0.1"])
@@ -75,7 +75,7 @@ def test_arrow_and_python_meter_paths_give_identical_rows(version: str) -> None:
     python = MeterColumns()
     summaries = [python.samples(p[key], version, "CP", 1, 1, "7", "MeterValues", i)
                  for i, p in enumerate(payloads)]  # fmt: skip
-    from toolkit.ingest.rows import meter_batch
+    from ocppkit.toolkit.ingest.rows import meter_batch
 
     expected = meter_batch(python, "f", None)
     drop = ["source_file"]

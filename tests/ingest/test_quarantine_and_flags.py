@@ -9,9 +9,9 @@ from typing import Any
 import orjson
 import pytest
 
+from ocppkit.toolkit.ingest import IngestOptions, ingest
 from tests.ingest import fleet as F
 from tests.ingest.helpers import sessions_by_tx, table
-from toolkit.ingest import IngestOptions, ingest
 
 GARBAGE = [
     (b"this is not json at all", "not JSON"),

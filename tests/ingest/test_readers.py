@@ -7,11 +7,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from toolkit.ingest.events import CS_TO_CSMS, CSMS_TO_CS, Bad, FrameEvent, parse_ts
-from toolkit.ingest.readers import READERS, ReaderOptions, detect, get_reader
-from toolkit.ingest.readers.prefix import parse_prefix
-from toolkit.ingest.rows import as_us
-from toolkit.ingest.source import events
+from ocppkit.toolkit.ingest.events import CS_TO_CSMS, CSMS_TO_CS, Bad, FrameEvent, parse_ts
+from ocppkit.toolkit.ingest.readers import READERS, ReaderOptions, detect, get_reader
+from ocppkit.toolkit.ingest.readers.prefix import parse_prefix
+from ocppkit.toolkit.ingest.rows import as_us
+from ocppkit.toolkit.ingest.source import events
 
 HB = b'[2,"19","Heartbeat",{}]'
 T = parse_ts("2026-03-02T07:15:20.118Z")
@@ -79,7 +79,7 @@ def test_frame_log_lines_without_a_usable_frame_are_quarantined(line: bytes, rea
 
 
 def test_unknown_log_format_is_refused_with_a_hint(tmp_path: Path) -> None:
-    from translators.errors import ConfigError
+    from ocppkit.translators.errors import ConfigError
 
     path = tmp_path / "notes.txt"
     path.write_text("dear diary\nnothing OCPP here\n")
@@ -105,8 +105,8 @@ def test_frame_log_version_is_guessed_from_its_actions(tmp_path: Path) -> None:
 
 
 def test_journal_block_scan_reads_exactly_what_the_line_reader_reads() -> None:
-    from toolkit.ingest.readers import journal
-    from toolkit.ingest.source import lines_of
+    from ocppkit.toolkit.ingest.readers import journal
+    from ocppkit.toolkit.ingest.source import lines_of
 
     def rec(msg: bytes, spaced: bool = False) -> bytes:
         head = (b'{"timestamp":"2026-03-02T07:15:20.118Z","charge_point_id":"CP-1",'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from toolkit.ingest import scale
+from ocppkit.toolkit.ingest import scale
 
 
 def test_scale_run_reports_size_rate_and_memory_and_cleans_up(tmp_path: Path) -> None:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ocppkit.toolkit.ingest import IngestOptions, ingest
 from tests.ingest import fleet as F
 from tests.ingest.helpers import sessions_by_tx, table
-from toolkit.ingest import IngestOptions, ingest
 
 CASES = [
     ("1.6", "journal"), ("1.6", "frames"), ("1.6", "ocpp-logger"),

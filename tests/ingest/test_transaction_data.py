@@ -7,7 +7,7 @@ from pathlib import Path
 import orjson
 import pyarrow.dataset as ds
 
-from toolkit.ingest.pipeline import IngestOptions, ingest
+from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
 
 
 def record(ts: str, direction: str, message: list[object]) -> bytes:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from nbclient import NotebookClient
 
-from toolkit.analysis.dataset import load
-from toolkit.ingest.pipeline import IngestOptions, ingest
+from ocppkit.toolkit.analysis.dataset import load
+from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -1,7 +1,7 @@
 """A 1.6J charger (the independent ``ocpp`` package) through ``ocppkit bridge`` to the
 independent ocpp-rpc CSMS in strict mode (issue 8, first "Must show" bullet).
 
-The bridge runs as a real process (``python -m toolkit.gateway``, the same command as
+The bridge runs as a real process (``python -m ocppkit.toolkit.gateway``, the same command as
 ``ocppkit bridge``); ocpp-rpc judges every 2.0.1 frame it receives and every answer the
 bridge gives to its commands RequestStartTransaction, RequestStopTransaction, GetVariables,
 SetVariables, Reset, TriggerMessage and SetChargingProfile.

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
+from ocppkit.toolkit.simulator import FleetConfig, FleetResult, SessionTruth, plan_fleet, run_fleet
+from ocppkit.translators.versions import OcppVersion
 from tests.oracles.helpers import energy_of, transactions_seen
 from tests.oracles.ocpp_rpc.oracle import OcppRpcOracle
-from toolkit.simulator import FleetConfig, FleetResult, SessionTruth, plan_fleet, run_fleet
-from translators.versions import OcppVersion
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.usefixtures("ocpp_rpc_installed")]
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from aiohttp import ClientSession, WSMsgType, web
 
-from translators.errors import FrameError, SoapError, TranslationError
-from translators.frames import Call, CallError, CallResult, parse_frame, serialize_frame
-from translators.schemas import Kind
-from translators.soap15 import (
+from ocppkit.translators.errors import FrameError, SoapError, TranslationError
+from ocppkit.translators.frames import Call, CallError, CallResult, parse_frame, serialize_frame
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15 import (
     Role,
     SoapFault,
     build_request,
@@ -33,8 +33,8 @@ from translators.soap15 import (
     parse_request,
     parse_response,
 )
-from translators.validation import ValidationMode, Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.validation import ValidationMode, Validator
+from ocppkit.translators.versions import OcppVersion
 
 
 @dataclass

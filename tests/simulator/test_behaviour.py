@@ -9,12 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from toolkit.simulator.behaviour import HOURLY_PROFILE, plan_fleet
-from toolkit.simulator.curve import TAPER_SOC, power_at, simulate_charge
-from toolkit.simulator.model import FleetConfig, FleetPlan, SessionPlan, StopReason
-from toolkit.simulator.options import parse_duration, parse_mix, parse_speed, parse_start
-from translators.errors import ConfigError
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.behaviour import HOURLY_PROFILE, plan_fleet
+from ocppkit.toolkit.simulator.curve import TAPER_SOC, power_at, simulate_charge
+from ocppkit.toolkit.simulator.model import FleetConfig, FleetPlan, SessionPlan, StopReason
+from ocppkit.toolkit.simulator.options import parse_duration, parse_mix, parse_speed, parse_start
+from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 MIX = ((V16, 0.7), (V201, 0.3))

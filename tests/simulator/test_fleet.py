@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.simulator.strict_csms import StrictCsms
-from toolkit.simulator import (
+from ocppkit.toolkit.simulator import (
     DriverSettings,
     FleetConfig,
     FleetPlan,
@@ -24,8 +23,9 @@ from toolkit.simulator import (
     plan_fleet,
     run_fleet,
 )
-from toolkit.simulator.model import DropPlan
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.model import DropPlan
+from ocppkit.translators.versions import OcppVersion
+from tests.simulator.strict_csms import StrictCsms
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(60)]
 V15, V16, V201 = OcppVersion.V15, OcppVersion.V16, OcppVersion.V201

@@ -12,16 +12,16 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from ocppkit.toolkit.commands.simulate import register
+from ocppkit.toolkit.simulator import LoadResult, run_load
+from ocppkit.translators.errors import ConfigError
 from tests.simulator.strict_csms import StrictCsms
-from toolkit.commands.simulate import register
-from toolkit.simulator import LoadResult, run_load
-from translators.errors import ConfigError
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(60)]
 ROOT = Path(__file__).resolve().parents[2]
-# A typer app with the command registered, as toolkit.cli does for its COMMANDS.
+# A typer app with the command registered, as ocppkit.toolkit.cli does for its COMMANDS.
 APP_SNIPPET = (
-    "import typer; from toolkit.commands.simulate import register; "
+    "import typer; from ocppkit.toolkit.commands.simulate import register; "
     "app = typer.Typer(); app.callback()(lambda: None); register(app); app()"
 )
 

@@ -16,25 +16,25 @@ import aiohttp
 import orjson
 import pytest
 
-from toolkit.analysis.dataset import load
-from toolkit.csms import Csms, CsmsSettings
-from toolkit.demo import live_site
-from toolkit.gateway.config import BridgeConfig
-from toolkit.gateway.server import Bridge
-from toolkit.simulator import FleetConfig, run_fleet
-from toolkit.simulator.clock import ScaledClock
-from toolkit.simulator.model import DEFAULT_START
-from toolkit.simulator.samples import retime
-from toolkit.textio import iter_lines
-from translators.context import fixed_context
-from translators.errors import ConfigError
-from translators.journal import JournalRecord, Leg, decode_record, format_timestamp
-from translators.versions import OcppVersion
+from ocppkit.toolkit.analysis.dataset import load
+from ocppkit.toolkit.csms import Csms, CsmsSettings
+from ocppkit.toolkit.demo import live_site
+from ocppkit.toolkit.gateway.config import BridgeConfig
+from ocppkit.toolkit.gateway.server import Bridge
+from ocppkit.toolkit.simulator import FleetConfig, run_fleet
+from ocppkit.toolkit.simulator.clock import ScaledClock
+from ocppkit.toolkit.simulator.model import DEFAULT_START
+from ocppkit.toolkit.simulator.samples import retime
+from ocppkit.toolkit.textio import iter_lines
+from ocppkit.translators.context import fixed_context
+from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.journal import JournalRecord, Leg, decode_record, format_timestamp
+from ocppkit.translators.versions import OcppVersion
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
 ROOT = Path(__file__).resolve().parents[2]
 MOMENT = datetime(2031, 7, 1, 12, tzinfo=UTC)  # far from any day this test runs on
-# The sample site's period (toolkit.simulator.samples): three days from the default start.
+# The sample site's period (ocppkit.toolkit.simulator.samples): three days from the default start.
 # The margin covers the end of the run, when the chargers' queues drain and all disconnect.
 SAMPLE_START, SAMPLE_END = DEFAULT_START, DEFAULT_START + timedelta(days=3, minutes=30)
 TIME_KEYS = frozenset({"timestamp", "generatedAt", "currentTime"})

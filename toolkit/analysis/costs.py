@@ -1,6 +1,6 @@
 """Costs: a tariff applied to every session, and compared with what the CSMS billed.
 
-The pricing itself is :func:`toolkit.tariff.cost_of_session` (OCPI 2.2.1
+The pricing itself is :func:`ocppkit.toolkit.tariff.cost_of_session` (OCPI 2.2.1
 model, Decimal money); this module feeds it each session's energy register
 samples and charging intervals from the dataset, and finds the cost the CSMS
 reported (2.0.1 ``TransactionEventResponse.totalCost`` for the Ended event,
@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from toolkit.tariff import Tariff, cost_of_session
+from ocppkit.toolkit.tariff import Tariff, cost_of_session
 
 REGISTER = "Energy.Active.Import.Register"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.dataset as ds
 
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 TABLE_NAMES = ("frames", "sessions", "meter_values", "status_events", "faults", "quarantine")
 

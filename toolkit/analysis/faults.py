@@ -2,7 +2,7 @@
 
 Inputs are the ``faults`` table (one row per fault interval, any version:
 1.6 errorCode / vendorErrorCode, 2.0.1 NotifyEvent problems), the per-port
-availability intervals (:func:`toolkit.analysis.availability.status_intervals`)
+availability intervals (:func:`ocppkit.toolkit.analysis.availability.status_intervals`)
 and the ``frames`` table (for BootNotifications).
 
 Definitions:
@@ -20,7 +20,7 @@ import json
 
 import pandas as pd
 
-from toolkit.analysis.availability import INOPERATIVE, OUT_OF_ORDER, WORKING
+from ocppkit.toolkit.analysis.availability import INOPERATIVE, OUT_OF_ORDER, WORKING
 
 
 def faults_by_code(faults: pd.DataFrame) -> pd.DataFrame:

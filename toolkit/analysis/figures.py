@@ -12,7 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from toolkit.analysis.availability import NEVI_TARGET_PCT, UK_TARGET_PCT
+from ocppkit.toolkit.analysis.availability import NEVI_TARGET_PCT, UK_TARGET_PCT
 
 STATE_COLOURS = {
     "working": "#2e7d32",

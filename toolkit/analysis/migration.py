@@ -2,7 +2,7 @@
 
 Measured, not guessed: each charger's recorded conversation is replayed
 through the same 1.6 -> 2.0.1 translator the bridge runs
-(:mod:`toolkit.translate_stream`), and every message is classed by what the
+(:mod:`ocppkit.toolkit.translate_stream`), and every message is classed by what the
 translator did with it:
 
 - ``lossless``: translated, nothing dropped or changed in meaning;
@@ -16,7 +16,7 @@ key table: ``standard`` (a 2.0.1 device-model variable with the same
 meaning) or ``legacy`` (reachable only as ``OCPP16Config.<key>``, which a
 2.0.1 CSMS will not know by itself).
 
-1.5 frames are lifted to 1.6 first (:func:`translators.soap15.lift.lift`).
+1.5 frames are lifted to 1.6 first (:func:`ocppkit.translators.soap15.lift.lift`).
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.translate_stream import translator_for
-from translators.errors import OcppkitError
-from translators.j16_to_201.config_keys import LEGACY_COMPONENT, row_for_key
-from translators.journal import Direction, JournalRecord
-from translators.schemas import Kind
-from translators.versions import OcppVersion
+from ocppkit.toolkit.translate_stream import translator_for
+from ocppkit.translators.errors import OcppkitError
+from ocppkit.translators.j16_to_201.config_keys import LEGACY_COMPONENT, row_for_key
+from ocppkit.translators.journal import Direction, JournalRecord
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.versions import OcppVersion
 
 LOSSLESS, LOSSY, NOT_TRANSLATED = "lossless", "lossy", "not translated"
 
@@ -55,7 +55,7 @@ def _as_16(row: Any, actions: dict[tuple[str, str], str]) -> tuple[list[Any] | N
     """The frame of a frames-table row as 1.6 (1.5 lifted); None with a reason if not liftable."""
     payload = json.loads(row.payload)
     if row.ocpp_version == "1.5" and row.message_type in (2, 3):
-        from translators.soap15.lift import lift
+        from ocppkit.translators.soap15.lift import lift
 
         action = (
             row.action

@@ -18,27 +18,27 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from toolkit.analysis import figures
-from toolkit.analysis.anomalies import FLAGS, session_anomalies
-from toolkit.analysis.availability import (
+from ocppkit.toolkit.analysis import figures
+from ocppkit.toolkit.analysis.anomalies import FLAGS, session_anomalies
+from ocppkit.toolkit.analysis.availability import (
     NEVI_EXCLUSION_REASONS,
     nevi_uptime,
     offline_windows,
     status_intervals,
     uk_network_reliability,
 )
-from toolkit.analysis.chargex import chargex_kpis
-from toolkit.analysis.costs import compare_costs, reported_costs, session_costs
-from toolkit.analysis.dataset import Dataset, load
-from toolkit.analysis.faults import callerror_rates, faults_by_code, reboots, reliability
-from toolkit.analysis.sessions import (
+from ocppkit.toolkit.analysis.chargex import chargex_kpis
+from ocppkit.toolkit.analysis.costs import compare_costs, reported_costs, session_costs
+from ocppkit.toolkit.analysis.dataset import Dataset, load
+from ocppkit.toolkit.analysis.faults import callerror_rates, faults_by_code, reboots, reliability
+from ocppkit.toolkit.analysis.sessions import (
     fleet_summary,
     session_kpis,
     sessions_per_port_per_day,
     start_hour_heatmap,
     utilisation,
 )
-from toolkit.tariff import Tariff
+from ocppkit.toolkit.tariff import Tariff
 
 CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}

@@ -1,7 +1,7 @@
 """Session KPIs: energy, durations, power, utilisation.
 
 Input is the ``sessions`` table of an ingested dataset (one row per
-transaction, any OCPP version; see :mod:`toolkit.ingest.model`): energies in
+transaction, any OCPP version; see :mod:`ocppkit.toolkit.ingest.model`): energies in
 Wh, durations in seconds, power in W, times as UTC timestamps. Outputs use
 the units analysts read: kWh, hours, kW, percent.
 """

@@ -7,7 +7,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 _SHOWN = {"value", "unit", "baseline", "ratio", "target", "met"}
 
@@ -27,7 +27,7 @@ def bench(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Measure ocppkit against baselines measured in the same run."""
-    from toolkit.bench import SUITES, run_suites
+    from ocppkit.toolkit.bench import SUITES, run_suites
 
     names = suites or list(SUITES)
     unknown = [n for n in names if n not in SUITES]

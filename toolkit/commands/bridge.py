@@ -43,9 +43,9 @@ def bridge(
     """Bridge OCPP 1.6J chargers to an OCPP 2.0.1 CSMS (settings: file < env < flags)."""
     import asyncio
 
-    from toolkit.gateway.config import load_config
-    from toolkit.gateway.logs import configure
-    from toolkit.gateway.server import run_bridge
+    from ocppkit.toolkit.gateway.config import load_config
+    from ocppkit.toolkit.gateway.logs import configure
+    from ocppkit.toolkit.gateway.server import run_bridge
 
     cfg = load_config(
         config,

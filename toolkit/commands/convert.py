@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.commands.log_options import (
+from ocppkit.toolkit.commands.log_options import (
     ChargePointId,
     Format,
     Logs,
@@ -15,7 +15,7 @@ from toolkit.commands.log_options import (
     Side,
     check_side,
 )
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -46,9 +46,9 @@ def convert(
     not make the command fail. Exit code 1 if a translated frame fails its
     official schema (a bug), 2 for unusable arguments or files.
     """
-    from toolkit.ingest.convert import to_journal, to_parquet
-    from toolkit.ingest.pipeline import IngestOptions
-    from translators.versions import OcppVersion
+    from ocppkit.toolkit.ingest.convert import to_journal, to_parquet
+    from ocppkit.toolkit.ingest.pipeline import IngestOptions
+    from ocppkit.translators.versions import OcppVersion
 
     check_side(side)
     version = OcppVersion.parse(ocpp_version).value if ocpp_version else None

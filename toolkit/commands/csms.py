@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -50,10 +50,10 @@ def csms(
     ] = False,
 ) -> None:
     """Run a strict OCPP 2.0.1 CSMS until SIGINT/SIGTERM; stations connect to ws://HOST:PORT/ocpp/ID."""
-    from toolkit.csms.handlers import CsmsSettings
-    from toolkit.csms.run import load_tokens, parse_listen, serve
-    from toolkit.csms.server import Csms
-    from toolkit.tariff import load_tariff
+    from ocppkit.toolkit.csms.handlers import CsmsSettings
+    from ocppkit.toolkit.csms.run import load_tokens, parse_listen, serve
+    from ocppkit.toolkit.csms.server import Csms
+    from ocppkit.toolkit.tariff import load_tariff
 
     if (tokens is None) == (not accept_all):
         raise ConfigError("give exactly one of --tokens FILE and --accept-all")

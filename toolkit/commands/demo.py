@@ -1,4 +1,4 @@
-"""`ocppkit demo`: the README's main job, end to end (see :mod:`toolkit.demo`)."""
+"""`ocppkit demo`: the README's main job, end to end (see :mod:`ocppkit.toolkit.demo`)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def demo(
     """CSMS + bridge + simulated legacy fleet, then ingest, analyse and check, all under --out."""
     from tqdm import tqdm
 
-    from toolkit.demo import DemoSettings, run_demo
+    from ocppkit.toolkit.demo import DemoSettings, run_demo
 
     settings = DemoSettings(chargers=chargers, seed=seed, simulated=timedelta(hours=hours))
     with tqdm(

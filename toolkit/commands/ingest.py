@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.commands.log_options import (
+from ocppkit.toolkit.commands.log_options import (
     ChargePointId,
     Format,
     Logs,
@@ -14,7 +14,7 @@ from toolkit.commands.log_options import (
     Side,
     check_side,
 )
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 
 def register(app: typer.Typer) -> None:
@@ -56,9 +56,9 @@ def ingest(
     table with their reason; they do not make the command fail. Exit code 2
     for unusable arguments or unreadable files.
     """
-    from toolkit.ingest import IngestOptions
-    from toolkit.ingest import ingest as run
-    from translators.versions import OcppVersion
+    from ocppkit.toolkit.ingest import IngestOptions
+    from ocppkit.toolkit.ingest import ingest as run
+    from ocppkit.translators.versions import OcppVersion
 
     if hash_id_tokens and not salt:
         raise ConfigError("--hash-id-tokens needs --salt (a secret kept with the dataset's owner)")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 Logs = Annotated[list[str], typer.Argument(help="Log files (plain or gzipped), oldest first.")]
 Format = Annotated[

@@ -30,8 +30,8 @@ def report(
     ] = False,
 ) -> None:
     """Analyse a dataset: sessions, meter anomalies, availability (NEVI, UK), faults, costs."""
-    from toolkit.analysis.report import build_report
-    from toolkit.tariff import load_tariff
+    from ocppkit.toolkit.analysis.report import build_report
+    from ocppkit.toolkit.tariff import load_tariff
 
     summary = build_report(dataset, out, tariff=load_tariff(tariff) if tariff else None, tz=tz)
     if as_json:

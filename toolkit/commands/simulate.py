@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from toolkit.simulator.model import DEFAULT_START, iso
+from ocppkit.toolkit.simulator.model import DEFAULT_START, iso
 
 
 def register(app: typer.Typer) -> None:
@@ -60,10 +60,15 @@ def simulate(
     import orjson
     from tqdm import tqdm
 
-    from toolkit.simulator.behaviour import plan_fleet
-    from toolkit.simulator.fleet import run_fleet
-    from toolkit.simulator.model import FleetConfig
-    from toolkit.simulator.options import parse_duration, parse_mix, parse_speed, parse_start
+    from ocppkit.toolkit.simulator.behaviour import plan_fleet
+    from ocppkit.toolkit.simulator.fleet import run_fleet
+    from ocppkit.toolkit.simulator.model import FleetConfig
+    from ocppkit.toolkit.simulator.options import (
+        parse_duration,
+        parse_mix,
+        parse_speed,
+        parse_start,
+    )
 
     config = FleetConfig(
         chargers=chargers,

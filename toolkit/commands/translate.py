@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from translators.versions import OcppVersion
+from ocppkit.translators.versions import OcppVersion
 
 
 def register(app: typer.Typer) -> None:
@@ -39,8 +39,8 @@ def translate(
     meta.untranslated saying why. Exit code 1 only if a translated frame
     fails its official schema (a bug), 2 for unusable arguments or files.
     """
-    from toolkit.textio import iter_lines
-    from toolkit.translate_stream import translate_lines, translator_for
+    from ocppkit.toolkit.textio import iter_lines
+    from ocppkit.toolkit.translate_stream import translate_lines, translator_for
 
     translator = translator_for(
         OcppVersion.parse(source_version), OcppVersion.parse(target_version), both_legs=both_legs

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from translators.versions import OcppVersion
+from ocppkit.translators.versions import OcppVersion
 
 
 def register(app: typer.Typer) -> None:
@@ -27,8 +27,8 @@ def validate(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print the summary only.")] = False,
 ) -> None:
     """Validate frames against the official OCPP schemas; exit 1 if any is invalid."""
-    from toolkit.textio import iter_lines
-    from toolkit.validate_report import validate_lines
+    from ocppkit.toolkit.textio import iter_lines
+    from ocppkit.toolkit.validate_report import validate_lines
 
     report = validate_lines(iter_lines(source), frame_version=OcppVersion.parse(ocpp_version))
     for row in report.summary_lines():

@@ -5,9 +5,9 @@ prices transactions with a tariff, records a journal, and lets a test send
 CSMS-initiated calls and inspect what it saw.
 """
 
-from toolkit.csms.handlers import CsmsSettings, Responder
-from toolkit.csms.records import StationInfo, TransactionSeen, energy_samples
-from toolkit.csms.server import CallRejected, Csms, CsmsError
+from ocppkit.toolkit.csms.handlers import CsmsSettings, Responder
+from ocppkit.toolkit.csms.records import StationInfo, TransactionSeen, energy_samples
+from ocppkit.toolkit.csms.server import CallRejected, Csms, CsmsError
 
 __all__ = [
     "CallRejected",

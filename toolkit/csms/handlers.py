@@ -14,9 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from toolkit.csms.records import StationInfo, TransactionSeen, energy_samples, parse_ocpp_time
-from toolkit.tariff import Tariff, cost_of_session
-from translators.journal import format_timestamp
+from ocppkit.toolkit.csms.records import (
+    StationInfo,
+    TransactionSeen,
+    energy_samples,
+    parse_ocpp_time,
+)
+from ocppkit.toolkit.tariff import Tariff, cost_of_session
+from ocppkit.translators.journal import format_timestamp
 
 
 @dataclass(frozen=True, slots=True)

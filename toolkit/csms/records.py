@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from toolkit.tariff import CostBreakdown
+from ocppkit.toolkit.tariff import CostBreakdown
 
 # 2.0.1 Part 2, SampledValueType: measurand defaults to
 # Energy.Active.Import.Register, unitOfMeasure.unit to "Wh", multiplier to 0.

@@ -7,10 +7,10 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
-from toolkit.csms.handlers import CsmsSettings
-from toolkit.csms.server import Csms
-from toolkit.journal_writer import JournalWriter
-from translators.errors import ConfigError
+from ocppkit.toolkit.csms.handlers import CsmsSettings
+from ocppkit.toolkit.csms.server import Csms
+from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.translators.errors import ConfigError
 
 MAX_ID_TOKEN = 36  # 2.0.1 IdTokenType.idToken maxLength
 

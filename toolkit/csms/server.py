@@ -8,7 +8,7 @@ accept a connection whose subprotocol it does not support).
 Every frame is parsed and validated strictly (official schemas, unknown
 properties refused). A malformed one is answered with the CALLERROR the frame
 layer names and the connection stays open; answers to the station's CALLs
-come from :class:`~toolkit.csms.handlers.Responder` and are validated before
+come from :class:`~ocppkit.toolkit.csms.handlers.Responder` and are validated before
 they leave. Peer mistakes are counted in :attr:`Csms.violations` (0 for a
 correct peer); every frame in and out is written to the journal.
 """
@@ -27,11 +27,11 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from toolkit.csms.handlers import CsmsSettings, Responder
-from toolkit.csms.records import StationInfo, TransactionSeen
-from toolkit.journal_writer import JournalWriter
-from translators.errors import ErrorCode, FrameError, OcppkitError
-from translators.frames import (
+from ocppkit.toolkit.csms.handlers import CsmsSettings, Responder
+from ocppkit.toolkit.csms.records import StationInfo, TransactionSeen
+from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
+from ocppkit.translators.frames import (
     Call,
     CallError,
     CallResult,
@@ -41,10 +41,10 @@ from translators.frames import (
     parse_frame,
     serialize_frame,
 )
-from translators.journal import Direction, JournalRecord, format_timestamp
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.journal import Direction, JournalRecord, format_timestamp
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 log = logging.getLogger(__name__)
 V201 = OcppVersion.V201

@@ -2,18 +2,18 @@
 
 Modules, one concern each:
 
-- :mod:`~toolkit.gateway.config` -- settings from a TOML file, environment and flags;
-- :mod:`~toolkit.gateway.server` -- the aiohttp application on one port, the offline policy;
-- :mod:`~toolkit.gateway.session` -- the per-charger loop driving the translator;
-- :mod:`~toolkit.gateway.pumps` -- one call at a time towards each peer;
-- :mod:`~toolkit.gateway.answers` -- CALLERRORs we answer, checks on what we send;
-- :mod:`~toolkit.gateway.store` -- SQLite (WAL): translator state and the durable outbox;
-- :mod:`~toolkit.gateway.upstream` -- one 2.0.1 WebSocket client per charger, reconnecting;
-- :mod:`~toolkit.gateway.links` -- the charger side of a session (WebSocket);
-- :mod:`~toolkit.gateway.soap` -- OCPP 1.5 SOAP chargers on ``/ocpp/soap15``;
-- :mod:`~toolkit.gateway.passthrough` -- 2.0.1 stations piped through unchanged;
-- :mod:`~toolkit.gateway.services` -- what all sessions share; the journal hook;
-- :mod:`~toolkit.gateway.metrics` -- Prometheus text exposition;
-- :mod:`~toolkit.gateway.logs` -- structured logs (key=value or JSON);
-- :mod:`~toolkit.gateway.bench` -- the ``bridge`` suite of ``ocppkit bench``.
+- :mod:`~ocppkit.toolkit.gateway.config` -- settings from a TOML file, environment and flags;
+- :mod:`~ocppkit.toolkit.gateway.server` -- the aiohttp application on one port, the offline policy;
+- :mod:`~ocppkit.toolkit.gateway.session` -- the per-charger loop driving the translator;
+- :mod:`~ocppkit.toolkit.gateway.pumps` -- one call at a time towards each peer;
+- :mod:`~ocppkit.toolkit.gateway.answers` -- CALLERRORs we answer, checks on what we send;
+- :mod:`~ocppkit.toolkit.gateway.store` -- SQLite (WAL): translator state and the durable outbox;
+- :mod:`~ocppkit.toolkit.gateway.upstream` -- one 2.0.1 WebSocket client per charger, reconnecting;
+- :mod:`~ocppkit.toolkit.gateway.links` -- the charger side of a session (WebSocket);
+- :mod:`~ocppkit.toolkit.gateway.soap` -- OCPP 1.5 SOAP chargers on ``/ocpp/soap15``;
+- :mod:`~ocppkit.toolkit.gateway.passthrough` -- 2.0.1 stations piped through unchanged;
+- :mod:`~ocppkit.toolkit.gateway.services` -- what all sessions share; the journal hook;
+- :mod:`~ocppkit.toolkit.gateway.metrics` -- Prometheus text exposition;
+- :mod:`~ocppkit.toolkit.gateway.logs` -- structured logs (key=value or JSON);
+- :mod:`~ocppkit.toolkit.gateway.bench` -- the ``bridge`` suite of ``ocppkit bench``.
 """

@@ -1,4 +1,4 @@
-"""``python -m toolkit.gateway [flags]``: the same as ``ocppkit bridge [flags]``."""
+"""``python -m ocppkit.toolkit.gateway [flags]``: the same as ``ocppkit bridge [flags]``."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import sys
 
 import typer
 
-from toolkit.commands.bridge import register
-from translators.errors import OcppkitError
+from ocppkit.toolkit.commands.bridge import register
+from ocppkit.translators.errors import OcppkitError
 
 
 def main() -> None:

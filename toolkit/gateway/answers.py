@@ -16,17 +16,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from toolkit.gateway.logs import event
-from toolkit.gateway.metrics import Metrics
-from translators.errors import ErrorCode, FrameError, OcppkitError, TranslationError
-from translators.frames import Call, CallError, CallResult, Frame
-from translators.j16_to_201.handlers import Side, pending_key
-from translators.j16_to_201.state import BridgeState
-from translators.journal import Leg
-from translators.outcome import Step
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.metrics import Metrics
+from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError, TranslationError
+from ocppkit.translators.frames import Call, CallError, CallResult, Frame
+from ocppkit.translators.j16_to_201.handlers import Side, pending_key
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.journal import Leg
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 MAX_DESCRIPTION = 255  # 2.0.1 Part 4 §4.2.3: errorDescription maximum length

@@ -7,7 +7,7 @@ One run, one machine, moments apart, for each fleet size N (100 and 1,000;
 2. **bridged** -- N simulated 1.6J chargers talk to the bridge, which talks
    2.0.1 to the same CSMS.
 
-The CSMS (the built-in :mod:`toolkit.csms`, strict validation) and the bridge
+The CSMS (the built-in :mod:`ocppkit.toolkit.csms`, strict validation) and the bridge
 each run in their own process, as in production (the bridge started the way
 ``ocppkit bridge`` starts it); the stations run here. Every station sends
 MeterValues at a fixed pace, together offering :data:`RATE` messages/s (open
@@ -49,8 +49,8 @@ RATE = 2000.0  # offered messages/s, the rate the target names
 _READY = re.compile(rb"port=(\d+)")
 CSMS_SCRIPT = """
 import asyncio, sys
-from toolkit.csms.handlers import CsmsSettings
-from toolkit.csms.run import serve
+from ocppkit.toolkit.csms.handlers import CsmsSettings
+from ocppkit.toolkit.csms.run import serve
 def ready(csms):
     print(f"port={csms.port}", flush=True)
 asyncio.run(serve(CsmsSettings(), "127.0.0.1", 0, on_ready=ready))
@@ -281,7 +281,7 @@ async def _bench(quick: bool) -> dict[str, Any]:
         bridge, bridge_port = await _spawn(
             [
                 "-m",
-                "toolkit.gateway",
+                "ocppkit.toolkit.gateway",
                 "--listen",
                 "127.0.0.1:0",
                 "--upstream",

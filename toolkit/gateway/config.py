@@ -30,7 +30,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 ENV_PREFIX = "OCPPKIT_BRIDGE_"
 

@@ -2,7 +2,7 @@
 
 A session talks to its charger through a :class:`DownLink`: 1.6J chargers
 through a :class:`WebSocketLink`, 1.5 SOAP chargers through
-:class:`toolkit.gateway.soap.SoapLink`. Frames on the link are 1.6J frames
+:class:`ocppkit.toolkit.gateway.soap.SoapLink`. Frames on the link are 1.6J frames
 either way; a link journals what really crossed its wire.
 """
 
@@ -13,8 +13,8 @@ from typing import Protocol
 
 from aiohttp import web
 
-from translators.frames import Frame, serialize_frame
-from translators.versions import OcppVersion
+from ocppkit.translators.frames import Frame, serialize_frame
+from ocppkit.translators.versions import OcppVersion
 
 
 class DownLink(Protocol):

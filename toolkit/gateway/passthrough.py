@@ -14,11 +14,11 @@ import logging
 import aiohttp
 from aiohttp import web
 
-from toolkit.gateway.logs import event
-from toolkit.gateway.services import Services, wire_message
-from toolkit.gateway.upstream import SUBPROTOCOL, auth_headers, upstream_url
-from translators.journal import Direction, Leg
-from translators.versions import OcppVersion
+from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.services import Services, wire_message
+from ocppkit.toolkit.gateway.upstream import SUBPROTOCOL, auth_headers, upstream_url
+from ocppkit.translators.journal import Direction, Leg
+from ocppkit.translators.versions import OcppVersion
 
 
 def _journal(svc: Services, cp_id: str, leg: Leg, direction: Direction, text: str) -> None:

@@ -18,7 +18,7 @@ import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from translators.frames import Call
+from ocppkit.translators.frames import Call
 
 CallAction = Callable[[Call], Awaitable[None]]
 

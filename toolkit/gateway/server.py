@@ -3,7 +3,7 @@
 Routes:
 
 - ``GET /ocpp/{chargePointId}`` -- WebSocket. ``ocpp1.6`` is bridged to 2.0.1
-  through a :class:`~toolkit.gateway.session.Session`; ``ocpp2.0.1`` is piped
+  through a :class:`~ocppkit.toolkit.gateway.session.Session`; ``ocpp2.0.1`` is piped
   through unchanged; any other offer is refused as 2.0.1 Part 4 §3.1.2 says
   (handshake completed without a subprotocol, then closed).
 - ``GET /healthz`` -- JSON liveness and counts.
@@ -42,19 +42,19 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from toolkit.gateway.config import BridgeConfig
-from toolkit.gateway.gc_policy import settle_heap
-from toolkit.gateway.logs import event
-from toolkit.gateway.metrics import Metrics
-from toolkit.gateway.passthrough import serve_passthrough
-from toolkit.gateway.services import Services, Translator, real_context
-from toolkit.gateway.session import Session
-from toolkit.gateway.store import Store
-from toolkit.gateway.upstream import client_ssl_context
-from toolkit.journal_writer import JournalWriter
-from translators.context import Context
-from translators.validation import load_slow_path
-from translators.versions import OcppVersion
+from ocppkit.toolkit.gateway.config import BridgeConfig
+from ocppkit.toolkit.gateway.gc_policy import settle_heap
+from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.metrics import Metrics
+from ocppkit.toolkit.gateway.passthrough import serve_passthrough
+from ocppkit.toolkit.gateway.services import Services, Translator, real_context
+from ocppkit.toolkit.gateway.session import Session
+from ocppkit.toolkit.gateway.store import Store
+from ocppkit.toolkit.gateway.upstream import client_ssl_context
+from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.translators.context import Context
+from ocppkit.translators.validation import load_slow_path
+from ocppkit.translators.versions import OcppVersion
 
 V16_PROTOCOL = OcppVersion.V16.subprotocol or "ocpp1.6"
 V201_PROTOCOL = OcppVersion.V201.subprotocol or "ocpp2.0.1"
@@ -82,7 +82,7 @@ class Bridge:
 
     Args:
         cfg: settings (already checked).
-        translator: the session translator; default ``translators.j16_to_201.session``.
+        translator: the session translator; default ``ocppkit.translators.j16_to_201.session``.
         log: structured logger.
         ctx: the clock and id source for everything the bridge stamps: the
             translator's minted times and ids, and the journal's record times.
@@ -98,7 +98,7 @@ class Bridge:
         ctx: Context | None = None,
     ) -> None:
         if translator is None:
-            from translators.j16_to_201 import session as translator_module
+            from ocppkit.translators.j16_to_201 import session as translator_module
 
             translator = translator_module
         self.cfg = cfg
@@ -290,7 +290,7 @@ class Bridge:
                 del self._claims[cp_id]
 
     async def _soap(self, request: web.Request) -> web.StreamResponse:
-        from toolkit.gateway.soap import serve_soap
+        from ocppkit.toolkit.gateway.soap import serve_soap
 
         return await serve_soap(self, request)
 
@@ -359,7 +359,7 @@ async def run_bridge(
     """Run until SIGTERM/SIGINT (or ``stop`` is set), then shut down gracefully.
 
     ``own_process``: the bridge is this process's only job, so it may set the
-    process-wide garbage-collector policy (:mod:`toolkit.gateway.gc_policy`).
+    process-wide garbage-collector policy (:mod:`ocppkit.toolkit.gateway.gc_policy`).
     """
     bridge = Bridge(cfg)
     await bridge.start()

@@ -18,24 +18,24 @@ from typing import Any, Protocol
 import aiohttp
 import orjson
 
-from toolkit.gateway.config import BridgeConfig
-from toolkit.gateway.metrics import Metrics
-from toolkit.gateway.store import Store
-from toolkit.journal_writer import JournalWriter
-from translators.context import Context
-from translators.frames import Call, CallResult, Frame, frame_to_list
-from translators.j16_to_201.state import BridgeState
-from translators.journal import Direction, JournalRecord, Leg, format_timestamp
-from translators.outcome import Step
-from translators.schemas import actions
-from translators.validation import ValidationMode, Validator
-from translators.versions import OcppVersion
+from ocppkit.toolkit.gateway.config import BridgeConfig
+from ocppkit.toolkit.gateway.metrics import Metrics
+from ocppkit.toolkit.gateway.store import Store
+from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.translators.context import Context
+from ocppkit.translators.frames import Call, CallResult, Frame, frame_to_list
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.journal import Direction, JournalRecord, Leg, format_timestamp
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.schemas import actions
+from ocppkit.translators.validation import ValidationMode, Validator
+from ocppkit.translators.versions import OcppVersion
 
 _KNOWN_ACTIONS = frozenset().union(*(actions(v) for v in (OcppVersion.V16, OcppVersion.V201)))
 
 
 class Translator(Protocol):
-    """The session translator contract (see ``translators.j16_to_201.session``)."""
+    """The session translator contract (see ``ocppkit.translators.j16_to_201.session``)."""
 
     def from_charger(self, state: BridgeState, frame: Frame, ctx: Context) -> Step: ...
 

@@ -4,9 +4,9 @@ Theory of operation
 -------------------
 Every frame from either leg is parsed, journaled, checked, then handed to the
 translator (``from_charger`` / ``from_csms``) under the session lock. The
-resulting :class:`~translators.outcome.Step` is **committed before anything
+resulting :class:`~ocppkit.translators.outcome.Step` is **committed before anything
 is sent**: the new translator state and every call for the CSMS go to SQLite
-in one transaction (:mod:`toolkit.gateway.store`). Only then are the step's
+in one transaction (:mod:`ocppkit.toolkit.gateway.store`). Only then are the step's
 frames sent. So nothing is acknowledged that is not stored, and a kill -9 at
 any instant leaves either the old state or the new one with its outbox.
 One exception, which keeps that promise: a CSMS answer that becomes nothing
@@ -41,15 +41,15 @@ from typing import Any
 import orjson
 from aiohttp import WSMsgType, web
 
-from toolkit.gateway.answers import AnswerBook, error_frame, failure_step, refusal
-from toolkit.gateway.links import DownLink, WebSocketLink
-from toolkit.gateway.logs import event
-from toolkit.gateway.pumps import CallPump
-from toolkit.gateway.services import Services, wire_message
-from toolkit.gateway.store import AddOutbox, DeleteOutbox, Op, PutState
-from toolkit.gateway.upstream import Upstream
-from translators.errors import ErrorCode, FrameError, OcppkitError
-from translators.frames import (
+from ocppkit.toolkit.gateway.answers import AnswerBook, error_frame, failure_step, refusal
+from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
+from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.pumps import CallPump
+from ocppkit.toolkit.gateway.services import Services, wire_message
+from ocppkit.toolkit.gateway.store import AddOutbox, DeleteOutbox, Op, PutState
+from ocppkit.toolkit.gateway.upstream import Upstream
+from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
+from ocppkit.translators.frames import (
     Call,
     CallError,
     CallResult,
@@ -59,12 +59,12 @@ from translators.frames import (
     parse_frame,
     serialize_frame,
 )
-from translators.j16_to_201.handlers import Side, pending_key
-from translators.j16_to_201.state import BridgeState
-from translators.journal import Direction, Leg
-from translators.outcome import Step
-from translators.schemas import Kind
-from translators.versions import OcppVersion
+from ocppkit.translators.j16_to_201.handlers import Side, pending_key
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.journal import Direction, Leg
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 DOWN, UP = Leg.DOWNSTREAM, Leg.UPSTREAM
@@ -78,7 +78,7 @@ def _answers_early(side: Side, frame: Frame, step: Step) -> bool:
     Only when the CSMS answered a call from the outbox and the translation is
     nothing but answers for the charger. Everything the charger is told was
     fixed when its call was committed (ids are minted then; see
-    ``translators.j16_to_201.transactions``), and the outbox row that call
+    ``ocppkit.translators.j16_to_201.transactions``), and the outbox row that call
     left stays until this commit lands: if the bridge dies first, the row is
     sent again after the restart and the CSMS's new answer redoes this step
     (the charger ignores an answer to a call it no longer waits for). So the

@@ -1,6 +1,6 @@
 """OCPP 1.5 SOAP chargers: ``POST /ocpp/soap15``, lifted to 1.6J, then bridged as usual.
 
-1.5 -> 2.0.1 is 1.5 -> 1.6 -> 2.0.1 (``translators.soap15.lift``): a SOAP
+1.5 -> 2.0.1 is 1.5 -> 1.6 -> 2.0.1 (``ocppkit.translators.soap15.lift``): a SOAP
 request becomes a 1.6J CALL that the charger's ordinary session handles, and
 the 1.6J answer goes back, lowered to 1.5, in the HTTP response of the same
 exchange (SOAP is request/response over HTTP; OCPP 1.5 §3). Calls for the
@@ -11,7 +11,7 @@ lifted and handed to the session as the charger's answer.
 Faults: a peer's mistake is ``env:Sender`` (HTTP 400), ours ``env:Receiver``
 (HTTP 500), per SOAP 1.2 Part 2 §7.5.2.2. When the CSMS cannot be reached the
 request is refused with HTTP 503, so the charger stays offline and queues
-(the offline policy of :mod:`toolkit.gateway.server`).
+(the offline policy of :mod:`ocppkit.toolkit.gateway.server`).
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
-from toolkit.gateway.logs import event
-from toolkit.gateway.services import Services
-from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
-from translators.frames import Call, CallError, CallResult, Frame
-from translators.journal import Direction, Leg
-from translators.schemas import Kind
-from translators.soap15 import (
+from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.services import Services
+from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
+from ocppkit.translators.frames import Call, CallError, CallResult, Frame
+from ocppkit.translators.journal import Direction, Leg
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15 import (
     SoapFault,
     SoapMessage,
     build_request,
@@ -43,8 +43,8 @@ from translators.soap15 import (
     parse_request,
     parse_response,
 )
-from translators.soap15.operations import Role
-from translators.versions import OcppVersion
+from ocppkit.translators.soap15.operations import Role
+from ocppkit.translators.versions import OcppVersion
 
 V15, V16 = OcppVersion.V15, OcppVersion.V16
 CONTENT_TYPE = "application/soap+xml; charset=utf-8"
@@ -205,7 +205,7 @@ class SoapLink:
 
 async def serve_soap(bridge: object, request: web.Request) -> web.Response:
     """Handle one 1.5 request from a charger (``bridge`` is the running Bridge)."""
-    from toolkit.gateway.server import Bridge
+    from ocppkit.toolkit.gateway.server import Bridge
 
     assert isinstance(bridge, Bridge) and bridge.svc is not None
     svc = bridge.svc
@@ -263,7 +263,7 @@ def _reply(msg: SoapMessage, answer: Frame) -> tuple[bytes, SoapError | None]:
 
 async def _through_session(session: object, link: SoapLink, msg: SoapMessage) -> Frame:
     """Lift the request, run it through the session, wait for its 1.6J answer."""
-    from toolkit.gateway.session import Session
+    from ocppkit.toolkit.gateway.session import Session
 
     assert isinstance(session, Session)
     lifted = lift(msg.operation, Kind.REQUEST, msg.payload)

@@ -22,10 +22,10 @@ from urllib.parse import quote
 
 import aiohttp
 
-from toolkit.gateway.config import BridgeConfig
-from toolkit.gateway.logs import event
-from toolkit.gateway.metrics import Metrics
-from translators.versions import OcppVersion
+from ocppkit.toolkit.gateway.config import BridgeConfig
+from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.metrics import Metrics
+from ocppkit.translators.versions import OcppVersion
 
 SUBPROTOCOL = OcppVersion.V201.subprotocol or "ocpp2.0.1"
 

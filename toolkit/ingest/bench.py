@@ -23,8 +23,8 @@ from typing import Any
 
 import orjson
 
-from toolkit.ingest.pipeline import IngestOptions, ingest
-from translators.errors import ConfigError
+from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
+from ocppkit.translators.errors import ConfigError
 
 SAMPLES_PER_TX = 60
 

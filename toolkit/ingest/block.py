@@ -6,8 +6,8 @@ status_events rows without knowing anything outside it. Calls and their
 results are matched inside the block; what only the whole log can decide
 (a result whose call is in an earlier block, sessions, fault intervals,
 clock jumps across blocks) goes back to the parent as small control entries,
-in line order, for :mod:`toolkit.ingest.pipeline` and
-:mod:`toolkit.ingest.sessions`.
+in line order, for :mod:`ocppkit.toolkit.ingest.pipeline` and
+:mod:`ocppkit.toolkit.ingest.sessions`.
 
 Per frame, only what must be Python is Python: the timestamps are cast,
 latencies and clock jumps computed, and meter values flattened with Arrow
@@ -20,10 +20,10 @@ Control entries (first element is the kind):
 * ``["call", row, cp, version, action, ts, payload, summary, msg_id]`` — a
   StartTransaction, StopTransaction, TransactionEvent or NotifyEvent CALL
   (for a StartTransaction, ``summary`` is its meterStart row,
-  :class:`toolkit.ingest.rows.StartRegister`, which waits in the parent for
+  :class:`ocppkit.toolkit.ingest.rows.StartRegister`, which waits in the parent for
   the transaction id the answer brings; the meter_values rows of a
   StopTransaction, or of a TransactionEvent naming no EVSE, get their
-  session's EVSE and connector in the parent, :func:`toolkit.ingest.rows.with_evse`);
+  session's EVSE and connector in the parent, :func:`ocppkit.toolkit.ingest.rows.with_evse`);
 * ``["mv", row, cp, version, evse, tx, summary]`` — MeterValues; those naming a
   transaction are merged into one entry per transaction per block (at the
   first one's place), so the parent's work does not grow with the samples;
@@ -32,7 +32,7 @@ Control entries (first element is the kind):
 * ``("unres", row, key, ts, mtype, payload, cp)`` — a result or error whose
   call is not in the block.
 
-Duplicate message ids are judged by :mod:`toolkit.ingest.duplicates` here
+Duplicate message ids are judged by :mod:`ocppkit.toolkit.ingest.duplicates` here
 for calls within the block, and by the parent for a CALL whose id an
 earlier block left open (``call_rows``).
 
@@ -52,13 +52,13 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from toolkit.ingest import meter_vector, model, vocab
-from toolkit.ingest.duplicates import still_open
-from toolkit.ingest.events import CS_TO_CSMS, CSMS_TO_CS, REVERSE, Bad, FrameEvent, parse_ts
-from toolkit.ingest.flatten import MeterColumns, evse_of
-from toolkit.ingest.privacy import hash_token, redact
-from toolkit.ingest.readers import ReaderOptions, get_reader
-from toolkit.ingest.rows import (
+from ocppkit.toolkit.ingest import meter_vector, model, vocab
+from ocppkit.toolkit.ingest.duplicates import still_open
+from ocppkit.toolkit.ingest.events import CS_TO_CSMS, CSMS_TO_CS, REVERSE, Bad, FrameEvent, parse_ts
+from ocppkit.toolkit.ingest.flatten import MeterColumns, evse_of
+from ocppkit.toolkit.ingest.privacy import hash_token, redact
+from ocppkit.toolkit.ingest.readers import ReaderOptions, get_reader
+from ocppkit.toolkit.ingest.rows import (
     Group,
     as_us,
     invalid_json,
@@ -71,7 +71,7 @@ from toolkit.ingest.rows import (
     transaction_event_rows,
     vector_groups,
 )  # fmt: skip
-from toolkit.ingest.source import lines_of
+from ocppkit.toolkit.ingest.source import lines_of
 
 STATEFUL_CALLS = frozenset(
     {"StartTransaction", "StopTransaction", "TransactionEvent", "NotifyEvent"}
@@ -136,7 +136,7 @@ def _process(job: BlockJob) -> BlockResult:
         # The journal's fast path hands payloads over unchecked; one was not JSON.
         # Read the block again the general way, so such a line is quarantined
         # exactly as it is when the general path meets it first.
-        from toolkit.ingest.readers.journal import read_general
+        from ocppkit.toolkit.ingest.readers.journal import read_general
 
         items = read_general(lines_of(job.blob, job.first_line), job.options)
         result = build_block(items, job.options.source_file, job.salt)

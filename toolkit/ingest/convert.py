@@ -1,9 +1,9 @@
 """`convert`: any log shape -> journal lines, optionally into another OCPP version.
 
 Every reader's frame events become journal records
-(:mod:`translators.journal`); with a target version they go through the
+(:mod:`ocppkit.translators.journal`); with a target version they go through the
 stream translators of ``ocppkit translate``
-(:func:`toolkit.translate_stream.translator_for`), so a legacy 1.6 log can be
+(:func:`ocppkit.toolkit.translate_stream.translator_for`), so a legacy 1.6 log can be
 replayed against a 2.0.1 CSMS. (Journal -> Parquet frames is ``ingest`` with
 only the frames and quarantine tables; see :func:`to_parquet`.)
 
@@ -23,12 +23,19 @@ from typing import Any
 
 import orjson
 
-from toolkit.ingest import vocab
-from toolkit.ingest.events import CS_TO_CSMS, CSMS_TO_CS, REVERSE, Bad, FrameEvent, ts_to_text
-from toolkit.ingest.pipeline import IngestOptions, IngestSummary, ingest
-from toolkit.ingest.source import events
-from translators.journal import Direction, JournalRecord, encode_record
-from translators.versions import OcppVersion
+from ocppkit.toolkit.ingest import vocab
+from ocppkit.toolkit.ingest.events import (
+    CS_TO_CSMS,
+    CSMS_TO_CS,
+    REVERSE,
+    Bad,
+    FrameEvent,
+    ts_to_text,
+)
+from ocppkit.toolkit.ingest.pipeline import IngestOptions, IngestSummary, ingest
+from ocppkit.toolkit.ingest.source import events
+from ocppkit.translators.journal import Direction, JournalRecord, encode_record
+from ocppkit.translators.versions import OcppVersion
 
 
 @dataclass(slots=True)
@@ -127,7 +134,7 @@ def to_journal(
             )  # fmt: skip
             if to_version is not None and to_version != ev.version:
                 if translator is None:
-                    from toolkit.translate_stream import translator_for
+                    from ocppkit.toolkit.translate_stream import translator_for
 
                     translator = translator_for(OcppVersion(ev.version), OcppVersion(to_version))
                 outs = translator.feed(record, ev.line)

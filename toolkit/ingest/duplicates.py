@@ -28,7 +28,7 @@ reboot, so a rule of "never reuse an id" would flag every reboot. The rule:
   across blocks the carried call is dropped).
 
 Across blocks the parent remembers only the calls still unanswered at block
-ends (at most :data:`toolkit.ingest.pipeline.CARRIED_CALLS_MAX`, oldest
+ends (at most :data:`ocppkit.toolkit.ingest.pipeline.CARRIED_CALLS_MAX`, oldest
 forgotten first and counted as ``unanswered_calls_forgotten``); a block
 hands back the rows of the CALLs that opened a new id in it, and those are
 compared with what is carried. So memory is bounded by the unanswered calls
@@ -43,7 +43,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from toolkit.ingest.rows import as_us
+from ocppkit.toolkit.ingest.rows import as_us
 
 OPEN_CALL_WINDOW_US = 300_000_000  # an unanswered CALL older than 5 min counts as timed out
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from translators.errors import FrameError
-from translators.frames import Call, CallResult, frame_from_list
+from ocppkit.translators.errors import FrameError
+from ocppkit.translators.frames import Call, CallResult, frame_from_list
 
 CS_TO_CSMS = "cs_to_csms"
 CSMS_TO_CS = "csms_to_cs"
@@ -105,7 +105,7 @@ def decode_frame(msg: Any) -> tuple[int, str, str | None, dict[str, Any]]:
     """A decoded OCPP-J array -> (message type, id, action, payload).
 
     The common well-formed shapes take a fast path; anything else goes
-    through :func:`translators.frames.frame_from_list`, whose error says
+    through :func:`ocppkit.translators.frames.frame_from_list`, whose error says
     exactly what is wrong.
 
     Raises:

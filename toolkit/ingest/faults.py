@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.ingest.events import parse_ts
-from toolkit.ingest.vocab import NO_ERROR
+from ocppkit.toolkit.ingest.events import parse_ts
+from ocppkit.toolkit.ingest.vocab import NO_ERROR
 
 FaultKey = tuple[str | None, int | None, int | None, str]
 

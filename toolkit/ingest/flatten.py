@@ -7,14 +7,14 @@ text under ``value``, as the 1.5 codec presents it). Defaults the specs imply
 are applied (1.6 §7.45 SampledValue: context Sample.Periodic, format Raw,
 measurand Energy.Active.Import.Register, location Outlet, unit Wh; 2.0.1
 UnitOfMeasureType: unit Wh, multiplier 0), and units are normalised through
-:data:`toolkit.ingest.vocab.UNITS`.
+:data:`ocppkit.toolkit.ingest.vocab.UNITS`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from toolkit.ingest import vocab
+from ocppkit.toolkit.ingest import vocab
 
 _UNITS = vocab.UNITS
 _REG = vocab.ENERGY_REGISTER

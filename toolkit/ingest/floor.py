@@ -1,14 +1,14 @@
 """The floor of any Python-per-line ingest on this machine, next to DuckDB's flat read.
 
-``python -m toolkit.ingest.floor [--frames 1000000]`` writes the benchmark's
-journal (:func:`toolkit.ingest.bench.write_journal`) and times, in one run:
+``python -m ocppkit.toolkit.ingest.floor [--frames 1000000]`` writes the benchmark's
+journal (:func:`ocppkit.toolkit.ingest.bench.write_journal`) and times, in one run:
 
 * ``split``: reading the file and splitting it into lines, nothing else;
 * ``orjson_1p``: that plus ``orjson.loads`` of every line, in one process;
 * ``orjson_2p``: the same on two processes, each taking half the file
   (wall time, including starting them);
 * ``duckdb_flat``: DuckDB ``read_json`` of the file into one flat Parquet file
-  (the ``ocppkit bench ingest`` baseline, :func:`toolkit.ingest.bench.duckdb_baseline`).
+  (the ``ocppkit bench ingest`` baseline, :func:`ocppkit.toolkit.ingest.bench.duckdb_baseline`).
 
 Any design that hands each line to Python costs at least ``orjson_*`` per
 frame before deriving a single row, so the ratio ``orjson_2p / duckdb_flat``
@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.ingest.bench import duckdb_baseline, write_journal
+from ocppkit.toolkit.ingest.bench import duckdb_baseline, write_journal
 
 
 def _split(path: str, start: int = 0, stop: int | None = None) -> int:
@@ -94,7 +94,9 @@ def measure(frames: int = 1_000_000) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m toolkit.ingest.floor", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m ocppkit.toolkit.ingest.floor", description=__doc__
+    )
     parser.add_argument("--frames", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     sys.stdout.write(orjson.dumps(measure(args.frames)).decode() + "\n")

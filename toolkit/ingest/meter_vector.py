@@ -5,8 +5,8 @@ each carries many sampled values. Reading them one dict at a time costs
 microseconds per sample; here the payloads of a block are handed to
 ``pyarrow.json`` in one piece with an explicit schema per version, and the
 nested lists are flattened, defaulted and unit-normalised with Arrow compute
-kernels. The rules are those of :mod:`toolkit.ingest.flatten` (same defaults,
-same :data:`toolkit.ingest.vocab.UNITS` table); a group that Arrow cannot
+kernels. The rules are those of :mod:`ocppkit.toolkit.ingest.flatten` (same defaults,
+same :data:`ocppkit.toolkit.ingest.vocab.UNITS` table); a group that Arrow cannot
 read (a charger sending a number where the schema says text, say) falls back
 to that module, so the result never depends on which path ran.
 """
@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from toolkit.ingest import model, vocab
-from toolkit.ingest.events import parse_ts
+from ocppkit.toolkit.ingest import model, vocab
+from ocppkit.toolkit.ingest.events import parse_ts
 
 _S = pa.string()
 
@@ -55,7 +55,7 @@ def _schema(version: str, action: str) -> pa.Schema:
 
 def ids(table_cols: dict[str, Any], version: str) -> tuple[list[Any], list[Any], list[Any]]:
     """(evse, connector, transaction id) per MeterValues payload, by the rules of
-    :func:`toolkit.ingest.flatten.evse_of` (1.6 connector N = EVSE N, connector 1)."""
+    :func:`ocppkit.toolkit.ingest.flatten.evse_of` (1.6 connector N = EVSE N, connector 1)."""
     if version == "2.0.1":
         evse = table_cols["evseId"]
         return evse, [None] * len(evse), [None] * len(evse)
@@ -163,7 +163,7 @@ def flatten_group(payloads: list[bytes], version: str, action: str) -> dict[str,
 def summaries(cols: dict[str, Any], frames: int) -> list[Any]:
     """Per payload: (first register Wh, last register Wh, max power W, {context: Wh}) or None.
 
-    The same summary :meth:`toolkit.ingest.flatten.MeterColumns.samples` returns.
+    The same summary :meth:`ocppkit.toolkit.ingest.flatten.MeterColumns.samples` returns.
     """
     out: list[Any] = [None] * frames
     frame = cols["frame"].to_numpy(zero_copy_only=False)

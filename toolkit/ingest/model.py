@@ -1,6 +1,6 @@
 """The canonical, version-independent model: one Parquet table per concern.
 
-A dataset directory written by :func:`toolkit.ingest.ingest` holds::
+A dataset directory written by :func:`ocppkit.toolkit.ingest.ingest` holds::
 
     DATASET/
       frames/date=YYYY-MM-DD/part-*.parquet        every frame (hive-partitioned by UTC day)
@@ -28,7 +28,7 @@ Conventions, chosen once for every table:
 * vocabularies are 2.0.1's: ``stop_reason`` is a ReasonEnumType value,
   ``connector_status`` a ConnectorStatusEnumType value and ``charging_state``
   a ChargingStateEnumType value; the value as sent is kept beside it
-  (``*_wire`` columns). The mappings are tables in :mod:`toolkit.ingest.vocab`.
+  (``*_wire`` columns). The mappings are tables in :mod:`ocppkit.toolkit.ingest.vocab`.
 
 Each field below carries its description (and unit) as Parquet field
 metadata, so ``pyarrow.parquet.read_schema(...)`` documents the file itself.
@@ -68,8 +68,9 @@ FRAMES = pa.schema(
         _f("latency_ms", pa.float64(), "CALLRESULT/CALLERROR timestamp minus its CALL's", "ms"),
         _f("flags", STR, "comma-separated anomalies: duplicate_message_id (a CALL id the same "
            "sender reused while its earlier CALL was unanswered and under 5 min old; see "
-           "toolkit.ingest.duplicates), orphan_result (no CALL in the log), clock_jump (log time "
-           "back > 1 s for this charger), clock_skew (payload time > 5 min from log time), "
+           "ocppkit.toolkit.ingest.duplicates), orphan_result (no CALL in the log), "
+           "clock_jump (log time back > 1 s for this charger), "
+           "clock_skew (payload time > 5 min from log time), "
            "bad_timestamp (unreadable time text)"),
         _f("source_file", DICT_STR, "the log file the frame came from"),
         _f("line", pa.int64(), "1-based line number in source_file (first line of a multi-line "

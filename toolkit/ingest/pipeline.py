@@ -8,7 +8,7 @@ The flow, per file in the order given:
    process pool, at most a few blocks in flight (bounded memory); a
    non-splittable one (SOAP) is read in this process;
 3. take the block results *in order*: resolve results whose call was in an
-   earlier block, flag duplicate message ids (:mod:`toolkit.ingest.duplicates`)
+   earlier block, flag duplicate message ids (:mod:`ocppkit.toolkit.ingest.duplicates`)
    and clock jumps across blocks, feed the control events to the
    session/fault assembler, and append every table's rows to its incremental
    writer.
@@ -34,8 +34,8 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from toolkit.ingest import duplicates, model
-from toolkit.ingest.block import (
+from ocppkit.toolkit.ingest import duplicates, model
+from ocppkit.toolkit.ingest.block import (
     CLOCK_JUMP_US,
     BlockJob,
     BlockResult,
@@ -43,16 +43,16 @@ from toolkit.ingest.block import (
     process_job,
     token_hasher,
 )
-from toolkit.ingest.events import REVERSE, SKIPPED, Bad
-from toolkit.ingest.readers import ReaderOptions, detect, get_reader
-from toolkit.ingest.rows import as_us, register_batch, with_evse
-from toolkit.ingest.sessions import SessionAssembler
-from toolkit.ingest.source import blocks as _blocks
-from toolkit.ingest.source import first_lines as _first_lines
-from toolkit.ingest.source import guess_version, lines_of
-from toolkit.ingest.source import open_log as _open
-from toolkit.ingest.writer import TableWriter
-from translators.errors import ConfigError
+from ocppkit.toolkit.ingest.events import REVERSE, SKIPPED, Bad
+from ocppkit.toolkit.ingest.readers import ReaderOptions, detect, get_reader
+from ocppkit.toolkit.ingest.rows import as_us, register_batch, with_evse
+from ocppkit.toolkit.ingest.sessions import SessionAssembler
+from ocppkit.toolkit.ingest.source import blocks as _blocks
+from ocppkit.toolkit.ingest.source import first_lines as _first_lines
+from ocppkit.toolkit.ingest.source import guess_version, lines_of
+from ocppkit.toolkit.ingest.source import open_log as _open
+from ocppkit.toolkit.ingest.writer import TableWriter
+from ocppkit.translators.errors import ConfigError
 
 BLOCK_BYTES = 4 * 1024 * 1024
 CARRIED_CALLS_MAX = 200_000  # unanswered calls remembered across blocks
@@ -314,7 +314,7 @@ def ingest(
     Args:
         paths: log files (plain or gzipped), read in this order (give a
             charger's files oldest first: sessions may span files).
-        out: the dataset directory (created; see :mod:`toolkit.ingest.model`).
+        out: the dataset directory (created; see :mod:`ocppkit.toolkit.ingest.model`).
         options: see :class:`IngestOptions`.
 
     Returns:

@@ -1,10 +1,10 @@
 """Row builders of one block: status rows, transaction rows, meter batches.
 
-The stateless half of :mod:`toolkit.ingest.block`: what a single frame
+The stateless half of :mod:`ocppkit.toolkit.ingest.block`: what a single frame
 contributes to status_events and meter_values, and the Arrow batches of
 those tables. Meter values of MeterValues and TransactionEvent frames go
-through :mod:`toolkit.ingest.meter_vector` a group at a time; everything else
-through :class:`toolkit.ingest.flatten.MeterColumns`.
+through :mod:`ocppkit.toolkit.ingest.meter_vector` a group at a time; everything else
+through :class:`ocppkit.toolkit.ingest.flatten.MeterColumns`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from toolkit.ingest import meter_vector, model, vocab
-from toolkit.ingest.events import FrameEvent, parse_ts
-from toolkit.ingest.flatten import MeterColumns, evse_of
+from ocppkit.toolkit.ingest import meter_vector, model, vocab
+from ocppkit.toolkit.ingest.events import FrameEvent, parse_ts
+from ocppkit.toolkit.ingest.flatten import MeterColumns, evse_of
 
 
 def source_column(name: str, n: int) -> pa.DictionaryArray:
@@ -212,7 +212,7 @@ def start_register(ev: FrameEvent, source_file: str) -> StartRegister | None:
     The request has no transactionId: the CSMS assigns it in the answer (1.6
     §6.46 StartTransaction.conf), which may come in a later block. So the row
     is not built here but handed to the in-order pass
-    (:class:`toolkit.ingest.sessions.SessionAssembler`), which fills in the id
+    (:class:`ocppkit.toolkit.ingest.sessions.SessionAssembler`), which fills in the id
     its session gets and hands it back for :func:`register_batch`.
     """
     p: Any = ev.payload
@@ -270,7 +270,7 @@ def with_evse(
 
     The frames are transaction frames that name no EVSE (a 1.5/1.6
     StopTransaction, a 2.0.1 TransactionEvent after the first); the values are
-    their sessions' (:attr:`toolkit.ingest.sessions.SessionAssembler.located`).
+    their sessions' (:attr:`ocppkit.toolkit.ingest.sessions.SessionAssembler.located`).
     A frame's rows are known by its source line: every reader gives a frame the
     line it starts on, and no two frames of a file start on one line. Only rows
     with no EVSE of their own are filled.

@@ -1,8 +1,8 @@
 """Scale proof: ingest a log of a given size and report time and peak memory.
 
-``python -m toolkit.ingest.scale --gigabytes 10 --dir /tmp/scale`` writes a
+``python -m ocppkit.toolkit.ingest.scale --gigabytes 10 --dir /tmp/scale`` writes a
 MeterValues-heavy 1.6 journal of that size with the benchmark's generator
-(:func:`toolkit.ingest.bench.write_journal`), ingests it into all tables with
+(:func:`ocppkit.toolkit.ingest.bench.write_journal`), ingests it into all tables with
 the default workers, prints one JSON line and deletes what it wrote (unless
 ``--keep``). The issue's target is a 10 GB log in under 1.5 GiB.
 
@@ -11,7 +11,7 @@ this one, every 100 ms, over the ingest process and its workers: the sampler
 then neither competes with the run for its GIL nor counts itself, and the
 run starts from a clean interpreter, as ``ocppkit ingest`` does. Memory is
 reported summed over that process tree two ways (see
-:class:`toolkit.ingest.bench.PeakRss`): ``peak_pss_mib`` (proportional set
+:class:`ocppkit.toolkit.ingest.bench.PeakRss`): ``peak_pss_mib`` (proportional set
 size: pages the forked workers share with their parent counted once; the
 memory the run actually holds, and the figure the target is judged by) and
 ``peak_rss_sum_mib`` (each process's RSS added up: shared pages counted once
@@ -32,9 +32,9 @@ from typing import Any
 
 import orjson
 
-from toolkit.ingest.bench import PeakRss, write_journal
-from toolkit.ingest.pipeline import IngestOptions, ingest
-from translators.errors import OcppkitError
+from ocppkit.toolkit.ingest.bench import PeakRss, write_journal
+from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
+from ocppkit.translators.errors import OcppkitError
 
 LIMIT_MIB = 1536  # the issue's "< 1.5 GiB"
 SAMPLE_S = 0.1
@@ -113,7 +113,9 @@ def main(argv: list[str] | None = None) -> None:
     """Print one JSON line: bytes, frames, seconds (ingest alone), frames_per_s,
     mb_per_s, peak_pss_mib, peak_rss_sum_mib, limit_mib, met, workers, rows, flags,
     generate_s, wall_s."""
-    parser = argparse.ArgumentParser(prog="python -m toolkit.ingest.scale", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m ocppkit.toolkit.ingest.scale", description=__doc__
+    )
     parser.add_argument("--gigabytes", type=float, default=10.0, help="journal size (1 GB = 1e9 B)")
     parser.add_argument("--dir", default=tempfile.gettempdir(), help="where to write (and delete)")
     parser.add_argument("--workers", type=int, default=None, help="ingest workers (default: CPUs)")

@@ -1,7 +1,7 @@
 """Sessions: one row per transaction, whatever version it was logged in.
 
 Theory of operation. The stateful pass sees, in log order, the control
-events of :mod:`toolkit.ingest.block`. A transaction is assembled from:
+events of :mod:`ocppkit.toolkit.ingest.block`. A transaction is assembled from:
 
 * 1.5/1.6: StartTransaction (connector, idTag, timestamp, meterStart) whose
   answer names the transactionId (the CSMS assigns it, 1.6 §6.46), the
@@ -14,7 +14,7 @@ events of :mod:`toolkit.ingest.block`. A transaction is assembled from:
 
 Both produce the same row for the same session: times are the charger's
 payload times, energies the registers in Wh, the stop reason in 2.0.1's
-vocabulary (:data:`toolkit.ingest.vocab.STOP_REASON_16`), and the charging
+vocabulary (:data:`ocppkit.toolkit.ingest.vocab.STOP_REASON_16`), and the charging
 time is the time the connector spent in charging state Charging (1.6 status
 Charging, 2.0.1 chargingState Charging) between start and stop.
 
@@ -42,10 +42,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.ingest import vocab
-from toolkit.ingest.events import parse_ts
-from toolkit.ingest.faults import FaultTracker
-from toolkit.ingest.rows import StartRegister
+from ocppkit.toolkit.ingest import vocab
+from ocppkit.toolkit.ingest.events import parse_ts
+from ocppkit.toolkit.ingest.faults import FaultTracker
+from ocppkit.toolkit.ingest.rows import StartRegister
 
 ConnKey = tuple[str | None, int | None]
 ENERGY_EPSILON_WH = 1e-6

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from toolkit.ingest import vocab
-from toolkit.ingest.events import Bad, FrameEvent
-from toolkit.ingest.readers import SNIFF_LINES, ReaderOptions, detect, get_reader
-from toolkit.textio import GZIP_MAGIC
-from translators.errors import ConfigError
+from ocppkit.toolkit.ingest import vocab
+from ocppkit.toolkit.ingest.events import Bad, FrameEvent
+from ocppkit.toolkit.ingest.readers import SNIFF_LINES, ReaderOptions, detect, get_reader
+from ocppkit.toolkit.textio import GZIP_MAGIC
+from ocppkit.translators.errors import ConfigError
 
 BLOCK_BYTES = 4 * 1024 * 1024
 

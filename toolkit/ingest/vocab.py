@@ -2,13 +2,13 @@
 
 Tables, not branches (house style): stop reasons, connector statuses and
 charging states, units, and the facts the readers need about actions. Each
-lossy row is marked; :mod:`toolkit.ingest.sessions` counts and flags every
+lossy row is marked; :mod:`ocppkit.toolkit.ingest.sessions` counts and flags every
 lossy or unknown value it meets.
 """
 
 from __future__ import annotations
 
-from translators.enum_map import EnumMap
+from ocppkit.translators.enum_map import EnumMap
 
 # mapping-research §3.3 (EVerest everest-core conversions.cpp `to_ocpp_reason`).
 # Absent reason = Local in both versions (1.6 §6.49 StopTransaction.req "reason":

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from toolkit.ingest.model import PARTITION_COLUMN, TABLES, UNKNOWN_PARTITION
+from ocppkit.toolkit.ingest.model import PARTITION_COLUMN, TABLES, UNKNOWN_PARTITION
 
 ROW_GROUP_ROWS = 128 * 1024
 MAX_OPEN = 8
@@ -29,7 +29,7 @@ class TableWriter:
 
     Args:
         root: the dataset directory.
-        name: a key of :data:`toolkit.ingest.model.TABLES`.
+        name: a key of :data:`ocppkit.toolkit.ingest.model.TABLES`.
         part: a name for this run's files (so runs never overwrite each other's).
     """
 

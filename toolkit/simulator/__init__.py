@@ -6,10 +6,10 @@
 * :func:`run_load` is the steady-state load generator of ``ocppkit bench``.
 """
 
-from toolkit.simulator.behaviour import plan_fleet
-from toolkit.simulator.fleet import run_fleet
-from toolkit.simulator.load import LoadResult, run_load
-from toolkit.simulator.model import (
+from ocppkit.toolkit.simulator.behaviour import plan_fleet
+from ocppkit.toolkit.simulator.fleet import run_fleet
+from ocppkit.toolkit.simulator.load import LoadResult, run_load
+from ocppkit.toolkit.simulator.model import (
     ChargerPlan,
     ChargerSpec,
     FleetConfig,
@@ -18,8 +18,8 @@ from toolkit.simulator.model import (
     SessionPlan,
     StopReason,
 )
-from toolkit.simulator.state import DriverSettings
-from toolkit.simulator.truth import ChargerTruth, FleetResult, SessionTruth
+from ocppkit.toolkit.simulator.state import DriverSettings
+from ocppkit.toolkit.simulator.truth import ChargerTruth, FleetResult, SessionTruth
 
 __all__ = [
     "ChargerPlan",

@@ -12,7 +12,7 @@ Shapes (each from public session data summarised in ``shared/research/analysis-r
 * the EV plugs in before the driver authorises (5 to 75 s later);
 * dwell time is log-normal (AC: hours; DC: tens of minutes), so long AC visits end with the
   battery full and the car idle (SuspendedEV), which is what idle fees are about;
-* energy follows the tapering curve of :mod:`toolkit.simulator.curve`;
+* energy follows the tapering curve of :mod:`ocppkit.toolkit.simulator.curve`;
 * faults sit in idle gaps of a connector; reboots in gaps of the whole station; connection
   drops anywhere, including in the middle of a transaction.
 """
@@ -23,8 +23,8 @@ import math
 import random
 from datetime import datetime, timedelta
 
-from toolkit.simulator.curve import simulate_charge
-from toolkit.simulator.model import (
+from ocppkit.toolkit.simulator.curve import simulate_charge
+from ocppkit.toolkit.simulator.model import (
     ChargerPlan,
     ChargerSpec,
     DropPlan,
@@ -35,7 +35,7 @@ from toolkit.simulator.model import (
     SessionPlan,
     StopReason,
 )
-from translators.versions import OcppVersion
+from ocppkit.translators.versions import OcppVersion
 
 # Relative arrival rate per hour of day (mean 1.0): quiet nights, commuter peak 7-9,
 # lunch, evening peak 16-19 (the public-charger shape of the Palo Alto / Boulder data).

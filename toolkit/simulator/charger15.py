@@ -3,7 +3,7 @@
 1.5 and 1.6 share the session flow and the operation names (1.6 added statuses, reasons
 and messages); :class:`Charger15` is the 1.6 charger with a SOAP link
 (:mod:`.soap_link`), so the plan plays the same on both. What 1.5 cannot say is lost the
-way :func:`translators.soap15.lower` documents (e.g. Preparing/Charging/SuspendedEV all
+way :func:`ocppkit.translators.soap15.lower` documents (e.g. Preparing/Charging/SuspendedEV all
 become Occupied, StopTransaction has no reason); the truth keeps the 1.6 meaning.
 """
 
@@ -13,11 +13,11 @@ from typing import Any
 
 import aiohttp
 
-from toolkit.simulator.charger16 import Charger16
-from toolkit.simulator.link import Link
-from toolkit.simulator.soap_link import CallbackServer, SoapLink
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.charger16 import Charger16
+from ocppkit.toolkit.simulator.link import Link
+from ocppkit.toolkit.simulator.soap_link import CallbackServer, SoapLink
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 
 class Charger15(Charger16):

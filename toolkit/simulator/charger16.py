@@ -14,10 +14,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from toolkit.simulator.model import FaultPlan, MeterSample, Status, StopReason, iso
-from toolkit.simulator.runner import Charger
-from toolkit.simulator.state import Connector, Live, Payload
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.model import FaultPlan, MeterSample, Status, StopReason, iso
+from ocppkit.toolkit.simulator.runner import Charger
+from ocppkit.toolkit.simulator.state import Connector, Live, Payload
+from ocppkit.translators.versions import OcppVersion
 
 FIRMWARE = "ocppkit-sim 1.0"
 

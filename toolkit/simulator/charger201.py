@@ -26,11 +26,11 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from toolkit.simulator.charger16 import FIRMWARE
-from toolkit.simulator.model import FaultPlan, MeterSample, Status, StopReason, iso
-from toolkit.simulator.runner import Charger
-from toolkit.simulator.state import Connector, Live, Payload
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.charger16 import FIRMWARE
+from ocppkit.toolkit.simulator.model import FaultPlan, MeterSample, Status, StopReason, iso
+from ocppkit.toolkit.simulator.runner import Charger
+from ocppkit.toolkit.simulator.state import Connector, Live, Payload
+from ocppkit.translators.versions import OcppVersion
 
 # 1.6-vocabulary status -> 2.0.1 ConnectorStatusEnumType (Part 2 G01).
 CONNECTOR_STATUS: dict[Status, str] = {

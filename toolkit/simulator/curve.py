@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from toolkit.simulator.model import MeterSample
+from ocppkit.toolkit.simulator.model import MeterSample
 
 TAPER_SOC = 0.80
 TAPER_FLOOR = 0.08

@@ -11,19 +11,19 @@ from datetime import datetime
 
 import aiohttp
 
-from toolkit.simulator.behaviour import plan_fleet
-from toolkit.simulator.charger15 import Charger15
-from toolkit.simulator.charger16 import Charger16
-from toolkit.simulator.charger201 import Charger201
-from toolkit.simulator.clock import Clock, ScaledClock, VirtualClock
-from toolkit.simulator.model import FleetConfig, FleetPlan
-from toolkit.simulator.runner import Charger
-from toolkit.simulator.soap_link import callback_server, soap_url_for
-from toolkit.simulator.state import DriverSettings
-from toolkit.simulator.truth import FleetResult
-from translators.errors import ConfigError
-from translators.validation import ValidationMode, Validator
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.behaviour import plan_fleet
+from ocppkit.toolkit.simulator.charger15 import Charger15
+from ocppkit.toolkit.simulator.charger16 import Charger16
+from ocppkit.toolkit.simulator.charger201 import Charger201
+from ocppkit.toolkit.simulator.clock import Clock, ScaledClock, VirtualClock
+from ocppkit.toolkit.simulator.model import FleetConfig, FleetPlan
+from ocppkit.toolkit.simulator.runner import Charger
+from ocppkit.toolkit.simulator.soap_link import callback_server, soap_url_for
+from ocppkit.toolkit.simulator.state import DriverSettings
+from ocppkit.toolkit.simulator.truth import FleetResult
+from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.validation import ValidationMode, Validator
+from ocppkit.translators.versions import OcppVersion
 
 DRIVERS: dict[OcppVersion, type[Charger]] = {
     OcppVersion.V15: Charger15,

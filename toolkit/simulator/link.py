@@ -17,11 +17,18 @@ from typing import Any
 
 import aiohttp
 
-from translators.errors import ErrorCode, FrameError
-from translators.frames import Call, CallError, CallResult, Frame, parse_frame, serialize_frame
-from translators.schemas import Kind
-from translators.validation import ValidationMode, Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import ErrorCode, FrameError
+from ocppkit.translators.frames import (
+    Call,
+    CallError,
+    CallResult,
+    Frame,
+    parse_frame,
+    serialize_frame,
+)
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import ValidationMode, Validator
+from ocppkit.translators.versions import OcppVersion
 
 # (action, payload) of a CSMS call -> our answer's payload; raise FrameError to refuse.
 Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]

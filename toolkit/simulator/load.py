@@ -19,11 +19,11 @@ from typing import Any
 
 import aiohttp
 
-from toolkit.simulator.link import CallRejected, CallTimeout, Link, LinkDown, not_supported
-from toolkit.simulator.model import iso
-from translators.errors import FrameError
-from translators.validation import ValidationMode, Validator
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.link import CallRejected, CallTimeout, Link, LinkDown, not_supported
+from ocppkit.toolkit.simulator.model import iso
+from ocppkit.translators.errors import FrameError
+from ocppkit.translators.validation import ValidationMode, Validator
+from ocppkit.translators.versions import OcppVersion
 
 HEARTBEAT_EVERY = 10  # one call in ten is a Heartbeat
 _POWER_W = 11_000

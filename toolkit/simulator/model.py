@@ -1,9 +1,9 @@
 """The simulator's data: fleet settings in, a plan of what every charger does out.
 
 Everything here is frozen, slotted data. The plan (:class:`FleetPlan`) is built by
-:func:`toolkit.simulator.behaviour.plan_fleet` from a seed and is the ground truth of the
+:func:`ocppkit.toolkit.simulator.behaviour.plan_fleet` from a seed and is the ground truth of the
 behaviour; what the drivers then *did* on the wire (transaction ids, what was acknowledged)
-is recorded separately in :mod:`toolkit.simulator.truth`.
+is recorded separately in :mod:`ocppkit.toolkit.simulator.truth`.
 
 Times are timezone-aware UTC datetimes on the *simulated* clock.
 """
@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from translators.errors import ConfigError
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.versions import OcppVersion
 
 # A fixed default start keeps `ocppkit simulate --seed N` reproducible byte for byte.
 DEFAULT_START = datetime(2026, 3, 2, tzinfo=UTC)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from translators.errors import ConfigError
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.versions import OcppVersion
 
 _UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from toolkit.simulator.model import (
+from ocppkit.toolkit.simulator.model import (
     DropPlan,
     FaultPlan,
     MeterSample,
@@ -25,9 +25,9 @@ from toolkit.simulator.model import (
     SessionPlan,
     StopReason,
 )
-from toolkit.simulator.state import Connector, Live
-from toolkit.simulator.station import Station
-from toolkit.simulator.truth import ChargerTruth, SessionTruth
+from ocppkit.toolkit.simulator.state import Connector, Live
+from ocppkit.toolkit.simulator.station import Station
+from ocppkit.toolkit.simulator.truth import ChargerTruth, SessionTruth
 
 Step = tuple[datetime, int, Callable[[datetime], Awaitable[None]]]
 

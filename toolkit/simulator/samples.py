@@ -1,6 +1,6 @@
 """The sample logs in ``datasets/``: made by the simulator, reproducibly.
 
-    .venv/bin/python -m toolkit.simulator.samples datasets/
+    .venv/bin/python -m ocppkit.toolkit.simulator.samples datasets/
 
 One run of a small site (3 chargers on 1.6J, 1 on 1.5 SOAP) through
 ``ocppkit bridge`` to the built-in 2.0.1 CSMS over three simulated days
@@ -39,8 +39,8 @@ from typing import Any
 
 import orjson
 
-from translators.journal import format_timestamp
-from translators.versions import OcppVersion
+from ocppkit.translators.journal import format_timestamp
+from ocppkit.translators.versions import OcppVersion
 
 SEED = 20260302
 GARBAGE = (
@@ -53,8 +53,8 @@ GARBAGE = (
 
 
 def _run(work: Path) -> None:
-    from toolkit.demo import live_site
-    from toolkit.simulator import FleetConfig
+    from ocppkit.toolkit.demo import live_site
+    from ocppkit.toolkit.simulator import FleetConfig
 
     fleet = FleetConfig(
         chargers=4,
@@ -153,7 +153,7 @@ def retime(records: list[dict[str, Any]], speed: float = SPEED) -> None:
 
 
 def make(out: Path) -> None:
-    from toolkit.ingest.pipeline import IngestOptions, ingest
+    from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

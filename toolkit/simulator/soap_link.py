@@ -4,7 +4,7 @@
 charger POSTs to the Central System service, and announces in ``wsa:From`` where its own
 Charge Point service listens, which the CSMS calls back. The simulated chargers speak 1.6
 internally; this module lowers each payload to 1.5 on the way out and lifts the answers
-(and the CSMS's requests) back up with :mod:`translators.soap15`. A 1.6 payload is validated
+(and the CSMS's requests) back up with :mod:`ocppkit.translators.soap15`. A 1.6 payload is validated
 strictly before it is lowered, and the SOAP codec validates every body against the 1.5 XSD,
 so an invalid envelope is never sent.
 
@@ -22,11 +22,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from toolkit.simulator.link import CallRejected, CallTimeout, Handler, Link, LinkDown
-from translators.errors import FrameError, SoapError, TranslationError
-from translators.frames import Call, CallError
-from translators.schemas import Kind
-from translators.soap15 import (
+from ocppkit.toolkit.simulator.link import CallRejected, CallTimeout, Handler, Link, LinkDown
+from ocppkit.translators.errors import FrameError, SoapError, TranslationError
+from ocppkit.translators.frames import Call, CallError
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15 import (
     CENTRAL_SYSTEM,
     Role,
     SoapFault,
@@ -39,8 +39,8 @@ from translators.soap15 import (
     parse_request,
     parse_response,
 )
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 SOAP_CONTENT_TYPE = "application/soap+xml"
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from toolkit.simulator.model import FaultPlan, SessionPlan, Status
-from translators.frames import Call
+from ocppkit.toolkit.simulator.model import FaultPlan, SessionPlan, Status
+from ocppkit.translators.frames import Call
 
 Payload = dict[str, Any]
 

@@ -27,15 +27,22 @@ from typing import ClassVar
 
 import aiohttp
 
-from toolkit.simulator.clock import Clock
-from toolkit.simulator.link import CallRejected, CallTimeout, Link, LinkDown, not_supported
-from toolkit.simulator.model import ChargerPlan, Status
-from toolkit.simulator.state import Connector, DriverSettings, Live, Outgoing, Payload, Record
-from translators.errors import ErrorCode, FrameError
-from translators.frames import Call
-from translators.schemas import actions
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.clock import Clock
+from ocppkit.toolkit.simulator.link import CallRejected, CallTimeout, Link, LinkDown, not_supported
+from ocppkit.toolkit.simulator.model import ChargerPlan, Status
+from ocppkit.toolkit.simulator.state import (
+    Connector,
+    DriverSettings,
+    Live,
+    Outgoing,
+    Payload,
+    Record,
+)
+from ocppkit.translators.errors import ErrorCode, FrameError
+from ocppkit.translators.frames import Call
+from ocppkit.translators.schemas import actions
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 # Connection attempts during which a virtual clock waits for the CSMS to come back.
 PAUSE_ATTEMPTS = 6

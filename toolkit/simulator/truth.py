@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 
-from toolkit.simulator.model import jsonable
-from translators.versions import OcppVersion
+from ocppkit.toolkit.simulator.model import jsonable
+from ocppkit.translators.versions import OcppVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +69,7 @@ class ChargerTruth:
 
 @dataclass(frozen=True, slots=True)
 class FleetResult:
-    """The outcome of :func:`toolkit.simulator.fleet.run_fleet`."""
+    """The outcome of :func:`ocppkit.toolkit.simulator.fleet.run_fleet`."""
 
     sessions: tuple[SessionTruth, ...]
     chargers: tuple[ChargerTruth, ...]

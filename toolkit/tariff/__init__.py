@@ -4,8 +4,8 @@ Pure apart from :func:`load_tariff`, which reads one file. Used by the
 built-in CSMS (``totalCost``) and by the cost analysis.
 """
 
-from toolkit.tariff.cost import cost_of_segments, cost_of_session
-from toolkit.tariff.model import (
+from ocppkit.toolkit.tariff.cost import cost_of_segments, cost_of_session
+from ocppkit.toolkit.tariff.model import (
     CostBreakdown,
     DayOfWeek,
     Dimension,
@@ -14,8 +14,13 @@ from toolkit.tariff.model import (
     Tariff,
     TariffElement,
 )
-from toolkit.tariff.parse import load_tariff, tariff_from_dict, tariff_from_ocpi, tariff_from_simple
-from toolkit.tariff.segments import Segment, segments
+from ocppkit.toolkit.tariff.parse import (
+    load_tariff,
+    tariff_from_dict,
+    tariff_from_ocpi,
+    tariff_from_simple,
+)
+from ocppkit.toolkit.tariff.segments import Segment, segments
 
 __all__ = [
     "CostBreakdown",

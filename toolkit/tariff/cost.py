@@ -1,10 +1,10 @@
-"""Pricing a charging session with a :class:`~toolkit.tariff.model.Tariff`.
+"""Pricing a charging session with a :class:`~ocppkit.toolkit.tariff.model.Tariff`.
 
 Theory of operation
 -------------------
 1. The session becomes *segments*: spans of time with the energy delivered in
    them (linear inside a span, i.e. constant power) and a charging/idle flag.
-   :func:`~toolkit.tariff.segments.segments` builds them from meter samples, from charging
+   :func:`~ocppkit.toolkit.tariff.segments.segments` builds them from meter samples, from charging
    intervals, or both (meter for energy, intervals for charging/idle).
 2. Segments are cut at every instant where an element's restrictions may
    change their verdict: local midnights and each ``start_time``/``end_time``
@@ -41,7 +41,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, localcontext
 from zoneinfo import ZoneInfo
 
-from toolkit.tariff.model import (
+from ocppkit.toolkit.tariff.model import (
     WEEKDAYS,
     CostBreakdown,
     Dimension,
@@ -49,7 +49,7 @@ from toolkit.tariff.model import (
     Restrictions,
     Tariff,
 )
-from toolkit.tariff.segments import US, Segment, cut, seconds_of, segments, split
+from ocppkit.toolkit.tariff.segments import US, Segment, cut, seconds_of, segments, split
 
 _PER_UNIT = {  # quantity unit -> price unit (Wh per kWh, seconds per hour)
     Dimension.ENERGY: Decimal(1000),

@@ -1,6 +1,6 @@
 """Reading tariffs: OCPI 2.2.1 Tariff JSON and ocppkit's simple form.
 
-Two inputs build the same :class:`~toolkit.tariff.model.Tariff`:
+Two inputs build the same :class:`~ocppkit.toolkit.tariff.model.Tariff`:
 
 * **OCPI 2.2.1** ``Tariff`` objects (bare, or inside an OCPI response envelope
   ``{"data": {...}}``). Supported: ``currency``, ``elements`` with
@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from toolkit.tariff.model import (
+from ocppkit.toolkit.tariff.model import (
     DayOfWeek,
     Dimension,
     PriceComponent,
@@ -56,7 +56,7 @@ from toolkit.tariff.model import (
     Tariff,
     TariffElement,
 )
-from translators.errors import ConfigError
+from ocppkit.translators.errors import ConfigError
 
 _TIME = re.compile(r"([0-1][0-9]|2[0-3]):[0-5][0-9]")  # OCPI TariffRestrictions.start_time
 _DATE = re.compile(r"([12][0-9]{3})-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call
-from translators.j16_to_201.command_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201.command_kit import (
     MAX_ID_TAG,
     connector_of_evse,
     fits_id_tag,
@@ -38,10 +38,10 @@ from translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
-from translators.j16_to_201.id_tokens import DROPPED_INFO, ID_TAG_STATUS
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, Step
-from translators.pending import Pending
+from ocppkit.translators.j16_to_201.id_tokens import DROPPED_INFO, ID_TAG_STATUS
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.pending import Pending
 
 SEND_LOCAL_LIST_STATUS = EnumMap(
     "SendLocalList status (1.6 -> 2.0.1)",

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201.command_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201.command_kit import (
     local_answer,
     relay_error,
     reply,
@@ -29,10 +29,10 @@ from translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
-from translators.j16_to_201.handlers import Side, expect_answer
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Step
-from translators.pending import Pending
+from ocppkit.translators.j16_to_201.handlers import Side, expect_answer
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.pending import Pending
 
 _WP = "1.6 security whitepaper ed. 2"
 CERTIFICATE_TYPE = EnumMap(

@@ -2,7 +2,7 @@
 
 Every charger call follows one path: the 1.6 CALL becomes a 2.0.1 CALL to
 the CSMS with the **same message id** (the two legs of a journal line up),
-registered with :func:`~translators.j16_to_201.handlers.expect_answer`; the
+registered with :func:`~ocppkit.translators.j16_to_201.handlers.expect_answer`; the
 CSMS's answer becomes the 1.6 CALLRESULT (or CALLERROR) for the charger. The
 charger is answered only when the CSMS has answered (end-to-end
 acknowledgement), so a 1.6 charger's own retry logic keeps working.
@@ -12,7 +12,7 @@ TransactionEvent for a charging-state change) get fresh ids from the
 context, are registered with ``origin_id=None``, and their answers give the
 charger nothing.
 
-Topology (shared with :mod:`translators.j16_to_201.command_kit`): 1.6
+Topology (shared with :mod:`ocppkit.translators.j16_to_201.command_kit`): 1.6
 connector N is 2.0.1 EVSE N with connectorId 1; connector 0 is the station.
 """
 
@@ -21,15 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from translators.context import Context
-from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201.command_kit import lossy
-from translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, NoteKind, Step
-from translators.pending import Pending
-from translators.versions import OcppVersion
+from ocppkit.translators.context import Context
+from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201.command_kit import lossy
+from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.pending import Pending
+from ocppkit.translators.versions import OcppVersion
 
 V16 = OcppVersion.V16
 MAX_ERROR_DESCRIPTION = 255  # OCPP-J 1.6 §4.2.3 leaves it open; 2.0.1 Part 4 §4.2.3 says 255

@@ -29,21 +29,26 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call
-from translators.j16_to_201.charger_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201.charger_kit import (
     AnswerConverter,
     empty_answer,
     forward,
     on_answer,
 )
-from translators.j16_to_201.command_kit import dispatch_by_origin, lossy, mapped, same_values
-from translators.j16_to_201.handlers import CallHandler, ResultHandler
-from translators.j16_to_201.id_tokens import id_tag_info, id_token
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, Step
-from translators.pending import Pending
+from ocppkit.translators.j16_to_201.command_kit import (
+    dispatch_by_origin,
+    lossy,
+    mapped,
+    same_values,
+)
+from ocppkit.translators.j16_to_201.handlers import CallHandler, ResultHandler
+from ocppkit.translators.j16_to_201.id_tokens import id_tag_info, id_token
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.pending import Pending
 
 BOOT_REASON = "Unknown"  # 2.0.1 BootReasonEnumType; see the module docstring
 CUSTOM_VENDOR = "org.ocppkit.ocpp16"  # customData.vendorId for 1.6 fields 2.0.1 lacks

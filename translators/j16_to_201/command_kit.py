@@ -2,7 +2,7 @@
 
 Every command follows the same path: the 2.0.1 CALL becomes a 1.6 CALL to the
 charger (same message id, so logs of both legs line up), registered with
-:func:`~translators.j16_to_201.handlers.expect_answer`; the charger's answer
+:func:`~ocppkit.translators.j16_to_201.handlers.expect_answer`; the charger's answer
 becomes the 2.0.1 CALLRESULT (or CALLERROR) answering the CSMS's message id.
 When the bridge can decide alone (a value 1.6 cannot carry, an unknown
 transaction) it answers the CSMS itself and says so in a LOCAL_ANSWER note.
@@ -18,15 +18,15 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, NoteKind, Step
-from translators.pending import Pending
-from translators.versions import OcppVersion
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.pending import Pending
+from ocppkit.translators.versions import OcppVersion
 
 V201 = OcppVersion.V201
 MAX_ID_TAG = 20  # 1.6 IdToken: CiString20Type (1.6 §7.27)

@@ -1,6 +1,6 @@
 """CSMS-initiated commands of a 1.6 charger behind a 2.0.1 CSMS: the tables.
 
-The session (:mod:`translators.j16_to_201.session`) looks up:
+The session (:mod:`ocppkit.translators.j16_to_201.session`) looks up:
 
 - :data:`CSMS_CALLS` by the 2.0.1 action of a CALL from the CSMS;
 - :data:`CHARGER_RESULTS` by the 1.6 action of the call the bridge sent the
@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call
-from translators.j16_to_201 import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201 import (
     authorization,
     certificates,
     config_keys,
@@ -36,10 +36,10 @@ from translators.j16_to_201 import (
     station,
     variables,
 )
-from translators.j16_to_201.command_kit import dispatch_by_origin, lossy
-from translators.j16_to_201.handlers import CallHandler, ResultHandler
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Step
+from ocppkit.translators.j16_to_201.command_kit import dispatch_by_origin, lossy
+from ocppkit.translators.j16_to_201.handlers import CallHandler, ResultHandler
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Step
 
 _MODULES = (
     remote,

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from translators.enum_map import EnumMap
+from ocppkit.translators.enum_map import EnumMap
 
 LEGACY_COMPONENT = "OCPP16Config"
 MAX_VALUE_16 = 500  # ChangeConfiguration.value is CiString500 (2.0.1 allows 1000)

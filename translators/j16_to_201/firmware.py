@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call
-from translators.j16_to_201.command_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201.command_kit import (
     local_answer,
     lossy,
     on_result,
@@ -37,10 +37,10 @@ from translators.j16_to_201.command_kit import (
     status_result,
     strip_custom,
 )
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, Step
-from translators.pending import Pending
-from translators.schema_compiler import is_uri
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.pending import Pending
+from ocppkit.translators.schema_compiler import is_uri
 
 LOG_ACTION = EnumMap(
     "GetLog.logType -> 1.6 action",

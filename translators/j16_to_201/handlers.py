@@ -1,6 +1,6 @@
 """The handler contract of the 1.6-charger / 2.0.1-CSMS session translator.
 
-The session (:mod:`translators.j16_to_201.session`) dispatches every frame
+The session (:mod:`ocppkit.translators.j16_to_201.session`) dispatches every frame
 through tables of handlers keyed by action:
 
 - a **call handler** translates a CALL arriving from one side and returns the
@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from translators.context import Context
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Step
-from translators.pending import Pending, Side, expect_answer, pending_key
+from ocppkit.translators.context import Context
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.pending import Pending, Side, expect_answer, pending_key
 
 CallHandler = Callable[[BridgeState, Call, Context], Step]
 ResultHandler = Callable[[BridgeState, Pending, CallResult | CallError, Context], Step]
 
-# Side, Pending, expect_answer and pending_key live in translators.pending (shared by
+# Side, Pending, expect_answer and pending_key live in ocppkit.translators.pending (shared by
 # both session translators) and are re-exported here for the handler modules.
 __all__ = ["CallHandler", "Pending", "ResultHandler", "Side", "expect_answer", "pending_key"]

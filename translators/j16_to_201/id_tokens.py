@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.enum_map import EnumMap
-from translators.j16_to_201.command_kit import lossy, mapped
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.j16_to_201.command_kit import lossy, mapped
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note
 
 DEFAULT_ID_TOKEN_TYPE = "ISO14443"
 MAX_ID_TAG = 20  # 1.6 IdToken is CiString20Type (1.6 §7.28)

@@ -28,19 +28,19 @@ import re
 from functools import cache
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call
-from translators.j16_to_201.charger_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201.charger_kit import (
     answer_local,
     empty_answer,
     forward,
     on_answer,
 )
-from translators.j16_to_201.command_kit import dispatch_by_origin, lossy, same_values
-from translators.j16_to_201.handlers import ResultHandler
-from translators.j16_to_201.state import BridgeState, Transaction
-from translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.j16_to_201.command_kit import dispatch_by_origin, lossy, same_values
+from ocppkit.translators.j16_to_201.handlers import ResultHandler
+from ocppkit.translators.j16_to_201.state import BridgeState, Transaction
+from ocppkit.translators.outcome import Note, NoteKind, Step
 
 MEASURAND = same_values(
     "sampledValue.measurand",

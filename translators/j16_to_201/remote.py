@@ -25,11 +25,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.errors import TranslationError
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201.command_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201.command_kit import (
     connector_of_evse,
     fits_id_tag,
     local_answer,
@@ -43,10 +43,10 @@ from translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
-from translators.j16_to_201.smart_charging import profile_down
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, Step
-from translators.pending import Pending
+from ocppkit.translators.j16_to_201.smart_charging import profile_down
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.pending import Pending
 
 REMOTE_START_STATUS = same_values(
     "RemoteStartTransaction status", ("Accepted", "Rejected"), "1.6 §7.36; 2.0.1 F01"

@@ -10,7 +10,7 @@ a 2.0.1 CSMS had answered).
 The rows go the opposite way of the session's answer converters and are
 lossless: every 1.6 confirmation field has a 2.0.1 home (2.0.1 is a
 superset), except StartTransaction.conf's transactionId, which is *adopted*
-(:func:`~translators.j16_to_201.transactions.adopt_transaction_id`) so the
+(:func:`~ocppkit.translators.j16_to_201.transactions.adopt_transaction_id`) so the
 charger's later messages, which use it, find their transaction.
 """
 
@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
-from translators.frames import CallError, CallResult
-from translators.j16_to_201.id_tokens import id_token_info
-from translators.j16_to_201.state import BridgeState
-from translators.j16_to_201.transactions import adopt_transaction_id
-from translators.pending import Pending
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
+from ocppkit.translators.frames import CallError, CallResult
+from ocppkit.translators.j16_to_201.id_tokens import id_token_info
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.j16_to_201.transactions import adopt_transaction_id
+from ocppkit.translators.pending import Pending
+from ocppkit.translators.versions import OcppVersion
 
 Converter = Callable[[dict[str, Any]], dict[str, Any]]
 

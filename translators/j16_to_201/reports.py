@@ -22,14 +22,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201 import config_keys
-from translators.j16_to_201.command_kit import local_answer, status_info
-from translators.j16_to_201.handlers import Side, expect_answer
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, NoteKind, Step
-from translators.pending import Pending
+from ocppkit.translators.context import Context
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import config_keys
+from ocppkit.translators.j16_to_201.command_kit import local_answer, status_info
+from ocppkit.translators.j16_to_201.handlers import Side, expect_answer
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.pending import Pending
 
 # ReportData per NotifyReport. 2.0.1 has no CSMS-side limit; a modest chunk
 # keeps each frame small (a 1.6 value is at most 500 characters).

@@ -35,21 +35,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from translators.context import Context
-from translators.errors import ErrorCode, TranslationError
-from translators.frames import Call, CallError, Frame
-from translators.j16_to_201 import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.errors import ErrorCode, TranslationError
+from ocppkit.translators.frames import Call, CallError, Frame
+from ocppkit.translators.j16_to_201 import (
     charger_messages,
     commands,
     meter_values,
     status,
     transactions,
 )
-from translators.j16_to_201.handlers import CallHandler, ResultHandler, Side, pending_key
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, NoteKind, Step
-from translators.schemas import actions
-from translators.versions import OcppVersion
+from ocppkit.translators.j16_to_201.handlers import CallHandler, ResultHandler, Side, pending_key
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.schemas import actions
+from ocppkit.translators.versions import OcppVersion
 
 V16 = OcppVersion.V16
 V201 = OcppVersion.V201

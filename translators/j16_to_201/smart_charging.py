@@ -23,11 +23,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.errors import TranslationError
-from translators.frames import Call
-from translators.j16_to_201.command_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201.command_kit import (
     connector_of_evse,
     local_answer,
     lossy,
@@ -41,9 +41,9 @@ from translators.j16_to_201.command_kit import (
     status_result,
     to_tenths,
 )
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, Step
-from translators.pending import Pending
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.pending import Pending
 
 _REF = "mapping-research §3.7; 1.6 §7.14 ChargingProfilePurposeType; 2.0.1 K01"
 PURPOSE_DOWN = EnumMap(

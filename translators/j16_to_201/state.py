@@ -20,7 +20,7 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from translators.pending import Pending
+from ocppkit.translators.pending import Pending
 
 
 @dataclass(slots=True)

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call
-from translators.j16_to_201.command_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201.command_kit import (
     connector_of_evse,
     local_answer,
     lossy,
@@ -32,10 +32,10 @@ from translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
-from translators.j16_to_201.state import BridgeState
-from translators.jsontext import dumps_text
-from translators.outcome import Note, Step
-from translators.pending import Pending
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.jsontext import dumps_text
+from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.pending import Pending
 
 RESET_TYPE = EnumMap(
     "Reset.type (2.0.1 -> 1.6)",

@@ -31,15 +31,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call
-from translators.j16_to_201.charger_kit import derive, empty_answer, forward, on_answer
-from translators.j16_to_201.command_kit import dispatch_by_origin, lossy
-from translators.j16_to_201.handlers import ResultHandler
-from translators.j16_to_201.meter_values import updated_event
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, Step
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201.charger_kit import derive, empty_answer, forward, on_answer
+from ocppkit.translators.j16_to_201.command_kit import dispatch_by_origin, lossy
+from ocppkit.translators.j16_to_201.handlers import ResultHandler
+from ocppkit.translators.j16_to_201.meter_values import updated_event
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, Step
 
 _OCCUPIED = ("Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing")
 CONNECTOR_STATUS = EnumMap(

@@ -29,10 +29,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201.charger_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201.charger_kit import (
     answer_local,
     empty_answer,
     error_to_charger,
@@ -40,14 +40,14 @@ from translators.j16_to_201.charger_kit import (
     on_answer,
     origin_ids,
 )
-from translators.j16_to_201.command_kit import dispatch_by_origin, mapped
-from translators.j16_to_201.handlers import ResultHandler, Side
-from translators.j16_to_201.id_tokens import id_tag_info, id_token
-from translators.j16_to_201.meter_values import convert_meter_values
-from translators.j16_to_201.state import BridgeState, Transaction
-from translators.j16_to_201.status import CHARGING_STATE
-from translators.outcome import Note, NoteKind, Step
-from translators.pending import Pending
+from ocppkit.translators.j16_to_201.command_kit import dispatch_by_origin, mapped
+from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side
+from ocppkit.translators.j16_to_201.id_tokens import id_tag_info, id_token
+from ocppkit.translators.j16_to_201.meter_values import convert_meter_values
+from ocppkit.translators.j16_to_201.state import BridgeState, Transaction
+from ocppkit.translators.j16_to_201.status import CHARGING_STATE
+from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.pending import Pending
 
 STOP_REASON = EnumMap(
     "StopTransaction.reason -> stoppedReason",

@@ -1,6 +1,6 @@
 """GetVariables / SetVariables (2.0.1) <-> GetConfiguration / ChangeConfiguration (1.6).
 
-Addresses go through :mod:`translators.j16_to_201.config_keys`. Entries a
+Addresses go through :mod:`ocppkit.translators.j16_to_201.config_keys`. Entries a
 1.6 charger cannot hold are answered by the bridge with the 2.0.1 status the
 spec names for them (2.0.1 B06/B05): an ``attributeType`` other than Actual
 (1.6 keys have one value) -> NotSupportedAttributeType; an address with no
@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201 import config_keys
-from translators.j16_to_201.command_kit import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import config_keys
+from ocppkit.translators.j16_to_201.command_kit import (
     local_answer,
     lossy,
     on_result,
@@ -29,10 +29,10 @@ from translators.j16_to_201.command_kit import (
     send_down,
     status_info,
 )
-from translators.j16_to_201.handlers import Side, expect_answer
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Note, NoteKind, Step
-from translators.pending import Pending
+from ocppkit.translators.j16_to_201.handlers import Side, expect_answer
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.pending import Pending
 
 # 1.6 ChangeConfiguration.conf status -> 2.0.1 SetVariableStatus (libocpp,
 # mapping-research §3.9). 1.6 NotSupported means "the key is not supported".

@@ -3,7 +3,7 @@
 Public API:
 
 - :func:`from_charger` / :func:`from_csms`: one frame in, a
-  :class:`~translators.outcome.Step` out (see :mod:`.session`);
+  :class:`~ocppkit.translators.outcome.Step` out (see :mod:`.session`);
 - :class:`StationState`: the per-station state to keep and persist;
 - :func:`replay_answer`: a recorded 2.0.1 CSMS answer as the 1.6 answer
   (for ``ocppkit translate --from 2.0.1 --to 1.6`` over 2.0.1 journals);
@@ -11,12 +11,12 @@ Public API:
 - :data:`COVERAGE`: each action's outcome (for the coverage table).
 """
 
-from translators.j201_to_16.coverage import COVERAGE, CoverageRow
-from translators.j201_to_16.replay import AUTH_STATUS_UP, replay_answer
-from translators.j201_to_16.session import from_charger, from_csms
-from translators.j201_to_16.state import StationState, StationTransaction
-from translators.j201_to_16.status import FAULT_COMPONENT_UP
-from translators.j201_to_16.tables import TABLES as _ENUM_TABLES
+from ocppkit.translators.j201_to_16.coverage import COVERAGE, CoverageRow
+from ocppkit.translators.j201_to_16.replay import AUTH_STATUS_UP, replay_answer
+from ocppkit.translators.j201_to_16.session import from_charger, from_csms
+from ocppkit.translators.j201_to_16.state import StationState, StationTransaction
+from ocppkit.translators.j201_to_16.status import FAULT_COMPONENT_UP
+from ocppkit.translators.j201_to_16.tables import TABLES as _ENUM_TABLES
 
 TABLES = (*_ENUM_TABLES, FAULT_COMPONENT_UP, AUTH_STATUS_UP)
 

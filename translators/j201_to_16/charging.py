@@ -14,10 +14,10 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from translators.context import Context
-from translators.errors import TranslationError
-from translators.frames import Call
-from translators.j201_to_16.common import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j201_to_16.common import (
     Notes,
     local_answer,
     put,
@@ -26,15 +26,15 @@ from translators.j201_to_16.common import (
     relay_result,
     status_only,
 )
-from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.state import StationState
-from translators.j201_to_16.tables import (
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.j201_to_16.tables import (
     CLEAR_PROFILE_STATUS_UP,
     COMPOSITE_STATUS_UP,
     PROFILE_PURPOSE_DOWN,
     SET_PROFILE_STATUS_UP,
 )
-from translators.outcome import Step
+from ocppkit.translators.outcome import Step
 
 DOWN = Side.CHARGER
 UP = Side.CSMS

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.errors import TranslationError
-from translators.frames import Call, CallError, CallResult
-from translators.j201_to_16.charging import profile_down
-from translators.j201_to_16.common import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j201_to_16.charging import profile_down
+from ocppkit.translators.j201_to_16.common import (
     Notes,
     empty,
     id_token_down,
@@ -27,9 +27,9 @@ from translators.j201_to_16.common import (
     relay_result,
     status_only,
 )
-from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.state import StationState
-from translators.j201_to_16.tables import (
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.j201_to_16.tables import (
     ACCEPTED_REJECTED_UP,
     AVAILABILITY_STATUS_UP,
     AVAILABILITY_TYPE_DOWN,
@@ -42,9 +42,9 @@ from translators.j201_to_16.tables import (
     TRIGGER_STATUS_UP,
     UNLOCK_STATUS_UP,
 )
-from translators.jsontext import dumps_text
-from translators.outcome import Step
-from translators.pending import Pending
+from ocppkit.translators.jsontext import dumps_text
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.pending import Pending
 
 DOWN = Side.CHARGER
 UP = Side.CSMS

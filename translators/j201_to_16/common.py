@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
-from translators.frames import Call, CallError, CallResult, Frame
-from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side, expect_answer
-from translators.j201_to_16.state import StationState
-from translators.j201_to_16.tables import AUTH_STATUS_DOWN
-from translators.outcome import Note, NoteKind, Step
-from translators.pending import Pending
-from translators.versions import OcppVersion
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
+from ocppkit.translators.frames import Call, CallError, CallResult, Frame
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side, expect_answer
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.j201_to_16.tables import AUTH_STATUS_DOWN
+from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.pending import Pending
+from ocppkit.translators.versions import OcppVersion
 
 V16 = OcppVersion.V16
 V201 = OcppVersion.V201
@@ -209,7 +209,7 @@ def relay_call(target_action: str, convert: Convert, to: Side) -> CallHandler:
     """A handler sending a call on to ``to`` as ``target_action``, same message id.
 
     ``convert`` builds the target payload and may raise
-    :class:`~translators.errors.TranslationError` (nothing is changed then).
+    :class:`~ocppkit.translators.errors.TranslationError` (nothing is changed then).
     """
 
     def handler(state: StationState, call: Call, ctx: Context) -> Step:

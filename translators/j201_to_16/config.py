@@ -1,7 +1,7 @@
 """GetConfiguration / ChangeConfiguration (1.6) -> GetVariables / SetVariables (2.0.1).
 
 Keys go through the same table the forward bridge uses,
-:mod:`translators.j16_to_201.config_keys` (mapping research §3.9), read the
+:mod:`ocppkit.translators.j16_to_201.config_keys` (mapping research §3.9), read the
 other way round: a well-known key asks its standardised 2.0.1 variable; any
 other key asks ``OCPP16Config.<key>`` (that table's documented rule), which a
 station that does not have it answers UnknownComponent — reported to the 1.6
@@ -18,15 +18,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201 import config_keys
-from translators.j201_to_16.common import Notes, local_answer, relay, relay_error, status_only
-from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.state import StationState
-from translators.j201_to_16.tables import SET_VARIABLE_STATUS_UP
-from translators.outcome import Step
-from translators.pending import Pending
+from ocppkit.translators.context import Context
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import config_keys
+from ocppkit.translators.j201_to_16.common import (
+    Notes,
+    local_answer,
+    relay,
+    relay_error,
+    status_only,
+)
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.j201_to_16.tables import SET_VARIABLE_STATUS_UP
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.pending import Pending
 
 DOWN = Side.CHARGER
 UP = Side.CSMS

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from translators.j201_to_16 import session, station
+from ocppkit.translators.j201_to_16 import session, station
 
 TRANSLATED = "translated"
 LOCAL_ANSWER = "local answer"
@@ -75,8 +75,11 @@ _CSMS_TARGETS: dict[str, tuple[str, str]] = {
     "UnlockConnector": ("UnlockConnector", "connector n -> EVSE n connector 1"),
     "TriggerMessage": ("TriggerMessage", "DiagnosticsStatusNotification -> LogStatusNotification"),
     "ExtendedTriggerMessage": ("TriggerMessage", "1.6 security extension"),
-    "GetConfiguration": ("GetVariables", "key table of translators.j16_to_201.config_keys"),
-    "ChangeConfiguration": ("SetVariables", "key table of translators.j16_to_201.config_keys"),
+    "GetConfiguration": ("GetVariables", "key table of ocppkit.translators.j16_to_201.config_keys"),
+    "ChangeConfiguration": (
+        "SetVariables",
+        "key table of ocppkit.translators.j16_to_201.config_keys",
+    ),
     "SetChargingProfile": ("SetChargingProfile", "one schedule, id = profile id"),
     "ClearChargingProfile": ("ClearChargingProfile", ""),
     "GetCompositeSchedule": ("GetCompositeSchedule", "limits rounded to 0.1"),

@@ -1,7 +1,7 @@
 """The handler contract of the 2.0.1-station / 1.6-CSMS session translator.
 
-Mirrors :mod:`translators.j16_to_201.handlers` with the roles swapped: the
-session (:mod:`translators.j201_to_16.session`) dispatches every frame through
+Mirrors :mod:`ocppkit.translators.j16_to_201.handlers` with the roles swapped: the
+session (:mod:`ocppkit.translators.j201_to_16.session`) dispatches every frame through
 tables of handlers keyed by action:
 
 - a **call handler** translates a CALL arriving from one side and returns the
@@ -17,15 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from translators.context import Context
-from translators.frames import Call, CallError, CallResult
-from translators.j201_to_16.state import StationState
-from translators.outcome import Step
-from translators.pending import Pending, Side, expect_answer, pending_key
+from ocppkit.translators.context import Context
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.pending import Pending, Side, expect_answer, pending_key
 
 CallHandler = Callable[[StationState, Call, Context], Step]
 ResultHandler = Callable[[StationState, Pending, CallResult | CallError, Context], Step]
 
-# Side, Pending, expect_answer and pending_key live in translators.pending (shared by
+# Side, Pending, expect_answer and pending_key live in ocppkit.translators.pending (shared by
 # both session translators) and are re-exported here for the handler modules.
 __all__ = ["CallHandler", "Pending", "ResultHandler", "Side", "expect_answer", "pending_key"]

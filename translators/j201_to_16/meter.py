@@ -16,8 +16,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from translators.j201_to_16.common import Notes, put
-from translators.j201_to_16.tables import MEASURAND_UP, UNIT_UP
+from ocppkit.translators.j201_to_16.common import Notes, put
+from ocppkit.translators.j201_to_16.tables import MEASURAND_UP, UNIT_UP
 
 REGISTER = "Energy.Active.Import.Register"
 MAX_MULTIPLIER = 30  # beyond this no meter is meant; keeps Decimal in range

@@ -4,7 +4,7 @@ When a whole 2.0.1 conversation is converted to 1.6 (``ocppkit translate
 --from 2.0.1 --to 1.6``), the CSMS's answers are 2.0.1. Each answers a station
 call the session sent on as a 1.6 call with the same message id;
 :func:`replay_answer` turns the 2.0.1 answer into the 1.6 confirmation of that
-call, to be written out and fed to :func:`~translators.j201_to_16.from_csms`
+call, to be written out and fed to :func:`~ocppkit.translators.j201_to_16.from_csms`
 (which then settles its state as if a 1.6 CSMS had answered).
 
 One answer has no 2.0.1 source: StartTransaction.conf's integer
@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from translators.enum_map import EnumMap
-from translators.frames import Call, CallError, CallResult, Frame
-from translators.j201_to_16.common import V16, wire_code
-from translators.j201_to_16.handlers import Side, pending_key
-from translators.j201_to_16.state import StationState
-from translators.jsontext import dumps_text
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call, CallError, CallResult, Frame
+from ocppkit.translators.j201_to_16.common import V16, wire_code
+from ocppkit.translators.j201_to_16.handlers import Side, pending_key
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.jsontext import dumps_text
 
 AUTH_STATUS_UP = EnumMap(
     "idTokenInfo.status -> idTagInfo.status",

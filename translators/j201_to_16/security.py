@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.errors import TranslationError
-from translators.frames import Call, CallError, CallResult
-from translators.j201_to_16.common import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j201_to_16.common import (
     Convert,
     Notes,
     put,
@@ -25,9 +25,9 @@ from translators.j201_to_16.common import (
     relay_result,
     status_only,
 )
-from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.state import StationState
-from translators.j201_to_16.tables import (
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.j201_to_16.tables import (
     ACCEPTED_REJECTED_UP,
     CERTIFICATE_TYPE_DOWN,
     CERTIFICATE_TYPE_UP,
@@ -38,8 +38,8 @@ from translators.j201_to_16.tables import (
     INSTALLED_IDS_STATUS_UP,
     UPDATE_FIRMWARE_STATUS_UP,
 )
-from translators.outcome import Step
-from translators.pending import Pending
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.pending import Pending
 
 DOWN = Side.CHARGER
 UP = Side.CSMS

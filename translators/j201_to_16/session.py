@@ -3,7 +3,7 @@
 Feed every frame that arrives from the station to :func:`from_charger` and
 every frame from the CSMS to :func:`from_csms`; send what the returned
 :class:`Step` lists, in order, and persist the state. Same contract as the
-forward package (:mod:`translators.j16_to_201`), with the versions swapped.
+forward package (:mod:`ocppkit.translators.j16_to_201`), with the versions swapped.
 
 Routing is by table (h11-style): CALLs by action (:data:`STATION_CALLS`,
 :data:`CSMS_CALLS`), answers by the action of the call they answer (the
@@ -12,7 +12,7 @@ Routing is by table (h11-style): CALLs by action (:data:`STATION_CALLS`,
 - an action with no handler: CALLERROR NotSupported when the sender's
   version defines it ("recognised but not supported", OCPP-J §4.2.3 /
   2.0.1 Part 4 §4.3), NotImplemented when it does not ("not known");
-- an :class:`~translators.errors.OcppkitError` raised by a handler: the
+- an :class:`~ocppkit.translators.errors.OcppkitError` raised by a handler: the
   CALLERROR its code names, with its reason (TranslationError ->
   NotSupported by default). Handlers raise before changing the state.
 - a payload that is not schema-valid (the caller is expected to validate;
@@ -25,15 +25,22 @@ one to pass it to.
 
 from __future__ import annotations
 
-from translators import schemas
-from translators.context import Context
-from translators.errors import ErrorCode, FrameError, TranslationError
-from translators.frames import Call, CallError, Frame
-from translators.j201_to_16 import charging, commands, config, security, station, transactions
-from translators.j201_to_16.common import V16, V201
-from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side, pending_key
-from translators.j201_to_16.state import StationState
-from translators.outcome import Note, NoteKind, Step
+from ocppkit.translators import schemas
+from ocppkit.translators.context import Context
+from ocppkit.translators.errors import ErrorCode, FrameError, TranslationError
+from ocppkit.translators.frames import Call, CallError, Frame
+from ocppkit.translators.j201_to_16 import (
+    charging,
+    commands,
+    config,
+    security,
+    station,
+    transactions,
+)
+from ocppkit.translators.j201_to_16.common import V16, V201
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side, pending_key
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.outcome import Note, NoteKind, Step
 
 STATION_CALLS: dict[str, CallHandler] = {**station.STATION_CALLS, **transactions.STATION_CALLS}
 CSMS_RESULTS: dict[str, ResultHandler] = {**station.CSMS_RESULTS, **transactions.CSMS_RESULTS}

@@ -26,7 +26,7 @@ import copy
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from translators.pending import Pending
+from ocppkit.translators.pending import Pending
 
 MAX_FINISHED = 64  # how many finished transaction ids are remembered
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.errors import TranslationError
-from translators.frames import Call
-from translators.j201_to_16.common import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j201_to_16.common import (
     Notes,
     cut,
     empty,
@@ -28,11 +28,11 @@ from translators.j201_to_16.common import (
     send,
     status_only,
 )
-from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.meter import meter_values_up
-from translators.j201_to_16.state import StationState
-from translators.j201_to_16.status import notify_event, status_notification
-from translators.j201_to_16.tables import (
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
+from ocppkit.translators.j201_to_16.meter import meter_values_up
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.j201_to_16.status import notify_event, status_notification
+from ocppkit.translators.j201_to_16.tables import (
     ACCEPTED_REJECTED_UP,
     DATA_TRANSFER_STATUS,
     DIAGNOSTICS_STATUS_UP,
@@ -40,8 +40,8 @@ from translators.j201_to_16.tables import (
     LOG_STATUS_UP,
     SIGNED_FIRMWARE_STATUS_UP,
 )
-from translators.jsontext import dumps_text
-from translators.outcome import Step
+from ocppkit.translators.jsontext import dumps_text
+from ocppkit.translators.outcome import Step
 
 UP = Side.CSMS
 DOWN = Side.CHARGER

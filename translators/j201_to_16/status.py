@@ -16,15 +16,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.enum_map import EnumMap
-from translators.frames import Call, CallResult
-from translators.j16_to_201.status import ERROR_COMPONENT
-from translators.j201_to_16.common import Notes, cut, put, relay, send
-from translators.j201_to_16.handlers import Side
-from translators.j201_to_16.state import StationState
-from translators.j201_to_16.tables import CHARGING_STATE_UP, CONNECTOR_STATUS_UP
-from translators.outcome import NoteKind, Step
+from ocppkit.translators.context import Context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call, CallResult
+from ocppkit.translators.j16_to_201.status import ERROR_COMPONENT
+from ocppkit.translators.j201_to_16.common import Notes, cut, put, relay, send
+from ocppkit.translators.j201_to_16.handlers import Side
+from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.j201_to_16.tables import CHARGING_STATE_UP, CONNECTOR_STATUS_UP
+from ocppkit.translators.outcome import NoteKind, Step
 
 ERROR_CODES_16 = frozenset(
     {
@@ -61,7 +61,7 @@ FAULT_COMPONENT_UP = EnumMap(
     },
     lossy=frozenset(_AMBIGUOUS),
     default="OtherError",
-    reference="inverse of translators.j16_to_201.status.ERROR_COMPONENT (2.0.1 Part 2 "
+    reference="inverse of ocppkit.translators.j16_to_201.status.ERROR_COMPONENT (2.0.1 Part 2 "
     "Appendix standardized components, spec-derived); Controller = InternalError or "
     "ResetFailure, ElectricalFeed = OverVoltage or UnderVoltage",
 )

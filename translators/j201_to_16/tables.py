@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from translators.enum_map import EnumMap
+from ocppkit.translators.enum_map import EnumMap
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.context import Context
-from translators.frames import Call, CallError, CallResult, Frame
-from translators.j201_to_16.common import (
+from ocppkit.translators.context import Context
+from ocppkit.translators.frames import Call, CallError, CallResult, Frame
+from ocppkit.translators.j201_to_16.common import (
     Notes,
     answer,
     id_tag_of,
@@ -47,13 +47,13 @@ from translators.j201_to_16.common import (
     relay_error,
     send,
 )
-from translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
-from translators.j201_to_16.meter import meter_values_up, register_wh
-from translators.j201_to_16.state import StationState, StationTransaction
-from translators.j201_to_16.status import connector16, derived_status, refresh_status
-from translators.j201_to_16.tables import STOP_REASON_UP
-from translators.outcome import NoteKind, Step
-from translators.pending import Pending
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
+from ocppkit.translators.j201_to_16.meter import meter_values_up, register_wh
+from ocppkit.translators.j201_to_16.state import StationState, StationTransaction
+from ocppkit.translators.j201_to_16.status import connector16, derived_status, refresh_status
+from ocppkit.translators.j201_to_16.tables import STOP_REASON_UP
+from ocppkit.translators.outcome import NoteKind, Step
+from ocppkit.translators.pending import Pending
 
 ACTION = "TransactionEvent"
 MAX_SEQ_NOS = 64  # how many handled seqNos a transaction remembers

@@ -9,7 +9,7 @@
 * :mod:`.stream`: 1.5 journal records -> 1.6 records, for ``ocppkit translate``.
 """
 
-from translators.soap15.codec import (
+from ocppkit.translators.soap15.codec import (
     Addressing,
     SoapMessage,
     build_request,
@@ -19,11 +19,21 @@ from translators.soap15.codec import (
     parse_request,
     parse_response,
 )
-from translators.soap15.faults import SoapFault, SoapInputError, fault_envelope, fault_for_exception
-from translators.soap15.lift import NOT_SUPPORTED, TABLES, Lifted, lift, lower
-from translators.soap15.operations import CENTRAL_SYSTEM, CHARGE_POINT, SERVICES, Role
-from translators.soap15.settings import DEFAULT_SETTINGS, SoapSettings
-from translators.soap15.stream import StreamState, envelope_to_frame, frame_id, record_to_j16
+from ocppkit.translators.soap15.faults import (
+    SoapFault,
+    SoapInputError,
+    fault_envelope,
+    fault_for_exception,
+)
+from ocppkit.translators.soap15.lift import NOT_SUPPORTED, TABLES, Lifted, lift, lower
+from ocppkit.translators.soap15.operations import CENTRAL_SYSTEM, CHARGE_POINT, SERVICES, Role
+from ocppkit.translators.soap15.settings import DEFAULT_SETTINGS, SoapSettings
+from ocppkit.translators.soap15.stream import (
+    StreamState,
+    envelope_to_frame,
+    frame_id,
+    record_to_j16,
+)
 
 __all__ = [
     "CENTRAL_SYSTEM",

@@ -15,7 +15,7 @@ Which side calls what (OCPP 1.5 §3, SOAP binding):
   :func:`parse_response`.
 
 Every problem with a peer's envelope is a :class:`SoapInputError`;
-:func:`~translators.soap15.faults.fault_envelope` renders it.
+:func:`~ocppkit.translators.soap15.faults.fault_envelope` renders it.
 """
 
 from __future__ import annotations
@@ -28,14 +28,21 @@ from lxml import etree
 from zeep.exceptions import Error as ZeepError
 from zeep.helpers import serialize_object
 
-from translators.errors import SoapError
-from translators.schemas import Kind
-from translators.soap15 import documents
-from translators.soap15.faults import SOAP12_ENV, WSA, SoapFault, SoapInputError, read_fault
-from translators.soap15.normalize import to_plain, to_zeep
-from translators.soap15.operations import TYPES, Complex, Field, Operation, Role, service_for
-from translators.soap15.settings import DEFAULT_SETTINGS, SoapSettings
-from translators.soap15.xmlsafe import parse_untrusted
+from ocppkit.translators.errors import SoapError
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15 import documents
+from ocppkit.translators.soap15.faults import SOAP12_ENV, WSA, SoapFault, SoapInputError, read_fault
+from ocppkit.translators.soap15.normalize import to_plain, to_zeep
+from ocppkit.translators.soap15.operations import (
+    TYPES,
+    Complex,
+    Field,
+    Operation,
+    Role,
+    service_for,
+)
+from ocppkit.translators.soap15.settings import DEFAULT_SETTINGS, SoapSettings
+from ocppkit.translators.soap15.xmlsafe import parse_untrusted
 
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSA_ANONYMOUS = WSA + "/anonymous"
@@ -71,7 +78,7 @@ class SoapMessage:
             (``CENTRAL_SYSTEM``: charger-initiated operations).
         operation: the operation name, e.g. ``"StartTransaction"``.
         kind: request or response.
-        payload: the body as a plain dict (see :mod:`translators.soap15.normalize`).
+        payload: the body as a plain dict (see :mod:`ocppkit.translators.soap15.normalize`).
         charge_box_identity: the ``chargeBoxIdentity`` header (None only on
             responses, which need not carry it).
         addressing: the WS-Addressing headers.
@@ -395,7 +402,7 @@ def build_response(
 
 
 def message_id_for(new_id: str) -> str:
-    """A wsa:MessageID IRI for an id from :class:`~translators.context.Context`.
+    """A wsa:MessageID IRI for an id from :class:`~ocppkit.translators.context.Context`.
 
     A UUID becomes ``urn:uuid:<uuid>`` (RFC 4122 §3), the form chargers and
     CXF send; any other id is placed under ``urn:ocppkit:``.

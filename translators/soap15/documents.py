@@ -18,8 +18,8 @@ import xmlschema
 import zeep
 from zeep.wsdl import Document
 
-from translators.soap15.operations import SERVICES, Operation, Role, Service, service_for
-from translators.soap15.wsdl_gen import file_stem
+from ocppkit.translators.soap15.operations import SERVICES, Operation, Role, Service, service_for
+from ocppkit.translators.soap15.wsdl_gen import file_stem
 
 
 class _OfflineTransport:
@@ -37,7 +37,7 @@ _ZEEP_SETTINGS = zeep.Settings(
 
 def package_text(name: str) -> str:
     """A shipped file of this package, as text."""
-    return (resources.files("translators.soap15") / name).read_text(encoding="utf-8")
+    return (resources.files("ocppkit.translators.soap15") / name).read_text(encoding="utf-8")
 
 
 @cache

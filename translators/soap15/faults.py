@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from translators.errors import OcppkitError, SoapError
-from translators.soap15.operations import CS_NAMESPACE
+from ocppkit.translators.errors import OcppkitError, SoapError
+from ocppkit.translators.soap15.operations import CS_NAMESPACE
 
 SOAP12_ENV = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"

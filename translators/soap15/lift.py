@@ -1,12 +1,12 @@
 """Lifting OCPP 1.5 payloads to OCPP 1.6 (and lowering them back).
 
 1.5 -> 2.0.1 is 1.5 -> 1.6 -> 2.0.1: this module does the first hop, on the
-plain dicts of :mod:`translators.soap15.codec` and the JSON payloads of
+plain dicts of :mod:`ocppkit.translators.soap15.codec` and the JSON payloads of
 1.6J. Both services keep their operation names in 1.6, so the action name
 is the same on both sides. :func:`lift` goes up (1.5 -> 1.6), :func:`lower`
 goes down (1.6 -> 1.5), for requests and responses of every 1.5 operation.
 
-The work is table-driven (:mod:`translators.soap15.lift_tables`), applied in
+The work is table-driven (:mod:`ocppkit.translators.soap15.lift_tables`), applied in
 one order: fields only one side has, renamed fields, enum fields, 1.6 length
 limits, then the two reshaped structures (meter values, StopTransaction's
 transactionData). Every change that loses information adds a LOSSY note.
@@ -20,11 +20,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from translators.errors import TranslationError
-from translators.outcome import Note, NoteKind
-from translators.schemas import Kind
-from translators.soap15.lift_meter import meter_values_down, meter_values_up
-from translators.soap15.lift_tables import (
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.outcome import Note, NoteKind
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15.lift_meter import meter_values_down, meter_values_up
+from ocppkit.translators.soap15.lift_tables import (
     ENUM_FIELDS,
     ENUM_TABLES,
     ERROR_CODE_DOWN,
@@ -35,7 +35,7 @@ from translators.soap15.lift_tables import (
     RENAMES,
     STATUS_DOWN,
 )
-from translators.soap15.operations import CHARGE_POINT, SERVICES
+from ocppkit.translators.soap15.operations import CHARGE_POINT, SERVICES
 
 __all__ = [
     "NOT_SUPPORTED",

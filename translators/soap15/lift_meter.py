@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from translators.enum_map import EnumMap
-from translators.errors import TranslationError
-from translators.soap15.lift_tables import (
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.soap15.lift_tables import (
     CONTEXT_DOWN,
     LOCATION_DOWN,
     MEASURAND_DOWN,

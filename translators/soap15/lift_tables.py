@@ -1,8 +1,8 @@
 """The 1.5 <-> 1.6 mapping tables: enums, renamed fields, length limits, refusals.
 
-Data only; :mod:`translators.soap15.lift` applies them. "Up" is 1.5 -> 1.6,
+Data only; :mod:`ocppkit.translators.soap15.lift` applies them. "Up" is 1.5 -> 1.6,
 "down" is 1.6 -> 1.5. An enum value with no row has no counterpart: the
-lift raises :class:`~translators.errors.TranslationError` (or, for a meter
+lift raises :class:`~ocppkit.translators.errors.TranslationError` (or, for a meter
 sample, drops the sample with a lossy note). Sources: the field-by-field
 diff of the OCA 1.5 and 1.6 SOAP WSDLs and the 1.6J JSON schemas
 (research: ocpp15-operations.md "Differences"), SteVe's 1.5 -> 1.6 choices
@@ -11,8 +11,8 @@ and shiv3's 1.6 -> 1.5 choices (mapping-research.md §3.4, §3.5, §3.10).
 
 from __future__ import annotations
 
-from translators.enum_map import EnumMap
-from translators.soap15.operations import TYPES, Restricted
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.soap15.operations import TYPES, Restricted
 
 
 def _same(*values: str) -> dict[str, str]:
@@ -45,7 +45,7 @@ STATUS_DOWN = EnumMap(
 
 
 def _enum_values(type_name: str) -> tuple[str, ...]:
-    """The values of a 1.5 enumeration type of :mod:`translators.soap15.operations`."""
+    """The values of a 1.5 enumeration type of :mod:`ocppkit.translators.soap15.operations`."""
     declared = TYPES[type_name]
     if not isinstance(declared, Restricted) or not declared.enum:
         raise TypeError(f"{type_name} is not a 1.5 enumeration")

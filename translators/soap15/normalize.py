@@ -3,8 +3,8 @@
 Plain dicts are JSON-shaped: wire field names, no ``None`` (an absent
 optional field is an absent key), no empty lists, date-times as RFC 3339
 strings in UTC with a ``Z``, and the text of a 1.5 meter reading under
-:data:`~translators.soap15.operations.TEXT_KEY` instead of zeep's
-``_value_1``. The walk follows :mod:`translators.soap15.operations`, so it
+:data:`~ocppkit.translators.soap15.operations.TEXT_KEY` instead of zeep's
+``_value_1``. The walk follows :mod:`ocppkit.translators.soap15.operations`, so it
 knows which fields are date-times, lists or simple content without looking
 at values.
 """
@@ -15,8 +15,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from translators.errors import SoapError
-from translators.soap15.operations import TEXT_KEY, TYPES, Complex, Field, Restricted
+from ocppkit.translators.errors import SoapError
+from ocppkit.translators.soap15.operations import TEXT_KEY, TYPES, Complex, Field, Restricted
 
 ZEEP_TEXT_KEY = "_value_1"
 

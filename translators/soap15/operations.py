@@ -1,8 +1,8 @@
 """OCPP 1.5 SOAP, declared once: every operation, field, type and enumeration.
 
 This module is the single source of truth for 1.5 in ocppkit. The project's
-own WSDL and XSD files (:mod:`translators.soap15.wsdl_gen`), the codec's
-dict normalisation (:mod:`translators.soap15.normalize`) and the mapping
+own WSDL and XSD files (:mod:`ocppkit.translators.soap15.wsdl_gen`), the codec's
+dict normalisation (:mod:`ocppkit.translators.soap15.normalize`) and the mapping
 document are all derived from these literals.
 
 The facts are those of the OCPP 1.5 specification's two services

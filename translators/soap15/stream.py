@@ -22,16 +22,16 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from translators.errors import ErrorCode, TranslationError
-from translators.frames import Call, CallError, CallResult, Frame, frame_to_list
-from translators.journal import JournalRecord
-from translators.outcome import Note
-from translators.schemas import Kind
-from translators.soap15.codec import SoapMessage, parse_envelope
-from translators.soap15.faults import SoapFault
-from translators.soap15.lift import lift
-from translators.soap15.settings import DEFAULT_SETTINGS, SoapSettings
-from translators.versions import OcppVersion
+from ocppkit.translators.errors import ErrorCode, TranslationError
+from ocppkit.translators.frames import Call, CallError, CallResult, Frame, frame_to_list
+from ocppkit.translators.journal import JournalRecord
+from ocppkit.translators.outcome import Note
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15.codec import SoapMessage, parse_envelope
+from ocppkit.translators.soap15.faults import SoapFault
+from ocppkit.translators.soap15.lift import lift
+from ocppkit.translators.soap15.settings import DEFAULT_SETTINGS, SoapSettings
+from ocppkit.translators.versions import OcppVersion
 
 MAX_ID = 36
 

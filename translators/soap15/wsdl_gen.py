@@ -1,4 +1,4 @@
-"""Render the project's OCPP 1.5 WSDL and XSD from :mod:`translators.soap15.operations`.
+"""Render the project's OCPP 1.5 WSDL and XSD from :mod:`ocppkit.translators.soap15.operations`.
 
 Pure: description in, text out. The rendered files ship as package data
 next to this module (``ocpp15_<service>.wsdl`` / ``.xsd``); a test checks
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from translators.soap15.operations import (
+from ocppkit.translators.soap15.operations import (
     BUILTINS,
     SERVICES,
     UNBOUNDED,

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from translators.soap15.faults import SoapInputError
-from translators.soap15.settings import SoapSettings
+from ocppkit.translators.soap15.faults import SoapInputError
+from ocppkit.translators.soap15.settings import SoapSettings
 
 _NO_DTD = "a SOAP envelope must not contain a document type declaration (DTD/entities)"
 # "<!DOCTYPE" in the encodings an XML document may use without a declaration

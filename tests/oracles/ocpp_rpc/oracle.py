@@ -1,6 +1,6 @@
 """A second, independent strict CSMS for end-to-end tests: ``ocpp-rpc`` (npm) in strictMode.
 
-ocppkit checks its own frames with :class:`translators.validation.Validator`; a bug shared
+ocppkit checks its own frames with :class:`ocppkit.translators.validation.Validator`; a bug shared
 by that validator and the code it checks would go unseen. This oracle validates every frame
 with a different implementation (ocpp-rpc's bundled official schemas, checked by ajv) in a
 different runtime (Node), so the two checks can only agree by both being right.

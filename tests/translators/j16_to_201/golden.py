@@ -16,14 +16,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from translators.context import Context, fixed_context
-from translators.frames import Call, CallError, CallResult, Frame, frame_from_list, frame_to_list
-from translators.j16_to_201.session import from_charger, from_csms
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Step
-from translators.schemas import Kind, actions
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.context import Context, fixed_context
+from ocppkit.translators.frames import (
+    Call,
+    CallError,
+    CallResult,
+    Frame,
+    frame_from_list,
+    frame_to_list,
+)
+from ocppkit.translators.j16_to_201.session import from_charger, from_csms
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.schemas import Kind, actions
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "j16_to_201"
 REGENERATE = os.environ.get("OCPPKIT_REGEN_GOLDEN") == "1"

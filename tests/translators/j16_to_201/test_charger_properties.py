@@ -13,14 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ocppkit.translators.errors import OcppkitError
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201.session import CHARGER_CALLS, from_charger, from_csms
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.versions import OcppVersion
 from tests.translators.j16_to_201.golden import SchemaChecker, context
 from tests.translators.j201_to_16.schema_strategy import payloads
-from translators.errors import OcppkitError
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201.session import CHARGER_CALLS, from_charger, from_csms
-from translators.j16_to_201.state import BridgeState
-from translators.schemas import Kind
-from translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 NUMERIC = st.integers(-(10**20), 10**20).map(str) | st.floats(allow_nan=True).map(repr)

@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from translators import schemas
-from translators.context import Context, fixed_context
-from translators.enum_map import EnumMap
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201 import commands
-from translators.j16_to_201.handlers import Side, pending_key
-from translators.j16_to_201.state import BridgeState, Transaction
-from translators.outcome import NoteKind
-from translators.versions import OcppVersion
+from ocppkit.translators import schemas
+from ocppkit.translators.context import Context, fixed_context
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import commands
+from ocppkit.translators.j16_to_201.handlers import Side, pending_key
+from ocppkit.translators.j16_to_201.state import BridgeState, Transaction
+from ocppkit.translators.outcome import NoteKind
+from ocppkit.translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 
@@ -138,7 +138,7 @@ def test_charger_callerror_is_relayed_in_2_0_1_spelling() -> None:
 
 
 def test_an_answer_for_an_unknown_origin_is_an_orphan_not_an_exception() -> None:
-    from translators.pending import Pending
+    from ocppkit.translators.pending import Pending
 
     pending = Pending("ClearCache", "SomethingElse", "c8")
     step = commands.CHARGER_RESULTS["ClearCache"](

@@ -25,17 +25,24 @@ from typing import Any
 
 import pytest
 
-from translators.context import Context, fixed_context
-from translators.errors import ErrorCode
-from translators.frames import Call, CallError, CallResult, Frame, frame_from_list, frame_to_list
-from translators.j16_to_201 import commands
-from translators.j16_to_201.command_kit import refuse
-from translators.j16_to_201.handlers import Side, pending_key
-from translators.j16_to_201.state import BridgeState
-from translators.outcome import Step
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.context import Context, fixed_context
+from ocppkit.translators.errors import ErrorCode
+from ocppkit.translators.frames import (
+    Call,
+    CallError,
+    CallResult,
+    Frame,
+    frame_from_list,
+    frame_to_list,
+)
+from ocppkit.translators.j16_to_201 import commands
+from ocppkit.translators.j16_to_201.command_kit import refuse
+from ocppkit.translators.j16_to_201.handlers import Side, pending_key
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "j16_to_201_commands"
 REGENERATE = os.environ.get("OCPPKIT_REGEN_GOLDEN") == "1"

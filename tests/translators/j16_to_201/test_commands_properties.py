@@ -22,18 +22,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from translators import schemas
-from translators.context import fixed_context
-from translators.errors import ErrorCode
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201 import commands
-from translators.j16_to_201.command_kit import refuse
-from translators.j16_to_201.handlers import Side, pending_key
-from translators.j16_to_201.state import BridgeState, Transaction
-from translators.outcome import Step
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators import schemas
+from ocppkit.translators.context import fixed_context
+from ocppkit.translators.errors import ErrorCode
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import commands
+from ocppkit.translators.j16_to_201.command_kit import refuse
+from ocppkit.translators.j16_to_201.handlers import Side, pending_key
+from ocppkit.translators.j16_to_201.state import BridgeState, Transaction
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 _VALIDATOR = Validator()

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from translators.j16_to_201 import config_keys
-from translators.j16_to_201.config_keys import KEY_TABLE, LEGACY_COMPONENT
+from ocppkit.translators.j16_to_201 import config_keys
+from ocppkit.translators.j16_to_201.config_keys import KEY_TABLE, LEGACY_COMPONENT
 
 
 @pytest.mark.parametrize("row", KEY_TABLE, ids=lambda r: r.key)

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from ocppkit.translators.j16_to_201.session import CHARGER_CALLS
 from tests.translators.j16_to_201 import golden
 from tests.translators.j16_to_201.golden_cases import CASES
-from translators.j16_to_201.session import CHARGER_CALLS
 
 
 @pytest.mark.parametrize(("action", "case"), sorted(CASES), ids=lambda v: str(v))

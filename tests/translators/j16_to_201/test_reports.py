@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from translators.context import fixed_context
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201 import commands, reports
-from translators.j16_to_201.handlers import Side, pending_key
-from translators.j16_to_201.state import BridgeState
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.context import fixed_context
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import commands, reports
+from ocppkit.translators.j16_to_201.handlers import Side, pending_key
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 _VALIDATOR = Validator()
 
@@ -94,7 +94,7 @@ def test_csms_refusing_a_part_abandons_the_rest_with_a_note() -> None:
         "seqNo": 1,
         "chunks": [[]],
     }
-    from translators.pending import Pending
+    from ocppkit.translators.pending import Pending
 
     step = commands.CSMS_RESULTS["NotifyReport"](
         state,

@@ -7,19 +7,30 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.errors import OcppkitError
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import (
+    charger_messages,
+    id_tokens,
+    meter_values,
+    status,
+    transactions,
+)
+from ocppkit.translators.j16_to_201.id_tokens import remember_type
+from ocppkit.translators.j16_to_201.replay import answer_up
+from ocppkit.translators.j16_to_201.session import (
+    CHARGER_CALLS,
+    CSMS_RESULTS,
+    from_charger,
+    from_csms,
+)
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.j16_to_201.transactions import adopt_transaction_id
+from ocppkit.translators.outcome import NoteKind
+from ocppkit.translators.schemas import actions
+from ocppkit.translators.versions import OcppVersion
 from tests.translators.j16_to_201.golden import context
-from translators.enum_map import EnumMap
-from translators.errors import OcppkitError
-from translators.frames import Call, CallError, CallResult
-from translators.j16_to_201 import charger_messages, id_tokens, meter_values, status, transactions
-from translators.j16_to_201.id_tokens import remember_type
-from translators.j16_to_201.replay import answer_up
-from translators.j16_to_201.session import CHARGER_CALLS, CSMS_RESULTS, from_charger, from_csms
-from translators.j16_to_201.state import BridgeState
-from translators.j16_to_201.transactions import adopt_transaction_id
-from translators.outcome import NoteKind
-from translators.schemas import actions
-from translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
 START = {"connectorId": 1, "idTag": "TAG", "meterStart": 10, "timestamp": "2026-01-01T00:00:00Z"}

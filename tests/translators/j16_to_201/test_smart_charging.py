@@ -6,15 +6,15 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 
-from translators import schemas
-from translators.errors import TranslationError
-from translators.j16_to_201 import smart_charging
-from translators.j16_to_201.command_kit import to_tenths
-from translators.j16_to_201.state import BridgeState, Transaction
-from translators.outcome import Note
-from translators.schemas import Kind
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators import schemas
+from ocppkit.translators.errors import TranslationError
+from ocppkit.translators.j16_to_201 import smart_charging
+from ocppkit.translators.j16_to_201.command_kit import to_tenths
+from ocppkit.translators.j16_to_201.state import BridgeState, Transaction
+from ocppkit.translators.outcome import Note
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
 
 from .test_commands_properties import from_schema
 

@@ -19,14 +19,21 @@ from typing import Any
 
 import orjson
 
-from translators.context import Context, fixed_context
-from translators.errors import ERROR_CODE_BY_WIRE
-from translators.frames import Call, CallError, CallResult, Frame, frame_from_list, frame_to_list
-from translators.j201_to_16 import StationState, from_charger, from_csms
-from translators.outcome import Step
-from translators.schemas import Kind
-from translators.validation import ValidationMode, Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.context import Context, fixed_context
+from ocppkit.translators.errors import ERROR_CODE_BY_WIRE
+from ocppkit.translators.frames import (
+    Call,
+    CallError,
+    CallResult,
+    Frame,
+    frame_from_list,
+    frame_to_list,
+)
+from ocppkit.translators.j201_to_16 import StationState, from_charger, from_csms
+from ocppkit.translators.outcome import Step
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.validation import ValidationMode, Validator
+from ocppkit.translators.versions import OcppVersion
 
 V16 = OcppVersion.V16
 V201 = OcppVersion.V201

@@ -19,9 +19,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from translators import schemas
-from translators.schemas import Kind
-from translators.versions import OcppVersion
+from ocppkit.translators import schemas
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.versions import OcppVersion
 
 INT64 = 2**63 - 1
 _TIMES = st.datetimes(

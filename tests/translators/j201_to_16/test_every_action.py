@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
+from ocppkit.translators import schemas
+from ocppkit.translators.frames import Call, CallResult, Frame
+from ocppkit.translators.j201_to_16 import COVERAGE, StationState, StationTransaction, session
+from ocppkit.translators.j201_to_16.coverage import LOCAL_ANSWER, NOT_SUPPORTED, TRANSLATED
+from ocppkit.translators.schemas import Kind
 from tests.schema_examples import valid_example
-from translators import schemas
-from translators.frames import Call, CallResult, Frame
-from translators.j201_to_16 import COVERAGE, StationState, StationTransaction, session
-from translators.j201_to_16.coverage import LOCAL_ANSWER, NOT_SUPPORTED, TRANSLATED
-from translators.schemas import Kind
 
 from .helpers import V16, V201, Bridge
 

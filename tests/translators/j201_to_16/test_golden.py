@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from translators.frames import frame_from_list, frame_to_list
-from translators.j201_to_16 import StationState, session
+from ocppkit.translators.frames import frame_from_list, frame_to_list
+from ocppkit.translators.j201_to_16 import StationState, session
 
 from .helpers import V16, V201, Bridge
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from translators.j201_to_16 import TABLES, StationState
-from translators.j201_to_16.common import Notes
-from translators.j201_to_16.meter import decimal_text, meter_values_up, register_wh
-from translators.j201_to_16.tables import STOP_REASON_UP
-from translators.outcome import NoteKind
+from ocppkit.translators.j201_to_16 import TABLES, StationState
+from ocppkit.translators.j201_to_16.common import Notes
+from ocppkit.translators.j201_to_16.meter import decimal_text, meter_values_up, register_wh
+from ocppkit.translators.j201_to_16.tables import STOP_REASON_UP
+from ocppkit.translators.outcome import NoteKind
 
 T = "2026-03-01T12:00:00Z"
 

@@ -19,10 +19,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from translators.frames import Call, CallResult, Frame
-from translators.j201_to_16 import StationState, StationTransaction, session
-from translators.schemas import Kind
-from translators.versions import OcppVersion
+from ocppkit.translators.frames import Call, CallResult, Frame
+from ocppkit.translators.j201_to_16 import StationState, StationTransaction, session
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.versions import OcppVersion
 
 from .helpers import V16, V201, VALIDATOR, Bridge
 from .schema_strategy import payloads as schema_payloads

@@ -1,7 +1,7 @@
 """Both bridges in a row: what the tables call lossless comes back unchanged.
 
 A 2.0.1 station message taken down to 1.6 by this bridge and back up by the
-forward bridge (:mod:`translators.j16_to_201`) is the same message; so is a
+forward bridge (:mod:`ocppkit.translators.j16_to_201`) is the same message; so is a
 1.6 CSMS command taken down to 2.0.1 and back. The cases use only rows the
 tables declare lossless; lossy ones (Boot reason, Soft reset semantics,
 idToken types other than the ones each side picks) are left out on purpose.
@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from translators.context import fixed_context
-from translators.frames import Call
-from translators.j16_to_201 import session as forward
-from translators.j16_to_201.state import BridgeState
-from translators.j201_to_16 import StationState, from_charger, from_csms
+from ocppkit.translators.context import fixed_context
+from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201 import session as forward
+from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.j201_to_16 import StationState, from_charger, from_csms
 
 from .helpers import MOMENT
 

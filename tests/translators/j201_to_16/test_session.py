@@ -6,9 +6,9 @@ from typing import Any
 
 import orjson
 
-from translators.frames import Call, CallError, CallResult
-from translators.j201_to_16 import StationState
-from translators.outcome import NoteKind
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j201_to_16 import StationState
+from ocppkit.translators.outcome import NoteKind
 
 from .helpers import Bridge, Session
 
@@ -366,7 +366,7 @@ def test_notify_event_fault_becomes_faulted_status_with_error_code() -> None:
 
 
 def test_buffer_of_a_transaction_without_id_token_is_capped() -> None:
-    from translators.j201_to_16.transactions import MAX_BUFFERED
+    from ocppkit.translators.j201_to_16.transactions import MAX_BUFFERED
 
     bridge = Bridge()
     bridge.station(Call("e0", "TransactionEvent", event("Started", 0)))

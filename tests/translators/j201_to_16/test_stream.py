@@ -17,10 +17,10 @@ import orjson
 import typer
 from typer.testing import CliRunner
 
-from toolkit.translate_stream import SessionSpec, SessionStream, translator_for
-from translators.frames import frame_from_list
-from translators.j201_to_16 import StationState, from_charger, from_csms, replay_answer
-from translators.journal import Direction, JournalRecord, Leg, decode_record, encode_record
+from ocppkit.toolkit.translate_stream import SessionSpec, SessionStream, translator_for
+from ocppkit.translators.frames import frame_from_list
+from ocppkit.translators.j201_to_16 import StationState, from_charger, from_csms, replay_answer
+from ocppkit.translators.journal import Direction, JournalRecord, Leg, decode_record, encode_record
 
 from .helpers import V16, V201, check_frame
 
@@ -118,7 +118,7 @@ def test_stream_pair_from_the_table_translates_without_invalid_output() -> None:
 
 
 def test_translate_command_turns_a_201_journal_into_16(tmp_path: Path) -> None:
-    from toolkit.commands.translate import register
+    from ocppkit.toolkit.commands.translate import register
 
     app = typer.Typer()
 

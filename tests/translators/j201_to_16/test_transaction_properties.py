@@ -19,7 +19,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from translators.frames import Call, CallResult, Frame
+from ocppkit.translators.frames import Call, CallResult, Frame
 
 from .helpers import Bridge
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from translators.soap15 import wsdl_gen
+from ocppkit.translators.soap15 import wsdl_gen
 
 PACKAGE = Path(__file__).resolve().parents[3] / "translators" / "soap15"
 

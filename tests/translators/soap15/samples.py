@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from translators.soap15.operations import Role
+from ocppkit.translators.soap15.operations import Role
 
 T0 = "2026-03-05T09:00:06Z"
 T1 = "2026-03-05T09:15:00Z"

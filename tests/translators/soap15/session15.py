@@ -11,10 +11,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from translators.journal import Direction, JournalRecord, format_timestamp
-from translators.soap15 import Addressing, build_request, build_response, parse_request
-from translators.soap15.operations import Role
-from translators.versions import OcppVersion
+from ocppkit.translators.journal import Direction, JournalRecord, format_timestamp
+from ocppkit.translators.soap15 import Addressing, build_request, build_response, parse_request
+from ocppkit.translators.soap15.operations import Role
+from ocppkit.translators.versions import OcppVersion
 
 CP = "CB-15"
 START = datetime(2026, 3, 5, 9, 0, 0, tzinfo=UTC)

@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from tests.translators.soap15.samples import SAMPLES, T0, sample_id
-from translators.errors import SoapError
-from translators.schemas import Kind
-from translators.soap15 import (
+from ocppkit.translators.errors import SoapError
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15 import (
     SoapFault,
     SoapMessage,
     SoapSettings,
@@ -23,9 +22,10 @@ from translators.soap15 import (
     parse_request,
     parse_response,
 )
-from translators.soap15.documents import xml_schema
-from translators.soap15.faults import SOAP12_ENV, WSA, SoapInputError
-from translators.soap15.operations import CS_NAMESPACE, Role, service_for
+from ocppkit.translators.soap15.documents import xml_schema
+from ocppkit.translators.soap15.faults import SOAP12_ENV, WSA, SoapInputError
+from ocppkit.translators.soap15.operations import CS_NAMESPACE, Role, service_for
+from tests.translators.soap15.samples import SAMPLES, T0, sample_id
 
 KEYS = sorted(SAMPLES, key=sample_id)
 CS_URL = "http://csms.example/ocpp15"

@@ -18,9 +18,8 @@ from zeep.exceptions import Fault
 from zeep.helpers import serialize_object
 from zeep.transports import Transport
 
-from tests.translators.soap15.samples import SAMPLES, sample_id
-from translators.errors import SoapError
-from translators.soap15 import (
+from ocppkit.translators.errors import SoapError
+from ocppkit.translators.soap15 import (
     SoapMessage,
     build_request,
     build_response,
@@ -28,9 +27,10 @@ from translators.soap15 import (
     parse_request,
     parse_response,
 )
-from translators.soap15.faults import SOAP12_ENV
-from translators.soap15.normalize import to_plain, to_zeep
-from translators.soap15.operations import Role, service_for
+from ocppkit.translators.soap15.faults import SOAP12_ENV
+from ocppkit.translators.soap15.normalize import to_plain, to_zeep
+from ocppkit.translators.soap15.operations import Role, service_for
+from tests.translators.soap15.samples import SAMPLES, sample_id
 
 REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference" / "ocpp15-soap"
 OFFICIAL = {

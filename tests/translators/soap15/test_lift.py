@@ -9,13 +9,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from tests.schema_examples import valid_example
-from tests.translators.soap15.samples import SAMPLES, T0, sample_id
-from translators import schemas
-from translators.errors import ErrorCode, TranslationError
-from translators.outcome import NoteKind
-from translators.schemas import Kind
-from translators.soap15 import (
+from ocppkit.translators import schemas
+from ocppkit.translators.errors import ErrorCode, TranslationError
+from ocppkit.translators.outcome import NoteKind
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15 import (
     NOT_SUPPORTED,
     TABLES,
     SoapMessage,
@@ -26,9 +24,11 @@ from translators.soap15 import (
     parse_request,
     parse_response,
 )
-from translators.soap15.operations import Role
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.soap15.operations import Role
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
+from tests.schema_examples import valid_example
+from tests.translators.soap15.samples import SAMPLES, T0, sample_id
 
 V16 = OcppVersion.V16
 VALIDATOR = Validator()

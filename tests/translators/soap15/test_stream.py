@@ -7,20 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from tests.translators.soap15.session15 import CP, session_records
-from translators.errors import SoapError, TranslationError
-from translators.frames import Call, CallError, CallResult, frame_from_list
-from translators.journal import Direction, JournalRecord, decode_record, encode_record
-from translators.schemas import Kind
-from translators.soap15 import (
+from ocppkit.translators.errors import SoapError, TranslationError
+from ocppkit.translators.frames import Call, CallError, CallResult, frame_from_list
+from ocppkit.translators.journal import Direction, JournalRecord, decode_record, encode_record
+from ocppkit.translators.schemas import Kind
+from ocppkit.translators.soap15 import (
     StreamState,
     envelope_to_frame,
     fault_envelope,
     frame_id,
     record_to_j16,
 )
-from translators.validation import Validator
-from translators.versions import OcppVersion
+from ocppkit.translators.validation import Validator
+from ocppkit.translators.versions import OcppVersion
+from tests.translators.soap15.session15 import CP, session_records
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden" / "soap15" / "session"
 V16, V201 = OcppVersion.V16, OcppVersion.V201
@@ -121,7 +121,7 @@ def test_a_json_record_or_a_bad_envelope_is_refused_with_an_ocppkit_error() -> N
 
 
 def test_session_reaches_2_0_1_transaction_events_end_to_end() -> None:
-    translate_stream = pytest.importorskip("toolkit.translate_stream")
+    translate_stream = pytest.importorskip("ocppkit.toolkit.translate_stream")
     chain = translate_stream.translator_for(OcppVersion.V15, V201)
     out = [o for i, r in enumerate(session_records(), 1) for o in chain.feed(r, i)]
     upstream = [r for r in out if r.ocpp_version is V201]

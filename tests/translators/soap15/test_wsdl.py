@@ -7,14 +7,14 @@ from importlib import resources
 import pytest
 from lxml import etree
 
-from translators.soap15 import wsdl_gen
-from translators.soap15.documents import wsdl_document, xml_schema, zeep_operation
-from translators.soap15.operations import SERVICES, Role, Service
+from ocppkit.translators.soap15 import wsdl_gen
+from ocppkit.translators.soap15.documents import wsdl_document, xml_schema, zeep_operation
+from ocppkit.translators.soap15.operations import SERVICES, Role, Service
 
 
 @pytest.mark.parametrize("name", sorted(wsdl_gen.render_files()))
 def test_shipped_wsdl_and_xsd_equal_the_generator_output(name: str) -> None:
-    shipped = (resources.files("translators.soap15") / name).read_text(encoding="utf-8")
+    shipped = (resources.files("ocppkit.translators.soap15") / name).read_text(encoding="utf-8")
     assert shipped == wsdl_gen.render_files()[name], (
         f"{name} is stale: run .venv/bin/python tests/translators/soap15/regenerate.py"
     )

@@ -23,14 +23,14 @@ from importlib import import_module
 from types import ModuleType
 from typing import Protocol, cast
 
-from toolkit.ingest.events import Bad, FrameEvent
-from translators.errors import ConfigError
+from ocppkit.toolkit.ingest.events import Bad, FrameEvent
+from ocppkit.translators.errors import ConfigError
 
 READERS: dict[str, str] = {
-    "journal": "toolkit.ingest.readers.journal",
-    "ocpp-logger": "toolkit.ingest.readers.ocpp_logger",
-    "soap15": "toolkit.ingest.readers.soap15",
-    "frames": "toolkit.ingest.readers.frames",
+    "journal": "ocppkit.toolkit.ingest.readers.journal",
+    "ocpp-logger": "ocppkit.toolkit.ingest.readers.ocpp_logger",
+    "soap15": "ocppkit.toolkit.ingest.readers.soap15",
+    "frames": "ocppkit.toolkit.ingest.readers.frames",
 }
 
 SNIFF_LINES = 20

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.ingest.events import (
+from ocppkit.toolkit.ingest.events import (
     CS_TO_CSMS,
     CSMS_TO_CS,
     REVERSE,
@@ -35,9 +35,9 @@ from toolkit.ingest.events import (
     frame_reason,
     parse_ts,
 )  # fmt: skip
-from toolkit.ingest.readers import ReaderOptions
-from toolkit.ingest.readers.prefix import parse_prefix, received_direction
-from translators.errors import FrameError
+from ocppkit.toolkit.ingest.readers import ReaderOptions
+from ocppkit.toolkit.ingest.readers.prefix import parse_prefix, received_direction
+from ocppkit.translators.errors import FrameError
 
 NAME = "frames"
 SPLITTABLE = True

@@ -1,8 +1,8 @@
-"""The ocppkit journal: one JSON record per line (translators.journal).
+"""The ocppkit journal: one JSON record per line (ocppkit.translators.journal).
 
 The hot path checks the record's shape by hand (a schema check per line
 would cost more than the rest of ingestion); a line that fails it goes
-through :func:`translators.journal.record_from_dict`, whose error says what
+through :func:`ocppkit.translators.journal.record_from_dict`, whose error says what
 is wrong, and into quarantine. 1.5 records carry the SOAP envelope as a
 string and are read by the SOAP reader's envelope parser.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from toolkit.ingest.events import (
+from ocppkit.toolkit.ingest.events import (
     SKIPPED,
     Bad,
     FrameEvent,
@@ -24,9 +24,9 @@ from toolkit.ingest.events import (
     frame_reason,
     parse_ts,
 )
-from toolkit.ingest.readers import ReaderOptions
-from translators.errors import FrameError, JournalError
-from translators.journal import record_from_dict
+from ocppkit.toolkit.ingest.readers import ReaderOptions
+from ocppkit.translators.errors import FrameError, JournalError
+from ocppkit.translators.journal import record_from_dict
 
 NAME = "journal"
 SPLITTABLE = True
@@ -146,7 +146,7 @@ def read_general(
             direction = obj["direction"]
             version = obj["ocpp_version"]
             message = obj["message"]
-            # The text is cast to a time with the whole block (toolkit.ingest.block); a
+            # The text is cast to a time with the whole block (ocppkit.toolkit.ingest.block); a
             # string that looks like one but is not becomes a null time flagged bad_timestamp.
             ok = (
                 type(stamp) is str and len(stamp) >= 20 and stamp[-1] == "Z" and stamp[10] == "T"
@@ -163,7 +163,9 @@ def read_general(
             yield Bad(number, f"{SKIPPED}{leg} leg", "")
             continue
         if type(message) is str:
-            from toolkit.ingest.readers.soap15 import envelope_event  # lxml/zeep only when needed
+            from ocppkit.toolkit.ingest.readers.soap15 import (
+                envelope_event,
+            )  # lxml/zeep only when needed
 
             event = envelope_event(message, parse_ts(stamp), cp, direction, number)
             yield event if isinstance(event, FrameEvent) else bad(number, event, line)

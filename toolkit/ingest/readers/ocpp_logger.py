@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
-from toolkit.ingest.events import (
+from ocppkit.toolkit.ingest.events import (
     REVERSE,
     Bad,
     FrameEvent,
@@ -29,9 +29,9 @@ from toolkit.ingest.events import (
     frame_reason,
     parse_ts,
 )
-from toolkit.ingest.readers import ReaderOptions
-from toolkit.ingest.readers.prefix import received_direction
-from translators.errors import FrameError
+from ocppkit.toolkit.ingest.readers import ReaderOptions
+from ocppkit.toolkit.ingest.readers.prefix import received_direction
+from ocppkit.translators.errors import FrameError
 
 NAME = "ocpp-logger"
 SPLITTABLE = True

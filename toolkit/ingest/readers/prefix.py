@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from toolkit.ingest.events import CS_TO_CSMS, CSMS_TO_CS, REVERSE, parse_ts
+from ocppkit.toolkit.ingest.events import CS_TO_CSMS, CSMS_TO_CS, REVERSE, parse_ts
 
 # Markers that name the sender absolutely.
 ABSOLUTE_MARKERS: dict[str, str] = {

@@ -3,15 +3,15 @@
 A record is an XML envelope (``<...:Envelope ...>`` to ``</...:Envelope>``),
 optionally preceded on its first line, or on a line of its own, by the same
 prefix a frame log uses (time, direction marker, charger id; see
-:mod:`toolkit.ingest.readers.prefix`). Envelopes are decoded by the project's
-1.5 codec (:func:`translators.soap15.parse_envelope`), leniently: vendor
+:mod:`ocppkit.toolkit.ingest.readers.prefix`). Envelopes are decoded by the project's
+1.5 codec (:func:`ocppkit.translators.soap15.parse_envelope`), leniently: vendor
 extras are dropped rather than refused, because a log is evidence, not a
 peer to argue with.
 
 Mapped onto frame events: a request is a CALL (action = operation), a
 response a CALLRESULT, a Fault a CALLERROR; the message id is the
 wsa:MessageID (responses: wsa:RelatesTo) shortened as the 1.5 stream
-translator does (:func:`translators.soap15.frame_id`). The charger id is the
+translator does (:func:`ocppkit.translators.soap15.frame_id`). The charger id is the
 ``chargeBoxIdentity`` header; a response, which need not carry it, takes its
 request's, as does one without wsa:RelatesTo (HTTP answers on the same
 exchange: it pairs with the last unanswered request).
@@ -22,12 +22,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from toolkit.ingest.events import CS_TO_CSMS, REVERSE, Bad, FrameEvent, bad
-from toolkit.ingest.readers import ReaderOptions
-from toolkit.ingest.readers.prefix import parse_prefix
-from translators.errors import OcppkitError
-from translators.soap15 import Role, SoapFault, SoapSettings, frame_id, parse_envelope
-from translators.soap15.operations import CENTRAL_SYSTEM
+from ocppkit.toolkit.ingest.events import CS_TO_CSMS, REVERSE, Bad, FrameEvent, bad
+from ocppkit.toolkit.ingest.readers import ReaderOptions
+from ocppkit.toolkit.ingest.readers.prefix import parse_prefix
+from ocppkit.translators.errors import OcppkitError
+from ocppkit.translators.soap15 import Role, SoapFault, SoapSettings, frame_id, parse_envelope
+from ocppkit.translators.soap15.operations import CENTRAL_SYSTEM
 
 NAME = "soap15"
 SPLITTABLE = False  # envelopes span lines, and responses borrow their request's charger id

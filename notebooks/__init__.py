@@ -1,0 +1,1 @@
+"""The analysis notebooks, shipped as package data: ``ocppkit notebooks DIR`` copies them out."""
