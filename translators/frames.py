@@ -225,12 +225,29 @@ def serialize_frame(frame: Frame) -> bytes:
     return dumps_bytes(frame_to_list(frame))
 
 
-def call_error_for(exc: FrameError, version: OcppVersion) -> CallError | None:
-    """The CALLERROR answering ``exc``, or None when there is no id to answer.
+# 2.0.1 Part 4 §4.2.3 limits errorDescription; OCPP-J 1.6 §4.2.3 sets no limit,
+# and the same cut keeps a relayed 1.6 text valid for a 2.0.1 peer.
+MAX_ERROR_DESCRIPTION = 255
 
-    The description is the error's own text, cut to fit: 2.0.1 Part 4 §4.2.3
-    limits errorDescription to 255 characters.
+
+def call_error(
+    message_id: str,
+    code: ErrorCode,
+    version: OcppVersion,
+    description: str,
+    details: dict[str, Any] | None = None,
+) -> CallError:
+    """A CALLERROR as ``version`` writes it: the code's spelling, the description cut to fit.
+
+    Every CALLERROR the project emits is built here: the one truncation rule.
     """
+    return CallError(
+        message_id, code.wire(version), description[:MAX_ERROR_DESCRIPTION], dict(details or {})
+    )
+
+
+def call_error_for(exc: FrameError, version: OcppVersion) -> CallError | None:
+    """The CALLERROR answering ``exc``, or None when there is no id to answer."""
     if exc.message_id is None:
         return None
-    return CallError(exc.message_id, exc.code.wire(version), exc.description[:255], {})
+    return call_error(exc.message_id, exc.code, version, exc.description)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ocppkit.translators.frames import Frame
+from ocppkit.translators.pending import Side
 
 
 class NoteKind(StrEnum):
@@ -47,6 +48,13 @@ class Step:
     to_charger: tuple[Frame, ...] = ()
     to_csms: tuple[Frame, ...] = ()
     notes: tuple[Note, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def to(cls, side: Side, frames: tuple[Frame, ...], notes: tuple[Note, ...] = ()) -> Step:
+        """A step sending ``frames`` to ``side``."""
+        if side is Side.CHARGER:
+            return cls(to_charger=frames, notes=notes)
+        return cls(to_csms=frames, notes=notes)
 
     def __add__(self, other: Step) -> Step:
         return Step(

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ocppkit.translators.context import Context
-from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
+from ocppkit.translators.engine import respell
 from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.j16_to_201.command_kit import lossy
 from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
@@ -32,7 +32,6 @@ from ocppkit.translators.pending import Pending
 from ocppkit.translators.versions import OcppVersion
 
 V16 = OcppVersion.V16
-MAX_ERROR_DESCRIPTION = 255  # OCPP-J 1.6 §4.2.3 leaves it open; 2.0.1 Part 4 §4.2.3 says 255
 
 # (state, pending, 2.0.1 payload, ctx) -> (1.6 payload, notes)
 AnswerConverter = Callable[
@@ -90,18 +89,7 @@ def error_to_charger(origin_ids: list[str], error: CallError) -> Step:
     takes its nearest 1.6 code (:meth:`ErrorCode.wire`); an unknown one
     becomes GenericError with the original kept in the text.
     """
-    known = ERROR_CODE_BY_WIRE.get(error.error_code)
-    code = known.wire(V16) if known is not None else ErrorCode.GENERIC_ERROR.value
-    text = (
-        error.error_description
-        if known is not None
-        else f"{error.error_code}: {error.error_description}"
-    )
-    frames = tuple(
-        CallError(mid, code, text[:MAX_ERROR_DESCRIPTION], dict(error.error_details))
-        for mid in origin_ids
-    )
-    return Step(to_charger=frames)
+    return Step(to_charger=tuple(respell(error, mid, V16)[0] for mid in origin_ids))
 
 
 def origin_ids(pending: Pending) -> list[str]:

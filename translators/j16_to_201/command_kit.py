@@ -19,9 +19,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ocppkit.translators.context import Context
+from ocppkit.translators.engine import lossy_note
+from ocppkit.translators.engine import relay_error as _relay_error
 from ocppkit.translators.enum_map import EnumMap
-from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
-from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.errors import ErrorCode
+from ocppkit.translators.frames import Call, CallError, CallResult, call_error
 from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note, NoteKind, Step
@@ -30,7 +32,6 @@ from ocppkit.translators.versions import OcppVersion
 
 V201 = OcppVersion.V201
 MAX_ID_TAG = 20  # 1.6 IdToken: CiString20Type (1.6 §7.27)
-MAX_ERROR_DESCRIPTION = 255  # 2.0.1 Part 4 §4.2.3
 
 ResultConverter = Callable[[BridgeState, Pending, dict[str, Any], Context], Step]
 
@@ -51,8 +52,7 @@ def strip_custom(value: Any) -> Any:
 
 def lossy(state: BridgeState, action: str, field: str, detail: str) -> Note:
     """A LOSSY note for ``action.field``, counted in ``state.lossy_counts``."""
-    state.count_lossy(f"{action}.{field}")
-    return Note(NoteKind.LOSSY, action, f"{field}: {detail}")
+    return lossy_note(state, action, field, detail)
 
 
 def mapped(
@@ -109,7 +109,7 @@ def local_answer(
 
 def refuse(call201: Call, reason: str, code: ErrorCode = ErrorCode.NOT_SUPPORTED) -> Step:
     """Answer the CSMS with a CALLERROR (NotSupported unless told otherwise)."""
-    error = CallError(call201.message_id, code.wire(V201), reason[:MAX_ERROR_DESCRIPTION], {})
+    error = call_error(call201.message_id, code, V201, reason)
     return Step(to_csms=(error,), notes=(Note(NoteKind.NOT_SUPPORTED, call201.action, reason),))
 
 
@@ -127,19 +127,7 @@ def relay_error(pending: Pending, error: CallError) -> Step:
     (FormationViolation, OccurenceConstraintViolation); a code 2.0.1 does
     not know becomes GenericError, with the original kept in the text.
     """
-    if pending.origin_id is None:
-        return Step(notes=(Note(NoteKind.ORPHAN, pending.action, "CALLERROR for no CSMS call"),))
-    known = ERROR_CODE_BY_WIRE.get(error.error_code)
-    code = known.wire(V201) if known is not None else ErrorCode.GENERIC_ERROR.value
-    text = error.error_description
-    notes: tuple[Note, ...] = ()
-    if known is None:
-        text = f"{error.error_code}: {text}"
-        notes = (Note(NoteKind.LOSSY, pending.origin_action, f"error code {error.error_code}"),)
-    relayed = CallError(
-        pending.origin_id, code, text[:MAX_ERROR_DESCRIPTION], dict(error.error_details)
-    )
-    return Step(to_csms=(relayed,), notes=notes)
+    return _relay_error(pending, error, Side.CSMS, V201)
 
 
 def on_result(convert: ResultConverter) -> ResultHandler:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
+from ocppkit.translators.engine import respell
 from ocppkit.translators.frames import CallError, CallResult
 from ocppkit.translators.j16_to_201.id_tokens import id_token_info
 from ocppkit.translators.j16_to_201.state import BridgeState
@@ -76,9 +76,7 @@ def answer_up(
         KeyError: no row for ``pending.action`` (the caller reports it).
     """
     if isinstance(answer, CallError):
-        known = ERROR_CODE_BY_WIRE.get(answer.error_code)
-        code = known.wire(OcppVersion.V201) if known else ErrorCode.GENERIC_ERROR.value
-        return CallError(message_id, code, answer.error_description, answer.error_details)
+        return respell(answer, message_id, OcppVersion.V201)[0]
     convert = ANSWERS_UP[pending.action]
     if pending.origin_action == "StartTransaction" and "transactionId" in answer.payload:
         adopt_transaction_id(state, pending.data["id201"], answer.payload["transactionId"])

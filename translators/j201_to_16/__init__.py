@@ -7,21 +7,21 @@ Public API:
 - :class:`StationState`: the per-station state to keep and persist;
 - :func:`replay_answer`: a recorded 2.0.1 CSMS answer as the 1.6 answer
   (for ``ocppkit translate --from 2.0.1 --to 1.6`` over 2.0.1 journals);
+- :data:`PAIR`: the pair's record, as :mod:`ocppkit.translators.engine` hosts it;
 - :data:`TABLES`: every enum mapping (for docs/mapping.md);
 - :data:`COVERAGE`: each action's outcome (for the coverage table).
 """
 
 from ocppkit.translators.j201_to_16.coverage import COVERAGE, CoverageRow
-from ocppkit.translators.j201_to_16.replay import AUTH_STATUS_UP, replay_answer
-from ocppkit.translators.j201_to_16.session import from_charger, from_csms
+from ocppkit.translators.j201_to_16.replay import replay_answer
+from ocppkit.translators.j201_to_16.session import PAIR, from_charger, from_csms
 from ocppkit.translators.j201_to_16.state import StationState, StationTransaction
-from ocppkit.translators.j201_to_16.status import FAULT_COMPONENT_UP
-from ocppkit.translators.j201_to_16.tables import TABLES as _ENUM_TABLES
 
-TABLES = (*_ENUM_TABLES, FAULT_COMPONENT_UP, AUTH_STATUS_UP)
+TABLES = PAIR.tables
 
 __all__ = [
     "COVERAGE",
+    "PAIR",
     "TABLES",
     "CoverageRow",
     "StationState",

@@ -10,9 +10,11 @@ from collections.abc import Callable
 from typing import Any
 
 from ocppkit.translators.context import Context
+from ocppkit.translators.engine import Notes
+from ocppkit.translators.engine import relay_error as _relay_error
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
-from ocppkit.translators.frames import Call, CallError, CallResult, Frame
+from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side, expect_answer
 from ocppkit.translators.j201_to_16.state import StationState
 from ocppkit.translators.j201_to_16.tables import AUTH_STATUS_DOWN
@@ -37,30 +39,7 @@ ID_TOKEN_TYPE_DOWN: dict[str, str] = {
 }
 
 
-class Notes:
-    """Collects the notes of one step and counts the lossy ones in the state."""
-
-    def __init__(self, state: StationState, action: str) -> None:
-        self.state = state
-        self.action = action
-        self.items: list[Note] = []
-
-    def add(self, kind: NoteKind, detail: str, action: str | None = None) -> None:
-        self.items.append(Note(kind, action or self.action, detail))
-
-    def lossy(self, field: str, detail: str) -> None:
-        self.state.count_lossy(f"{self.action}.{field}")
-        self.add(NoteKind.LOSSY, f"{field}: {detail}")
-
-    def enum(self, table: EnumMap, value: str, field: str) -> str:
-        """``table(value)``, noting the row when it is lossy."""
-        target, lossy = table(value)
-        if lossy:
-            self.lossy(field, f"{value} -> {target}")
-        return target
-
-    def step(self, to_charger: tuple[Frame, ...] = (), to_csms: tuple[Frame, ...] = ()) -> Step:
-        return Step(to_charger, to_csms, tuple(self.items))
+VERSION = {Side.CHARGER: V201, Side.CSMS: V16}
 
 
 def put(target: dict[str, Any], key: str, value: Any) -> None:
@@ -115,40 +94,20 @@ def wire_code(error_code: str, target: OcppVersion) -> str:
 
 def relay_error(pending: Pending, error: CallError, to: Side) -> Step:
     """Pass a CALLERROR on to the side whose call caused the failed one."""
-    if pending.origin_id is None:
-        return Step(
-            notes=(
-                Note(
-                    NoteKind.ORPHAN,
-                    pending.action,
-                    f"{error.error_code}: {error.error_description}"[:255],
-                ),
-            )
-        )
-    frame = CallError(
-        pending.origin_id,
-        wire_code(error.error_code, V201 if to is Side.CHARGER else V16),
-        error.error_description[:255],
-        error.error_details,
-    )
-    return Step(to_charger=(frame,)) if to is Side.CHARGER else Step(to_csms=(frame,))
+    return _relay_error(pending, error, to, VERSION[to])
 
 
 def answer(pending: Pending, payload: dict[str, Any], to: Side) -> Step:
     """The translated CALLRESULT for the origin of ``pending`` (if any)."""
     if pending.origin_id is None:
         return Step()
-    frame = CallResult(pending.origin_id, payload)
-    return Step(to_charger=(frame,)) if to is Side.CHARGER else Step(to_csms=(frame,))
+    return Step.to(to, (CallResult(pending.origin_id, payload),))
 
 
 def local_answer(call: Call, payload: dict[str, Any], to: Side, detail: str) -> Step:
     """Answer ``call`` from the bridge itself, with a note saying why."""
-    frame = CallResult(call.message_id, payload)
-    note = (Note(NoteKind.LOCAL_ANSWER, call.action, detail),)
-    if to is Side.CHARGER:
-        return Step(to_charger=(frame,), notes=note)
-    return Step(to_csms=(frame,), notes=note)
+    note = Note(NoteKind.LOCAL_ANSWER, call.action, detail)
+    return Step.to(to, (CallResult(call.message_id, payload),), notes=(note,))
 
 
 # -- idTag <-> IdToken (mapping research §3.8) --------------------------------
@@ -189,10 +148,7 @@ def id_token_info_down(info: dict[str, Any], notes: Notes) -> dict[str, Any]:
 
 def cut(value: str, limit: int, field: str, notes: Notes) -> str:
     """``value`` shortened to ``limit`` characters, noting the cut."""
-    if len(value) <= limit:
-        return value
-    notes.lossy(field, f"cut to {limit} characters")
-    return value[:limit]
+    return notes.cut(value, limit, field)
 
 
 # -- 1:1 relays ----------------------------------------------------------------

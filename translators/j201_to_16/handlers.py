@@ -15,17 +15,15 @@ The charger side speaks 2.0.1, the CSMS side 1.6.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from ocppkit.translators.context import Context
-from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.engine import CallHandler as _CallHandler
+from ocppkit.translators.engine import ResultHandler as _ResultHandler
 from ocppkit.translators.j201_to_16.state import StationState
-from ocppkit.translators.outcome import Step
 from ocppkit.translators.pending import Pending, Side, expect_answer, pending_key
 
-CallHandler = Callable[[StationState, Call, Context], Step]
-ResultHandler = Callable[[StationState, Pending, CallResult | CallError, Context], Step]
+CallHandler = _CallHandler[StationState]
+ResultHandler = _ResultHandler[StationState]
 
-# Side, Pending, expect_answer and pending_key live in ocppkit.translators.pending (shared by
-# both session translators) and are re-exported here for the handler modules.
+# The handler types are the engine's (:mod:`ocppkit.translators.engine`), bound to
+# this pair's state; Side, Pending, expect_answer and pending_key live in
+# ocppkit.translators.pending and are re-exported here for the handler modules.
 __all__ = ["CallHandler", "Pending", "ResultHandler", "Side", "expect_answer", "pending_key"]

@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ocppkit.translators.engine import respell
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame
-from ocppkit.translators.j201_to_16.common import V16, wire_code
+from ocppkit.translators.j201_to_16.common import V16
 from ocppkit.translators.j201_to_16.handlers import Side, pending_key
 from ocppkit.translators.j201_to_16.state import StationState
 from ocppkit.translators.jsontext import dumps_text
@@ -117,12 +118,7 @@ def replay_answer(state: StationState, frame: Frame) -> Frame | None:
     if pending is None:
         return None
     if isinstance(frame, CallError):
-        return CallError(
-            frame.message_id,
-            wire_code(frame.error_code, V16),
-            frame.error_description[:255],
-            frame.error_details,
-        )
+        return respell(frame, frame.message_id, V16)[0]
     convert = ANSWERS_UP.get(pending.action)
     if convert is None:
         return None
