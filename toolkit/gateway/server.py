@@ -49,6 +49,7 @@ from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.passthrough import serve_passthrough
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
+from ocppkit.toolkit.gateway.soap import serve_soap
 from ocppkit.toolkit.gateway.store import Store
 from ocppkit.toolkit.gateway.upstream import client_ssl_context
 from ocppkit.toolkit.journal_writer import JournalWriter
@@ -290,8 +291,6 @@ class Bridge:
                 del self._claims[cp_id]
 
     async def _soap(self, request: web.Request) -> web.StreamResponse:
-        from ocppkit.toolkit.gateway.soap import serve_soap
-
         return await serve_soap(self, request)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:

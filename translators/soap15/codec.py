@@ -28,6 +28,7 @@ from lxml import etree
 from zeep.exceptions import Error as ZeepError
 from zeep.helpers import serialize_object
 
+from ocppkit.translators.context import Context
 from ocppkit.translators.errors import SoapError
 from ocppkit.translators.schemas import Kind
 from ocppkit.translators.soap15 import documents
@@ -399,6 +400,11 @@ def build_response(
     envelope = _serialize(request.role, op, Kind.RESPONSE, payload, {})
     wsa = Addressing(op.response_action, message_id, relates_to=request.addressing.message_id)
     return _finish(request.role, op, Kind.RESPONSE, envelope, wsa, settings)
+
+
+def new_message_id(ctx: Context) -> str:
+    """A fresh wsa:MessageID from the injected id source (sans-I/O: never ``uuid4()`` here)."""
+    return message_id_for(ctx.new_id())
 
 
 def message_id_for(new_id: str) -> str:
