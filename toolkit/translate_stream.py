@@ -377,9 +377,18 @@ class Chain:
     def feed(self, record: JournalRecord, line: int) -> list[JournalRecord]:
         records = [record]
         for stage in self.stages:
-            records = [out for rec in records for out in stage.feed(rec, line)]
+            records = [out for rec in records for out in _carry_notes(rec, stage.feed(rec, line))]
         self.counts = sum((s.counts for s in self.stages), Counter())
         return records
+
+
+def _carry_notes(record: JournalRecord, made: list[JournalRecord]) -> list[JournalRecord]:
+    """What an earlier stage noted (e.g. a lossy 1.5 lift) rides on what a later one made of it."""
+    carried = record.meta.get("notes") or []
+    if carried and made and made[0] is not record:
+        own = [n for n in made[0].meta.get("notes") or [] if n not in carried]
+        made[0].meta["notes"] = [*carried, *own]
+    return made
 
 
 def _j16_to_201(both_legs: bool = False) -> RecordTranslator:
