@@ -67,7 +67,9 @@ def test_enum_tables_name_real_schema_values_and_a_reference() -> None:
 
 def test_unknown_charger_action_is_not_implemented() -> None:
     step = from_charger(BridgeState(), Call("1", "Coffee", {}), context())
-    assert step.to_charger == (CallError("1", "NotImplemented", "'Coffee' is not an OCPP 1.6 action"),)
+    assert step.to_charger == (
+        CallError("1", "NotImplemented", "'Coffee' is not an OCPP 1.6 action"),
+    )
     assert not step.to_csms and step.notes[0].kind is NoteKind.NOT_SUPPORTED
 
 
