@@ -61,12 +61,20 @@ __all__ = [
     "PairState",
     "ResultHandler",
     "Side",
+    "answer",
+    "answer_locally",
+    "derive",
     "expect_answer",
     "find_pair",
     "lossy_note",
+    "other",
+    "pass_on",
     "pending_key",
     "receive",
+    "refuse",
     "relay_error",
+    "respell",
+    "send",
 ]
 
 
@@ -168,9 +176,7 @@ def _failure(exc: Exception, what: str) -> tuple[ErrorCode, str] | None:
 
 
 def _refuse(pair: Pair[S], side: Side, call: Call, code: ErrorCode, reason: str) -> Step:
-    error = call_error(call.message_id, code, pair.versions[side], reason)
-    note = Note(NoteKind.NOT_SUPPORTED, call.action, reason)
-    return Step.to(side, (error,), notes=(note,))
+    return refuse(call, side, pair.versions[side], reason, code)
 
 
 def _call(pair: Pair[S], state: S, side: Side, call: Call, ctx: Context) -> Step:
@@ -265,6 +271,112 @@ class Notes:
 
     def step(self, to_charger: tuple[Frame, ...] = (), to_csms: tuple[Frame, ...] = ()) -> Step:
         return Step(to_charger, to_csms, tuple(self.items))
+
+
+# -- the moves every handler makes ----------------------------------------------------
+
+
+def send(
+    state: PairState,
+    to: Side,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    message_id: str,
+    origin_action: str,
+    origin_id: str | None,
+    data: dict[str, Any] | None = None,
+) -> Call:
+    """A call for ``to``, registered so that its answer can be translated."""
+    call = Call(message_id, action, payload)
+    expect_answer(state, to, call, origin_action=origin_action, origin_id=origin_id, data=data)
+    return call
+
+
+def pass_on(
+    state: PairState,
+    to: Side,
+    call: Call,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    data: dict[str, Any] | None = None,
+    notes: tuple[Note, ...] | list[Note] = (),
+) -> Step:
+    """``call`` sent on to ``to`` as ``action``: the same message id (the two
+    legs of a journal line up), its answer due to the caller."""
+    out = send(
+        state,
+        to,
+        action,
+        payload,
+        message_id=call.message_id,
+        origin_action=call.action,
+        origin_id=call.message_id,
+        data=data,
+    )
+    return Step.to(to, (out,), notes=tuple(notes))
+
+
+def derive(
+    state: PairState,
+    ctx: Context,
+    to: Side,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    origin_action: str,
+    why: str,
+) -> Step:
+    """A call the translator originates (fresh id; its answer settles nothing)."""
+    out = send(
+        state,
+        to,
+        action,
+        payload,
+        message_id=ctx.new_id(),
+        origin_action=origin_action,
+        origin_id=None,
+    )
+    return Step.to(to, (out,), notes=(Note(NoteKind.DERIVED, action, why),))
+
+
+def answer_locally(
+    call: Call,
+    payload: dict[str, Any],
+    to: Side,
+    detail: str,
+    *,
+    kind: NoteKind = NoteKind.LOCAL_ANSWER,
+    notes: tuple[Note, ...] = (),
+) -> Step:
+    """Answer ``call`` (which ``to`` sent) from the translator itself, and say why."""
+    note = Note(kind, call.action, detail)
+    return Step.to(to, (CallResult(call.message_id, payload),), notes=(note, *notes))
+
+
+def answer(
+    pending: Pending, payload: dict[str, Any], to: Side, notes: tuple[Note, ...] = ()
+) -> Step:
+    """The translated CALLRESULT for the call ``pending`` came from, sent to ``to``.
+
+    A call the translator originated has no one to answer: only the notes remain.
+    """
+    if pending.origin_id is None:
+        return Step(notes=notes)
+    return Step.to(to, (CallResult(pending.origin_id, payload),), notes=notes)
+
+
+def refuse(
+    call: Call,
+    to: Side,
+    version: OcppVersion,
+    reason: str,
+    code: ErrorCode = ErrorCode.NOT_SUPPORTED,
+) -> Step:
+    """Answer ``call`` (which ``to``, speaking ``version``, sent) with a CALLERROR."""
+    error = call_error(call.message_id, code, version, reason)
+    return Step.to(to, (error,), notes=(Note(NoteKind.NOT_SUPPORTED, call.action, reason),))
 
 
 # -- CALLERRORs passed from one side to the other ------------------------------------

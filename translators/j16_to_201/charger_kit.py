@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ocppkit.translators import engine
 from ocppkit.translators.context import Context
 from ocppkit.translators.engine import respell
 from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.j16_to_201.command_kit import lossy
-from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
+from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import Pending
@@ -49,16 +50,7 @@ def forward(
     notes: list[Note] | tuple[Note, ...] = (),
 ) -> Step:
     """Send ``payload201`` to the CSMS as the counterpart of ``call16`` (same id)."""
-    call201 = Call(call16.message_id, action201, payload201)
-    expect_answer(
-        state,
-        Side.CSMS,
-        call201,
-        origin_action=call16.action,
-        origin_id=call16.message_id,
-        data=data,
-    )
-    return Step(to_csms=(call201,), notes=tuple(notes))
+    return engine.pass_on(state, Side.CSMS, call16, action201, payload201, data=data, notes=notes)
 
 
 def derive(
@@ -71,15 +63,14 @@ def derive(
     why: str,
 ) -> Step:
     """A call the bridge originates towards the CSMS (fresh id, nothing to answer)."""
-    call201 = Call(ctx.new_id(), action201, payload201)
-    expect_answer(state, Side.CSMS, call201, origin_action=origin_action, origin_id=None)
-    return Step(to_csms=(call201,), notes=(Note(NoteKind.DERIVED, action201, why),))
+    return engine.derive(
+        state, ctx, Side.CSMS, action201, payload201, origin_action=origin_action, why=why
+    )
 
 
 def answer_local(call16: Call, payload16: dict[str, Any], kind: NoteKind, detail: str) -> Step:
     """Answer the charger without asking the CSMS, and say why."""
-    note = Note(kind, call16.action, detail)
-    return Step(to_charger=(CallResult(call16.message_id, payload16),), notes=(note,))
+    return engine.answer_locally(call16, payload16, Side.CHARGER, detail, kind=kind)
 
 
 def error_to_charger(origin_ids: list[str], error: CallError) -> Step:

@@ -18,13 +18,14 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from ocppkit.translators import engine
 from ocppkit.translators.context import Context
 from ocppkit.translators.engine import lossy_note
 from ocppkit.translators.engine import relay_error as _relay_error
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.errors import ErrorCode
-from ocppkit.translators.frames import Call, CallError, CallResult, call_error
-from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side, expect_answer
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import Pending
@@ -87,37 +88,24 @@ def send_down(
     The 1.6 CALL reuses the CSMS's message id; its answer is expected and
     will be translated back for ``call201``.
     """
-    call16 = Call(call201.message_id, action16, payload16)
-    expect_answer(
-        state,
-        Side.CHARGER,
-        call16,
-        origin_action=call201.action,
-        origin_id=call201.message_id,
-        data=data,
-    )
-    return Step(to_charger=(call16,), notes=notes)
+    return engine.pass_on(state, Side.CHARGER, call201, action16, payload16, data=data, notes=notes)
 
 
 def local_answer(
     call201: Call, payload201: dict[str, Any], detail: str, *, notes: tuple[Note, ...] = ()
 ) -> Step:
     """Answer the CSMS without asking the charger, and say why."""
-    note = Note(NoteKind.LOCAL_ANSWER, call201.action, detail)
-    return Step(to_csms=(CallResult(call201.message_id, payload201),), notes=(note, *notes))
+    return engine.answer_locally(call201, payload201, Side.CSMS, detail, notes=notes)
 
 
 def refuse(call201: Call, reason: str, code: ErrorCode = ErrorCode.NOT_SUPPORTED) -> Step:
     """Answer the CSMS with a CALLERROR (NotSupported unless told otherwise)."""
-    error = call_error(call201.message_id, code, V201, reason)
-    return Step(to_csms=(error,), notes=(Note(NoteKind.NOT_SUPPORTED, call201.action, reason),))
+    return engine.refuse(call201, Side.CSMS, V201, reason, code)
 
 
 def reply(pending: Pending, payload201: dict[str, Any], notes: tuple[Note, ...] = ()) -> Step:
     """The 2.0.1 CALLRESULT answering the CSMS call ``pending`` came from."""
-    if pending.origin_id is None:
-        return Step(notes=(Note(NoteKind.ORPHAN, pending.origin_action, "nothing to answer"),))
-    return Step(to_csms=(CallResult(pending.origin_id, payload201),), notes=notes)
+    return engine.answer(pending, payload201, Side.CSMS, notes)
 
 
 def relay_error(pending: Pending, error: CallError) -> Step:

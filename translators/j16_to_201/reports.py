@@ -25,7 +25,7 @@ from typing import Any
 from ocppkit.translators.context import Context
 from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.j16_to_201 import config_keys
-from ocppkit.translators.j16_to_201.command_kit import local_answer, status_info
+from ocppkit.translators.j16_to_201.command_kit import local_answer, lossy, status_info
 from ocppkit.translators.j16_to_201.handlers import Side, expect_answer
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note, NoteKind, Step
@@ -115,8 +115,7 @@ def _report_data(item: dict[str, Any], note: list[Note], state: BridgeState) -> 
     else:
         value, lossless = config_keys.value_up(row, str(item.get("value", "")))
         if not lossless:
-            state.count_lossy("NotifyReport.value")
-            note.append(Note(NoteKind.LOSSY, "NotifyReport", f"value of {key} kept as is"))
+            note.append(lossy(state, "NotifyReport", "value", f"{key} kept as is"))
         attribute["value"] = value
         attribute["mutability"] = "ReadOnly" if item.get("readonly") else "ReadWrite"
     data_type = row.data_type if row is not None else "string"

@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ocppkit.translators import engine
 from ocppkit.translators.context import Context
 from ocppkit.translators.engine import Notes
 from ocppkit.translators.engine import relay_error as _relay_error
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
 from ocppkit.translators.frames import Call, CallError, CallResult
-from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side, expect_answer
+from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side
 from ocppkit.translators.j201_to_16.state import StationState
 from ocppkit.translators.j201_to_16.tables import AUTH_STATUS_DOWN
-from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.outcome import Step
 from ocppkit.translators.pending import Pending
 from ocppkit.translators.versions import OcppVersion
 
@@ -60,9 +61,16 @@ def send(
     data: dict[str, Any] | None = None,
 ) -> Call:
     """A call for ``side``, registered so its answer can be translated."""
-    call = Call(message_id, action, payload)
-    expect_answer(state, side, call, origin_action=origin_action, origin_id=origin_id, data=data)
-    return call
+    return engine.send(
+        state,
+        side,
+        action,
+        payload,
+        message_id=message_id,
+        origin_action=origin_action,
+        origin_id=origin_id,
+        data=data,
+    )
 
 
 def relay(
@@ -99,15 +107,12 @@ def relay_error(pending: Pending, error: CallError, to: Side) -> Step:
 
 def answer(pending: Pending, payload: dict[str, Any], to: Side) -> Step:
     """The translated CALLRESULT for the origin of ``pending`` (if any)."""
-    if pending.origin_id is None:
-        return Step()
-    return Step.to(to, (CallResult(pending.origin_id, payload),))
+    return engine.answer(pending, payload, to)
 
 
 def local_answer(call: Call, payload: dict[str, Any], to: Side, detail: str) -> Step:
     """Answer ``call`` from the bridge itself, with a note saying why."""
-    note = Note(NoteKind.LOCAL_ANSWER, call.action, detail)
-    return Step.to(to, (CallResult(call.message_id, payload),), notes=(note,))
+    return engine.answer_locally(call, payload, to, detail)
 
 
 # -- idTag <-> IdToken (mapping research §3.8) --------------------------------
