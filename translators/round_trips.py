@@ -36,9 +36,9 @@ from ocppkit.translators.j16_to_201 import (
     transactions,
     variables,
 )
-from ocppkit.translators.j201_to_16 import common, config, meter, replay, tables
+from ocppkit.translators.j201_to_16 import replay, tables
 from ocppkit.translators.j201_to_16 import status as status201
-from ocppkit.translators.soap15 import lift_meter, lift_tables
+from ocppkit.translators.soap15 import lift_tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,23 +82,21 @@ ROUND_TRIPS: tuple[RoundTrip, ...] = (
     *_both(charger_messages.SIGNED_FIRMWARE_STATUS, tables.SIGNED_FIRMWARE_STATUS_UP),
     *_both(charger_messages.DATA_TRANSFER_STATUS, tables.DATA_TRANSFER_STATUS),
     *_both(charger_messages.SIGN_CERTIFICATE_STATUS, _ACCEPTED_REJECTED),
-    *_both(id_tokens.ID_TAG_STATUS, common.AUTH_STATUS_DOWN),
+    *_both(id_tokens.ID_TAG_STATUS, tables.AUTH_STATUS_DOWN),
     *_both(id_tokens.ID_TOKEN_STATUS, replay.AUTH_STATUS_UP),
     *_both(transactions.STOP_REASON, tables.STOP_REASON_UP),
-    *_both(meter_values.MEASURAND, meter.MEASURAND_UP),
-    RoundTrip(meter_values.UNIT, (meter.UNIT_UP,), _KILO),
+    *_both(meter_values.MEASURAND, tables.MEASURAND_UP),
+    RoundTrip(meter_values.UNIT, (tables.UNIT_UP,), _KILO),
     RoundTrip(
-        meter.UNIT_UP,
+        tables.UNIT_UP,
         (meter_values.UNIT,),
         {**_KILO, "Hz": "1.6 Hertz, the same unit", "Celcius": "Celsius: 1.6's typo, corrected"},
     ),
-    *_both(status.CONNECTOR_STATUS, status201.CONNECTOR_STATUS_UP),
+    *_both(status.CONNECTOR_STATUS, tables.CONNECTOR_STATUS_UP),
     # 1.6 Available comes back through connectorStatus: the reverse pair reads
     # chargingState only while the connector is Occupied.
-    RoundTrip(
-        status.CHARGING_STATE, (status201.CHARGING_STATE_UP,), {"Available": "connectorStatus"}
-    ),
-    RoundTrip(status201.CHARGING_STATE_UP, (status.CHARGING_STATE,)),
+    RoundTrip(status.CHARGING_STATE, (tables.CHARGING_STATE_UP,), {"Available": "connectorStatus"}),
+    RoundTrip(tables.CHARGING_STATE_UP, (status.CHARGING_STATE,)),
     RoundTrip(
         status.ERROR_COMPONENT,
         (status201.FAULT_COMPONENT_UP,),
@@ -125,7 +123,7 @@ ROUND_TRIPS: tuple[RoundTrip, ...] = (
     *_both(station.AVAILABILITY_STATUS, tables.AVAILABILITY_STATUS_UP),
     *_both(station.CLEAR_CACHE_STATUS, _ACCEPTED_REJECTED),
     *_both(station.DATA_TRANSFER_STATUS, tables.DATA_TRANSFER_STATUS),
-    *_both(variables.CHANGE_CONFIGURATION_STATUS, config.SET_VARIABLE_STATUS_UP),
+    *_both(variables.CHANGE_CONFIGURATION_STATUS, tables.SET_VARIABLE_STATUS_UP),
     *_both(smart_charging.PURPOSE_DOWN, tables.PROFILE_PURPOSE_DOWN),
     *_both(smart_charging.PURPOSE_UP, smart_charging.PURPOSE_DOWN),
     *_both(smart_charging.PROFILE_STATUS, tables.SET_PROFILE_STATUS_UP),
@@ -145,7 +143,7 @@ ROUND_TRIPS: tuple[RoundTrip, ...] = (
     # the 1.5 lift: up to 1.6 and back down
     *_both(lift_tables.STATUS_UP, lift_tables.STATUS_DOWN),
     *_both(lift_tables.ERROR_CODE_UP, lift_tables.ERROR_CODE_DOWN),
-    *_both(lift_meter.UNIT_UP, lift_meter.UNIT_DOWN),
+    *_both(lift_tables.UNIT_UP, lift_tables.UNIT_DOWN),
     *_both(lift_tables.UNLOCK_STATUS_UP, lift_tables.UNLOCK_STATUS_DOWN),
 )
 
@@ -166,9 +164,9 @@ ONE_WAY: dict[str, str] = {
     smart_charging.RECURRENCY.name: _SAME,
     authorization.UPDATE_TYPE.name: _SAME,
     firmware.LOG_ACTION.name: "chooses the 1.6 action (GetDiagnostics or GetLog), not a value",
-    lift_meter.MEASURAND_DOWN.name: "1.5 measurands are a subset of 1.6's: the lift copies them",
-    lift_meter.CONTEXT_DOWN.name: "1.5 contexts are a subset of 1.6's: the lift copies them",
-    lift_meter.LOCATION_DOWN.name: "1.5 locations are a subset of 1.6's: the lift copies them",
+    lift_tables.MEASURAND_DOWN.name: "1.5 measurands are a subset of 1.6's: the lift copies them",
+    lift_tables.CONTEXT_DOWN.name: "1.5 contexts are a subset of 1.6's: the lift copies them",
+    lift_tables.LOCATION_DOWN.name: "1.5 locations are a subset of 1.6's: the lift copies them",
     lift_tables.REGISTRATION_DOWN.name: "1.5 registration statuses are a subset of 1.6's: the "
     "lift copies them",
     lift_tables.DIAGNOSTICS_STATUS_DOWN.name: "the lift copies 1.5 statuses (a subset of 1.6's)",

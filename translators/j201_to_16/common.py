@@ -11,7 +11,7 @@ from typing import Any
 
 from ocppkit.translators import engine
 from ocppkit.translators.context import Context
-from ocppkit.translators.engine import Notes
+from ocppkit.translators.engine import Notes as Notes  # the handlers' note collector
 from ocppkit.translators.engine import relay_error as _relay_error
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
