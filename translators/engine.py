@@ -79,11 +79,15 @@ __all__ = [
 
 
 class PairState(Protocol):
-    """What the engine needs of a pair's state: its outstanding calls and lossy counters."""
+    """What the engine needs of a pair's state: its outstanding calls and lossy
+    counters, and plain data to persist (``to_dict``; the pair's ``load_state``
+    reads it back)."""
 
     pending: dict[str, Pending]
 
     def count_lossy(self, key: str) -> None: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 S = TypeVar("S", bound=PairState)
@@ -109,12 +113,16 @@ class Pair(Generic[S]):
             sender's version defines but the pair does not translate.
         wrong_sender: by sending side, the reason for any other such action
             (it is sent by the other role).
+        new_state: a fresh state for a charger never seen.
+        load_state: the state back from its ``to_dict`` (after a restart).
         tables: every value table of the pair (for docs/mapping.md and the
             round-trip property).
     """
 
     name: str
     versions: Mapping[Side, OcppVersion]
+    new_state: Callable[[], S]
+    load_state: Callable[[dict[str, Any]], S]
     calls: Mapping[Side, Mapping[str, CallHandler[S]]]
     results: Mapping[Side, Mapping[str, ResultHandler[S]]]
     refusals: Mapping[Side, Mapping[str, str]] = field(default_factory=dict)

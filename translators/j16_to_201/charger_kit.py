@@ -73,14 +73,21 @@ def answer_local(call16: Call, payload16: dict[str, Any], kind: NoteKind, detail
     return engine.answer_locally(call16, payload16, Side.CHARGER, detail, kind=kind)
 
 
-def error_to_charger(origin_ids: list[str], error: CallError) -> Step:
+def error_to_charger(origin_ids: list[str], error: CallError, action: str = "") -> Step:
     """Pass the CSMS's CALLERROR down to each charger call it answers, in 1.6 spelling.
 
     A code 1.6 does not know (RpcFrameworkError, MessageTypeNotSupported)
     takes its nearest 1.6 code (:meth:`ErrorCode.wire`); an unknown one
-    becomes GenericError with the original kept in the text.
+    becomes GenericError with the original kept in the text, and a lossy
+    note about ``action`` (:func:`~ocppkit.translators.engine.respell`).
     """
-    return Step(to_charger=tuple(respell(error, mid, V16)[0] for mid in origin_ids))
+    frames, notes = [], []
+    for mid in origin_ids:
+        frame, unknown = respell(error, mid, V16)
+        frames.append(frame)
+        if unknown and not notes:
+            notes.append(Note(NoteKind.LOSSY, action, f"error code {error.error_code}"))
+    return Step(to_charger=tuple(frames), notes=tuple(notes))
 
 
 def origin_ids(pending: Pending) -> list[str]:
@@ -108,7 +115,7 @@ def on_answer(convert: AnswerConverter) -> ResultHandler:
                 return Step(notes=(lossy(state, pending.action, "derived", detail),))
             return Step()
         if isinstance(answer, CallError):
-            return error_to_charger(ids, answer)
+            return error_to_charger(ids, answer, pending.origin_action)
         payload16, notes = convert(state, pending, answer.payload, ctx)
         frames = tuple(CallResult(mid, payload16) for mid in ids)
         return Step(to_charger=frames, notes=tuple(notes))

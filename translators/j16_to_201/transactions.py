@@ -245,7 +245,7 @@ def _started(
     """TransactionEventResponse (Started) -> StartTransaction.conf."""
     ids = origin_ids(pending)
     if isinstance(answer, CallError):
-        return error_to_charger(ids, answer)
+        return error_to_charger(ids, answer, pending.origin_action)
     tx = state.by_id201(pending.data["id201"])
     if tx is None:
         return Step(notes=(Note(NoteKind.ORPHAN, pending.action, "transaction forgotten"),))
@@ -273,7 +273,7 @@ def _stopped(
             tx.ended = False
             tx.seq_no -= 1
             state.active_by_connector.setdefault(str(tx.connector_id), tx.id16)
-        return error_to_charger(ids, answer)
+        return error_to_charger(ids, answer, pending.origin_action)
     conf: dict[str, Any] = {}
     notes: list[Note] = []
     if "idTokenInfo" in answer.payload:
