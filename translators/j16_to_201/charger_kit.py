@@ -81,7 +81,8 @@ def error_to_charger(origin_ids: list[str], error: CallError, action: str = "") 
     becomes GenericError with the original kept in the text, and a lossy
     note about ``action`` (:func:`~ocppkit.translators.engine.respell`).
     """
-    frames, notes = [], []
+    frames: list[CallError] = []
+    notes: list[Note] = []
     for mid in origin_ids:
         frame, unknown = respell(error, mid, V16)
         frames.append(frame)
