@@ -391,11 +391,11 @@ def _carry_notes(record: JournalRecord, made: list[JournalRecord]) -> list[Journ
     return made
 
 
-def _j16_to_201(both_legs: bool = False) -> RecordTranslator:
-    from ocppkit.translators.j16_to_201 import session
-    from ocppkit.translators.j16_to_201.handlers import Side, pending_key
-    from ocppkit.translators.j16_to_201.replay import ANSWERS_UP, answer_up
-    from ocppkit.translators.j16_to_201.state import BridgeState
+def _charger16_csms201(both_legs: bool = False) -> RecordTranslator:
+    from ocppkit.translators.charger16_csms201 import session
+    from ocppkit.translators.charger16_csms201.handlers import Side, pending_key
+    from ocppkit.translators.charger16_csms201.replay import ANSWERS_UP, answer_up
+    from ocppkit.translators.charger16_csms201.state import BridgeState
 
     def replay(state: BridgeState, frame: Frame) -> Frame | None:
         if isinstance(frame, Call):
@@ -435,9 +435,9 @@ class _PurgingStream(SessionStream):
         return out
 
 
-def _j201_to_16(both_legs: bool = False) -> RecordTranslator:
-    from ocppkit.translators.j201_to_16 import replay_answer, session
-    from ocppkit.translators.j201_to_16.state import StationState
+def _station201_csms16(both_legs: bool = False) -> RecordTranslator:
+    from ocppkit.translators.station201_csms16 import replay_answer, session
+    from ocppkit.translators.station201_csms16.state import StationState
 
     spec = SessionSpec(
         source=OcppVersion.V201,
@@ -475,10 +475,10 @@ class _Lift15:
 # (from, to) -> factory of the stream translator, given ``both_legs``. Add a
 # pair here: that is the whole plug-in point.
 PAIRS: dict[tuple[OcppVersion, OcppVersion], Callable[[bool], RecordTranslator]] = {
-    (OcppVersion.V16, OcppVersion.V201): _j16_to_201,
-    (OcppVersion.V201, OcppVersion.V16): _j201_to_16,
+    (OcppVersion.V16, OcppVersion.V201): _charger16_csms201,
+    (OcppVersion.V201, OcppVersion.V16): _station201_csms16,
     (OcppVersion.V15, OcppVersion.V16): _Lift15,
-    (OcppVersion.V15, OcppVersion.V201): lambda both: Chain(_Lift15(), _j16_to_201(both)),
+    (OcppVersion.V15, OcppVersion.V201): lambda both: Chain(_Lift15(), _charger16_csms201(both)),
 }
 
 

@@ -430,8 +430,8 @@ def relay_error(pending: Pending, error: CallError, to: Side, version: OcppVersi
 # (charger version, CSMS version) -> the module holding the pair's ``PAIR``
 # record. Imported on first use, so a process pays only for the pairs it hosts.
 PAIR_MODULES: dict[tuple[OcppVersion, OcppVersion], str] = {
-    (OcppVersion.V16, OcppVersion.V201): "ocppkit.translators.j16_to_201.session",
-    (OcppVersion.V201, OcppVersion.V16): "ocppkit.translators.j201_to_16.session",
+    (OcppVersion.V16, OcppVersion.V201): "ocppkit.translators.charger16_csms201.session",
+    (OcppVersion.V201, OcppVersion.V16): "ocppkit.translators.station201_csms16.session",
 }
 
 

@@ -1,6 +1,6 @@
 """What a translation step returns: frames for each side, and notes.
 
-A session translator (e.g. :mod:`ocppkit.translators.j16_to_201`) is fed every frame
+A session translator (e.g. :mod:`ocppkit.translators.charger16_csms201`) is fed every frame
 that arrives from either side and answers with a :class:`Step`: the frames to
 send to the charger, the frames to send to the CSMS, in order, and notes on
 anything lossy, local or refused. The caller sends, journals and persists;

@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ocppkit.translators.enum_map import EnumMap
-from ocppkit.translators.j16_to_201 import (
+from ocppkit.translators.charger16_csms201 import (
     authorization,
     certificates,
     charger_messages,
@@ -36,9 +35,10 @@ from ocppkit.translators.j16_to_201 import (
     transactions,
     variables,
 )
-from ocppkit.translators.j201_to_16 import replay, tables
-from ocppkit.translators.j201_to_16 import status as status201
+from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.soap15 import lift_tables
+from ocppkit.translators.station201_csms16 import replay, tables
+from ocppkit.translators.station201_csms16 import status as status201
 
 
 @dataclass(frozen=True, slots=True)

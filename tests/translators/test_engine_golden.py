@@ -61,53 +61,54 @@ def error(side: str, mid: str, code: str, text: str) -> Input:
 
 
 C, S = "charger", "csms"
+F, R = "charger16_csms201", "station201_csms16"
 # (pair name, case) -> inputs. The same rules for both pairs, each in its own versions.
 CASES: dict[tuple[str, str], list[Input]] = {
     # 1.6 charger behind a 2.0.1 CSMS
-    ("j16_to_201", "charger_unknown_action"): [call(C, "c1", "MakeCoffee", {})],
-    ("j16_to_201", "charger_sends_a_csms_action"): [call(C, "c1", "Reset", {"type": "Hard"})],
-    ("j16_to_201", "csms_unknown_action"): [call(S, "s1", "Brew", {})],
-    ("j16_to_201", "csms_sends_a_station_action"): [
+    (F, "charger_unknown_action"): [call(C, "c1", "MakeCoffee", {})],
+    (F, "charger_sends_a_csms_action"): [call(C, "c1", "Reset", {"type": "Hard"})],
+    (F, "csms_unknown_action"): [call(S, "s1", "Brew", {})],
+    (F, "csms_sends_a_station_action"): [
         call(S, "s1", "Heartbeat", {}),
     ],
-    ("j16_to_201", "orphan_answer"): [result(S, "nobody", {"currentTime": T0})],
-    ("j16_to_201", "malformed_charger_payload"): [call(C, "c1", "StartTransaction", {})],
-    ("j16_to_201", "csms_error_respelled_and_cut"): [
+    (F, "orphan_answer"): [result(S, "nobody", {"currentTime": T0})],
+    (F, "malformed_charger_payload"): [call(C, "c1", "StartTransaction", {})],
+    (F, "csms_error_respelled_and_cut"): [
         call(C, "c1", "Heartbeat", {}),
         error(S, "c1", "FormatViolation", LONG),
     ],
-    ("j16_to_201", "csms_error_with_unknown_code"): [
+    (F, "csms_error_with_unknown_code"): [
         call(C, "c1", "Heartbeat", {}),
         error(S, "c1", "Teapot", "short and stout"),
     ],
-    ("j16_to_201", "command_and_its_answer"): [
+    (F, "command_and_its_answer"): [
         call(S, "s1", "Reset", {"type": "Immediate"}),
         result(C, "s1", {"status": "Accepted"}),
     ],
-    ("j16_to_201", "charger_error_with_unknown_code"): [
+    (F, "charger_error_with_unknown_code"): [
         call(S, "s1", "Reset", {"type": "Immediate"}),
         error(C, "s1", "Teapot", "short and stout"),
     ],
     # 2.0.1 station behind a 1.6 CSMS
-    ("j201_to_16", "charger_unknown_action"): [call(C, "c1", "MakeCoffee", {})],
-    ("j201_to_16", "charger_sends_a_csms_action"): [call(C, "c1", "Reset", {"type": "Immediate"})],
-    ("j201_to_16", "csms_unknown_action"): [call(S, "s1", "Brew", {})],
-    ("j201_to_16", "csms_sends_a_station_action"): [call(S, "s1", "Heartbeat", {})],
-    ("j201_to_16", "orphan_answer"): [result(C, "nobody", {})],
-    ("j201_to_16", "malformed_charger_payload"): [call(C, "c1", "Authorize", {})],
-    ("j201_to_16", "csms_error_respelled_and_cut"): [
+    (R, "charger_unknown_action"): [call(C, "c1", "MakeCoffee", {})],
+    (R, "charger_sends_a_csms_action"): [call(C, "c1", "Reset", {"type": "Immediate"})],
+    (R, "csms_unknown_action"): [call(S, "s1", "Brew", {})],
+    (R, "csms_sends_a_station_action"): [call(S, "s1", "Heartbeat", {})],
+    (R, "orphan_answer"): [result(C, "nobody", {})],
+    (R, "malformed_charger_payload"): [call(C, "c1", "Authorize", {})],
+    (R, "csms_error_respelled_and_cut"): [
         call(C, "c1", "Heartbeat", {}),
         error(S, "c1", "FormationViolation", LONG),
     ],
-    ("j201_to_16", "csms_error_with_unknown_code"): [
+    (R, "csms_error_with_unknown_code"): [
         call(C, "c1", "Heartbeat", {}),
         error(S, "c1", "Teapot", "short and stout"),
     ],
-    ("j201_to_16", "command_and_its_answer"): [
+    (R, "command_and_its_answer"): [
         call(S, "s1", "Reset", {"type": "Hard"}),
         result(C, "s1", {"status": "Accepted"}),
     ],
-    ("j201_to_16", "charger_error_with_unknown_code"): [
+    (R, "charger_error_with_unknown_code"): [
         call(S, "s1", "Reset", {"type": "Hard"}),
         error(C, "s1", "Teapot", "short and stout"),
     ],

@@ -18,10 +18,10 @@ from typing import Any
 
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
+from ocppkit.translators.charger16_csms201.handlers import Side, pending_key
+from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError, TranslationError
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame
-from ocppkit.translators.j16_to_201.handlers import Side, pending_key
-from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import Leg
 from ocppkit.translators.outcome import Step
 from ocppkit.translators.schemas import Kind

@@ -83,7 +83,8 @@ class Bridge:
 
     Args:
         cfg: settings (already checked).
-        translator: the session translator; default ``ocppkit.translators.j16_to_201.session``.
+        translator: the session translator; default
+            ``ocppkit.translators.charger16_csms201.session``.
         log: structured logger.
         ctx: the clock and id source for everything the bridge stamps: the
             translator's minted times and ids, and the journal's record times.
@@ -99,7 +100,7 @@ class Bridge:
         ctx: Context | None = None,
     ) -> None:
         if translator is None:
-            from ocppkit.translators.j16_to_201 import session as translator_module
+            from ocppkit.translators.charger16_csms201 import session as translator_module
 
             translator = translator_module
         self.cfg = cfg

@@ -22,9 +22,9 @@ from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.store import Store
 from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.context import Context
 from ocppkit.translators.frames import Call, CallResult, Frame, frame_to_list
-from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import Direction, JournalRecord, Leg, format_timestamp
 from ocppkit.translators.outcome import Step
 from ocppkit.translators.schemas import actions
@@ -35,7 +35,7 @@ _KNOWN_ACTIONS = frozenset().union(*(actions(v) for v in (OcppVersion.V16, OcppV
 
 
 class Translator(Protocol):
-    """The session translator contract (see ``ocppkit.translators.j16_to_201.session``)."""
+    """The session translator contract (see ``ocppkit.translators.charger16_csms201.session``)."""
 
     def from_charger(self, state: BridgeState, frame: Frame, ctx: Context) -> Step: ...
 

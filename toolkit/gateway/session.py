@@ -48,6 +48,8 @@ from ocppkit.toolkit.gateway.pumps import CallPump
 from ocppkit.toolkit.gateway.services import Services, wire_message
 from ocppkit.toolkit.gateway.store import AddOutbox, DeleteOutbox, Op, PutState
 from ocppkit.toolkit.gateway.upstream import Upstream
+from ocppkit.translators.charger16_csms201.handlers import Side, pending_key
+from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
 from ocppkit.translators.frames import (
     Call,
@@ -59,8 +61,6 @@ from ocppkit.translators.frames import (
     parse_frame,
     serialize_frame,
 )
-from ocppkit.translators.j16_to_201.handlers import Side, pending_key
-from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import Direction, Leg
 from ocppkit.translators.outcome import Step
 from ocppkit.translators.schemas import Kind
@@ -78,7 +78,7 @@ def _answers_early(side: Side, frame: Frame, step: Step) -> bool:
     Only when the CSMS answered a call from the outbox and the translation is
     nothing but answers for the charger. Everything the charger is told was
     fixed when its call was committed (ids are minted then; see
-    ``ocppkit.translators.j16_to_201.transactions``), and the outbox row that call
+    ``ocppkit.translators.charger16_csms201.transactions``), and the outbox row that call
     left stays until this commit lands: if the bridge dies first, the row is
     sent again after the restart and the CSMS's new answer redoes this step
     (the charger ignores an answer to a call it no longer waits for). So the

@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 
+from ocppkit.translators.charger16_csms201 import meter_values as _meter16
+from ocppkit.translators.charger16_csms201 import session as _charger16
+from ocppkit.translators.charger16_csms201 import status as _status16
+from ocppkit.translators.charger16_csms201 import transactions as _tx16
 from ocppkit.translators.enum_map import EnumMap
-from ocppkit.translators.j16_to_201 import meter_values as _meter16
-from ocppkit.translators.j16_to_201 import session as _charger16
-from ocppkit.translators.j16_to_201 import status as _status16
-from ocppkit.translators.j16_to_201 import transactions as _tx16
-from ocppkit.translators.j201_to_16 import session as _station201
-from ocppkit.translators.j201_to_16 import tables as _tables201
 from ocppkit.translators.schemas import actions
 from ocppkit.translators.soap15 import lift_tables as _lift15
+from ocppkit.translators.station201_csms16 import session as _station201
+from ocppkit.translators.station201_csms16 import tables as _tables201
 from ocppkit.translators.versions import OcppVersion
 
 # The forward pair's reason table (mapping-research §3.3; EVerest
