@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ocppkit.translators.pending import Side
 from ocppkit.translators.station201_csms16 import session, station
 
 TRANSLATED = "translated"
@@ -22,14 +23,14 @@ class CoverageRow:
     """One action and its fate.
 
     Attributes:
-        sender: "charger" (a 2.0.1 action) or "csms" (a 1.6 action).
+        sender: the charger side (a 2.0.1 action) or the CSMS side (a 1.6 action).
         action: the action as the sender names it.
         outcome: :data:`TRANSLATED`, :data:`LOCAL_ANSWER` or :data:`NOT_SUPPORTED`.
         target: what it becomes on the other side ("" when nothing).
         note: the rule, in a few words.
     """
 
-    sender: str
+    sender: Side
     action: str
     outcome: str
     target: str
@@ -108,16 +109,16 @@ def _rows() -> tuple[CoverageRow, ...]:
     for action in sorted(session.STATION_CALLS):
         if action in station.LOCAL_ANSWERS:
             rows.append(
-                CoverageRow("charger", action, LOCAL_ANSWER, "", station.LOCAL_ANSWERS[action])
+                CoverageRow(Side.CHARGER, action, LOCAL_ANSWER, "", station.LOCAL_ANSWERS[action])
             )
         else:
             target, note = _CHARGER_TARGETS[action]
-            rows.append(CoverageRow("charger", action, TRANSLATED, target, note))
+            rows.append(CoverageRow(Side.CHARGER, action, TRANSLATED, target, note))
     for action, reason in sorted(session.NOT_SUPPORTED.items()):
-        rows.append(CoverageRow("charger", action, NOT_SUPPORTED, "", reason))
+        rows.append(CoverageRow(Side.CHARGER, action, NOT_SUPPORTED, "", reason))
     for action in sorted(session.CSMS_CALLS):
         target, note = _CSMS_TARGETS[action]
-        rows.append(CoverageRow("csms", action, TRANSLATED, target, note))
+        rows.append(CoverageRow(Side.CSMS, action, TRANSLATED, target, note))
     return tuple(rows)
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from ocppkit.translators import schemas
 from ocppkit.translators.frames import Call, CallResult, Frame
+from ocppkit.translators.pending import Side
 from ocppkit.translators.schemas import Kind
 from ocppkit.translators.station201_csms16 import (
     COVERAGE,
@@ -105,15 +106,15 @@ def test_every_call_the_bridge_sends_has_a_result_handler() -> None:
     # Collected from the coverage targets: each 1.6 / 2.0.1 action named there.
     for row in COVERAGE:
         for part in row.target.replace("(", " ").replace(")", " ").replace("+", " ").split():
-            if part in schemas.actions(V16) and row.sender == "charger":
+            if part in schemas.actions(V16) and row.sender is Side.CHARGER:
                 assert part in session.CSMS_RESULTS, part
-            if part in schemas.actions(V201) and row.sender == "csms":
+            if part in schemas.actions(V201) and row.sender is Side.CSMS:
                 assert part in session.STATION_RESULTS, part
 
 
 def test_coverage_lists_every_routed_action_once() -> None:
-    charger = [r.action for r in COVERAGE if r.sender == "charger"]
-    csms = [r.action for r in COVERAGE if r.sender == "csms"]
+    charger = [r.action for r in COVERAGE if r.sender is Side.CHARGER]
+    csms = [r.action for r in COVERAGE if r.sender is Side.CSMS]
     assert sorted(charger) == STATION_ACTIONS
     assert sorted(csms) == CSMS_ACTIONS
     assert {r.outcome for r in COVERAGE} == {TRANSLATED, LOCAL_ANSWER, NOT_SUPPORTED}
