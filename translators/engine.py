@@ -109,10 +109,11 @@ class Pair(Generic[S]):
         calls: by sending side, the CALL handlers by action.
         results: by answering side, the answer handlers by the action of the
             call they answer.
-        refusals: by sending side, the reason for refusing an action the
-            sender's version defines but the pair does not translate.
-        wrong_sender: by sending side, the reason for any other such action
-            (it is sent by the other role).
+        refusals: by sending side, actions that side sends which the pair
+            does not translate, each with the reason it is refused.
+        wrong_sender: by sending side, the reason for refusing any other
+            action of the sender's version without a handler (the other role
+            sends it).
         new_state: a fresh state for a charger never seen.
         load_state: the state back from its ``to_dict`` (after a restart).
         tables: every value table of the pair (for docs/mapping.md and the

@@ -14,13 +14,12 @@ from __future__ import annotations
 import dataclasses
 
 from ocppkit.translators.charger16_csms201 import meter_values as _meter16
-from ocppkit.translators.charger16_csms201 import session as _charger16
 from ocppkit.translators.charger16_csms201 import status as _status16
 from ocppkit.translators.charger16_csms201 import transactions as _tx16
+from ocppkit.translators.engine import PAIR_MODULES, Side, find_pair
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.schemas import actions
 from ocppkit.translators.soap15 import lift_tables as _lift15
-from ocppkit.translators.station201_csms16 import session as _station201
 from ocppkit.translators.station201_csms16 import tables as _tables201
 from ocppkit.translators.versions import OcppVersion
 
@@ -84,11 +83,14 @@ DEFAULT_CONTEXT = "Sample.Periodic"
 DEFAULT_LOCATION = "Outlet"
 DEFAULT_UNIT = "Wh"
 
-# Actions a charging station initiates: those the two pairs take from the
-# charger side (translated or refused with a reason); every other action is
-# sent by the CSMS. Used only when a log does not say the direction.
+# Actions a charging station initiates: those every pair takes from the
+# charger side (translated, or refused for want of a counterpart); every other
+# action is sent by the CSMS. Used only when a log does not say the direction.
 CS_ACTIONS = frozenset(
-    {*_charger16.CHARGER_CALLS, *_station201.STATION_CALLS, *_station201.NOT_SUPPORTED}
+    action
+    for versions in PAIR_MODULES
+    for pair in (find_pair(*versions),)
+    for action in (*pair.calls[Side.CHARGER], *pair.refusals.get(Side.CHARGER, {}))
 )
 
 # Actions the official schemas define for one version only, for guessing the

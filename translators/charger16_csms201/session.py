@@ -37,7 +37,6 @@ from ocppkit.translators.context import Context
 from ocppkit.translators.engine import CallHandler, Pair, ResultHandler, Side
 from ocppkit.translators.frames import Frame
 from ocppkit.translators.outcome import Step
-from ocppkit.translators.schemas import actions
 from ocppkit.translators.versions import OcppVersion
 
 V16 = OcppVersion.V16
@@ -82,12 +81,9 @@ EMITTED_FOR: dict[str, str] = {
 CSMS_CALLS: Mapping[str, CallHandler[BridgeState]] = commands.CSMS_CALLS
 CHARGER_RESULTS: Mapping[str, ResultHandler[BridgeState]] = commands.CHARGER_RESULTS
 
-# 1.6 actions that only a central system sends (1.6 §5): a charger sending
-# one is refused NotSupported.
+# A 1.6 action with no charger handler is one only a central system sends
+# (1.6 §5): a charger sending one is refused NotSupported with this reason.
 _CSMS_ONLY_16 = "is sent by a central system, not by a charge point (OCPP 1.6 §5)"
-NOT_SUPPORTED_16: dict[str, str] = {
-    action: f"{action} {_CSMS_ONLY_16}" for action in sorted(actions(V16) - set(CHARGER_CALLS))
-}
 _STATION_ONLY_201 = "is sent by a charging station, not by a CSMS (OCPP 2.0.1 Part 2)"
 
 PAIR: Pair[BridgeState] = Pair(
@@ -97,7 +93,7 @@ PAIR: Pair[BridgeState] = Pair(
     load_state=BridgeState.from_dict,
     calls={Side.CHARGER: CHARGER_CALLS, Side.CSMS: CSMS_CALLS},
     results={Side.CHARGER: CHARGER_RESULTS, Side.CSMS: CSMS_RESULTS},
-    refusals={Side.CHARGER: NOT_SUPPORTED_16, Side.CSMS: commands.NOT_SUPPORTED},
+    refusals={Side.CSMS: commands.NOT_SUPPORTED},
     wrong_sender={Side.CHARGER: _CSMS_ONLY_16, Side.CSMS: _STATION_ONLY_201},
     tables=tuple(
         table
