@@ -12,8 +12,9 @@ every pair:
   answered CALLERROR NotImplemented ("Requested Action is not known by
   receiver"), a defined one without a handler NotSupported ("recognized but
   not supported"), both per OCPP-J 1.6 §4.2.3 / 2.0.1 Part 4 §4.3. A handler
-  that raises an :class:`~ocppkit.translators.errors.OcppkitError` (before
-  changing the state) refuses with the code the error names; one that trips
+  that raises a :class:`~ocppkit.translators.errors.TranslationError` or a
+  :class:`~ocppkit.translators.errors.FrameError` (before changing the state)
+  refuses with the code the error names; one that trips
   over a payload that is not schema-valid (the caller is expected to
   validate; a lenient one may not) answers FormatViolation. A failed answer
   translation tells the side whose call caused it, rather than leaving it
@@ -27,7 +28,9 @@ every pair:
   other side's version (:meth:`ErrorCode.wire`).
 
 Adding a pair is one package (handlers, tables, a ``PAIR = Pair(...)``
-record) and one row of :data:`PAIR_MODULES`.
+record) and one row of :data:`PAIR_MODULES`, plus its rows in
+:mod:`ocppkit.translators.round_trips`. Nothing here names a version: a 2.1
+pair needs only its versions to be :class:`OcppVersion` members with schemas.
 """
 
 from __future__ import annotations
