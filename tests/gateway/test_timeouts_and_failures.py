@@ -167,7 +167,7 @@ def test_an_answer_sent_before_its_commit_failed_is_redone_from_the_outbox(
                     # The charger's answer may come before its commit lands: wait
                     # (bounded) for the outbox to drain rather than read it at once.
                     for _ in range(200):
-                        if not session.up.queue and store.outbox_depth() == 0:
+                        if not session.core.outbox and store.outbox_depth() == 0:
                             break
                         await asyncio.sleep(0.05)
                     return store.outbox_depth()

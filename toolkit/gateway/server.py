@@ -165,7 +165,7 @@ class Bridge:
         )
         m.gauge_from(
             "ocppkit_bridge_outbox_depth",
-            lambda: sum(len(s.up.queue) for s in self.sessions.values()),
+            lambda: sum(len(s.core.outbox) for s in self.sessions.values()),
         )
         # Calls stored by an earlier process go out now, charger connected or not.
         for cp_id in store.chargers_with_outbox():

@@ -115,6 +115,13 @@ class Upstream:
         except (aiohttp.ClientError, RuntimeError) as exc:
             raise ConnectionError(str(exc)) from exc
 
+    async def recycle(self) -> None:
+        """Close the current link (its call slot is hopeless); :meth:`run` reconnects."""
+        ws = self._ws
+        if ws is not None and not ws.closed:
+            event(self.log, logging.WARNING, "upstream_recycled", cp=self.charge_point_id)
+            await ws.close(code=1001, message=b"call unanswered; reconnecting")
+
     async def _connect(self) -> aiohttp.ClientWebSocketResponse:
         ws = await self.http.ws_connect(
             upstream_url(self.cfg.upstream, self.charge_point_id),
