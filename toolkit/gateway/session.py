@@ -76,7 +76,9 @@ class Session:
             if stored
             else BridgeState(charge_point_id=charge_point_id)
         )
-        outbox = [frame_from_list(row.frame, V201) for row in svc.store.load_outbox(charge_point_id)]
+        outbox = [
+            frame_from_list(row.frame, V201) for row in svc.store.load_outbox(charge_point_id)
+        ]
         self.core: BridgeCore[BridgeState] = BridgeCore(
             charge_point_id,
             svc.translator,

@@ -358,7 +358,9 @@ class BridgeCore(Generic[S]):
             )
         except FrameError as exc:
             acc.count("ocppkit_bridge_frame_errors_total", leg=leg, code=exc.code.value)
-            acc.log(WARNING, "invalid_call", leg=leg, action=call.action, reason=exc.description[:200])
+            acc.log(
+                WARNING, "invalid_call", leg=leg, action=call.action, reason=exc.description[:200]
+            )
             self._answer(side, refusal(exc, call.message_id, version), generation, acc)
             return
         if found:
@@ -447,12 +449,16 @@ class BridgeCore(Generic[S]):
             acc.log(WARNING, "call_timed_out", leg=LEG[side], action=ev.call.action)
             if side is CSMS:
                 text = f"CSMS did not answer {ev.call.action} within {seconds:g} s"
-                answer = error_frame(ev.call.message_id, ErrorCode.INTERNAL_ERROR, self.versions[CSMS], text)
+                answer = error_frame(
+                    ev.call.message_id, ErrorCode.INTERNAL_ERROR, self.versions[CSMS], text
+                )
                 self._step(CSMS, answer, now, acc, self._outbox_done(CSMS, ev.call.message_id))
             else:
                 self._charger_silent(ev.call, f"no answer within {seconds:g} s", now, acc)
         elif isinstance(ev, RecycleDue):
-            acc.log(WARNING, "link_recycled_call_never_answered", leg=LEG[side], action=ev.call.action)
+            acc.log(
+                WARNING, "link_recycled_call_never_answered", leg=LEG[side], action=ev.call.action
+            )
             if side is CSMS:
                 acc.recycle.append(CSMS)  # closing frees the slot; the shell reconnects
             else:
@@ -468,9 +474,7 @@ class BridgeCore(Generic[S]):
         self, side: Side, frame: Frame, now: datetime, acc: _Acc, done: tuple[str, ...] = ()
     ) -> None:
         """Translate one frame; its state change joins ``acc``'s commit."""
-        translate = (
-            self.translator.from_charger if side is CHARGER else self.translator.from_csms
-        )
+        translate = self.translator.from_charger if side is CHARGER else self.translator.from_csms
         ctx = Context(now=lambda: now, new_id=self.new_id)
         try:
             step: Step = translate(self.state, frame, ctx)

@@ -36,10 +36,10 @@ from ocppkit.translators.errors import FrameError
 from ocppkit.translators.frames import (
     DEFAULT_MAX_FRAME_BYTES,
     MAX_DEPTH,
+    NEVER_ANSWERED,
     Call,
     CallError,
     CallResult,
-    NEVER_ANSWERED,
     Frame,
     call_error_for,
     parse_frame,
