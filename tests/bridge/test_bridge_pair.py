@@ -433,3 +433,25 @@ def test_a_heartbeat_goes_upstream_when_the_csms_is_free() -> None:
     (sent,) = pair.csms.calls("Heartbeat")
     pair.answer(CSMS, sent, {"currentTime": "2026-03-01T12:00:00.500Z"})
     assert pair.charger.wire[-1] == [3, "hb", {"currentTime": "2026-03-01T12:00:00.500Z"}]
+
+
+# -- one charger must not hurt the others ----------------------------------------------------
+
+
+def test_a_flooding_charger_is_refused_beyond_its_in_flight_cap() -> None:
+    """#16 item 9: a charger that never waits cannot fill the outbox."""
+    pair = BridgePair()
+    pair.core.max_in_flight = 3
+    pair.connect(CSMS)
+    pair.connect(CHARGER)
+    for i in range(6):
+        pair.send(CHARGER, authorize(f"a{i}", f"T{i}"))
+    assert len(pair.stored_outbox) == 3
+    refused = [f for f in pair.charger.wire if f[0] == 4]
+    assert [f[1] for f in refused] == ["a3", "a4", "a5"]
+    assert all(f[2] == "GenericError" and "in flight" in f[3] for f in refused)
+    assert pair.count("ocppkit_bridge_in_flight_refusals_total") == 3
+    pair.answer(CSMS, pair.csms.calls("Authorize")[0], ACCEPTED_TOKEN)
+    pair.send(CHARGER, authorize("a6", "T6"))  # room again
+    stored = [c.payload["idToken"]["idToken"] for c in pair.stored_outbox.values()]
+    assert stored == ["T1", "T2", "T6"]

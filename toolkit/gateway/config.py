@@ -60,6 +60,8 @@ class BridgeConfig:
         sync: SQLite ``synchronous``: ``full`` survives power loss,
             ``normal`` survives a crash of the process (kill -9) only.
         max_frame_bytes: larger frames are refused with a CALLERROR.
+        max_in_flight: calls for the CSMS one charger may have queued;
+            beyond it its calls are refused with GenericError (0: no cap).
         allow: charger ids allowed to connect; empty: any.
         charger_passwords: per-charger Basic auth passwords (1.6 security
             profile 1); empty: no authentication.
@@ -90,6 +92,7 @@ class BridgeConfig:
     validation: str = "strict"
     sync: str = "full"
     max_frame_bytes: int = 256 * 1024
+    max_in_flight: int = 50
     allow: tuple[str, ...] = ()
     charger_passwords: Mapping[str, str] = field(default_factory=dict)
     tls_cert: str = ""
@@ -175,6 +178,7 @@ def _as_table(value: Any) -> dict[str, str]:
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "journal_max_bytes": int,
     "max_frame_bytes": int,
+    "max_in_flight": int,
     "journal_compress": _as_bool,
     "call_timeout": float,
     "connect_timeout": float,

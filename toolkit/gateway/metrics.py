@@ -41,6 +41,10 @@ METRICS: dict[str, tuple[str, str]] = {
         "counter",
         "Answers that came after their call had timed out, by leg.",
     ),
+    "ocppkit_bridge_in_flight_refusals_total": (
+        "counter",
+        "Charger calls refused because the charger had max_in_flight calls queued.",
+    ),
     "ocppkit_bridge_answers_dropped_total": (
         "counter",
         "Answers not sent because the connection that made the call is gone, by leg.",

@@ -91,6 +91,7 @@ class Session:
             outbox=[c for c in outbox if isinstance(c, Call)],
             charger_max_bytes=cfg.max_frame_bytes,
             csms_max_bytes=cfg.max_frame_bytes * 4,
+            max_in_flight=cfg.max_in_flight,
         )
         self.downstream: DownLink | None = None
         self._link_generation: dict[int, int] = {}  # id(link) -> its charger generation

@@ -37,6 +37,9 @@ Rules
   call slot is busy, or the CSMS awaits an answer from us, or the link is
   down with calls queued, it is answered from ``now`` (a local answer, noted)
   and still counts as a sign of life (:attr:`last_seen`).
+- **A per-charger cap** (``max_in_flight``) on the calls queued for the
+  CSMS: beyond it a charger call is refused ``GenericError``, so one
+  flooding charger cannot fill the store and slow the others down.
 - **Early answers** (:func:`~ocppkit.translators.bridge.answers.answers_early`).
 """
 
@@ -147,6 +150,9 @@ class BridgeCore(Generic[S]):
         outbox: calls for the CSMS left from an earlier process, in order.
         charger_max_bytes: largest frame taken from the charger.
         csms_max_bytes: largest frame taken from the CSMS.
+        max_in_flight: calls for the CSMS this charger may have queued; a
+            charger call beyond it is refused ``GenericError`` (0: no cap).
+            A 1.6 charger waits for each answer, so only a flood reaches it.
     """
 
     def __init__(
@@ -165,7 +171,9 @@ class BridgeCore(Generic[S]):
         outbox: Iterable[Call] = (),
         charger_max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         csms_max_bytes: int = DEFAULT_MAX_FRAME_BYTES * 4,
+        max_in_flight: int = 50,
     ) -> None:
+        self.max_in_flight = max_in_flight
         self.cp_id = charge_point_id
         self.translator = translator
         self.state = state
@@ -367,6 +375,18 @@ class BridgeCore(Generic[S]):
             acc.log(INFO, "lenient_violations", action=call.action, count=len(found))
         if side is CHARGER and call.action == "Heartbeat" and self._upstream_busy:
             self._local_heartbeat(call, generation, now, acc)
+            return
+        if side is CHARGER and 0 < self.max_in_flight <= len(self.outbox):
+            # One charger must not hurt the others: its flood stops here.
+            text = f"too many calls in flight ({len(self.outbox)}); retry later"
+            acc.count("ocppkit_bridge_in_flight_refusals_total")
+            acc.log(WARNING, "call_refused_in_flight_cap", action=call.action)
+            self._answer(
+                side,
+                error_frame(call.message_id, ErrorCode.GENERIC_ERROR, version, text),
+                generation,
+                acc,
+            )
             return
         bid = self.new_id()
         self._origin[bid] = _Origin(side, call.message_id, generation)
