@@ -42,16 +42,14 @@ from aiohttp import WSMsgType, web
 
 from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
 from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, wire_message
 from ocppkit.toolkit.gateway.store import AddOutbox, DeleteOutbox, Op, PutState
 from ocppkit.toolkit.gateway.upstream import Upstream
 from ocppkit.translators.bridge import BridgeCore, Effects, Received, Side
 from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
-from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import Direction, Leg
-from ocppkit.translators.versions import OcppVersion
 
-V16, V201 = OcppVersion.V16, OcppVersion.V201
 DOWN, UP = Leg.DOWNSTREAM, Leg.UPSTREAM
 CS_TO_CSMS, CSMS_TO_CS = Direction.CS_TO_CSMS, Direction.CSMS_TO_CS
 CHARGER, CSMS = Side.CHARGER, Side.CSMS
@@ -63,27 +61,28 @@ class Session:
     Args:
         charge_point_id: the charger identity.
         svc: the bridge's shared services.
+        route: the version pair bridged (default: 1.6 charger, 2.0.1 CSMS,
+            with the services' translator).
     """
 
-    def __init__(self, charge_point_id: str, svc: Services) -> None:
+    def __init__(self, charge_point_id: str, svc: Services, route: Route = FORWARD) -> None:
         self.cp_id = charge_point_id
         self.svc = svc
         self.log = svc.log
+        self.route = route
+        self.charger_version, self.csms_version = route.charger_version, route.csms_version
         cfg = svc.cfg
         stored = svc.store.load_state(charge_point_id)
-        state = (
-            BridgeState.from_dict(stored)
-            if stored
-            else BridgeState(charge_point_id=charge_point_id)
-        )
+        state = route.restore(stored) if stored else route.new_state(charge_point_id)
         outbox = [
-            frame_from_list(row.frame, V201) for row in svc.store.load_outbox(charge_point_id)
+            frame_from_list(row.frame, route.csms_version)
+            for row in svc.store.load_outbox(charge_point_id)
         ]
-        self.core: BridgeCore[BridgeState] = BridgeCore(
+        self.core: BridgeCore[Any] = BridgeCore(
             charge_point_id,
-            svc.translator,
+            svc.translator if route is FORWARD else route.translator,
             state,
-            restore=BridgeState.from_dict,
+            restore=route.restore,
             new_id=svc.ctx.new_id,
             call_timeout=cfg.call_timeout,
             charger_validator=svc.charger_validator,
@@ -92,6 +91,8 @@ class Session:
             charger_max_bytes=cfg.max_frame_bytes,
             csms_max_bytes=cfg.max_frame_bytes * 4,
             max_in_flight=cfg.max_in_flight,
+            charger_version=route.charger_version,
+            csms_version=route.csms_version,
         )
         self.downstream: DownLink | None = None
         self._link_generation: dict[int, int] = {}  # id(link) -> its charger generation
@@ -109,10 +110,11 @@ class Session:
             self._upstream_changed,
             svc.metrics,
             svc.log,
+            subprotocol=route.csms_version.subprotocol or "",
         )
 
     @property
-    def state(self) -> BridgeState:
+    def state(self) -> Any:
         """The translator state (as the core holds it now)."""
         return self.core.state
 
@@ -187,9 +189,10 @@ class Session:
             await self._run(lambda now: self.core.disconnect(CHARGER, now, generation))
 
     async def serve(self, ws: web.WebSocketResponse) -> None:
-        """Read a 1.6J charger's WebSocket until it closes."""
+        """Read an OCPP-J charger's WebSocket until it closes."""
+        version = self.charger_version
         link = WebSocketLink(
-            ws, lambda f: self.svc.journal_frame(self.cp_id, DOWN, CSMS_TO_CS, V16, f)
+            ws, lambda f: self.svc.journal_frame(self.cp_id, DOWN, CSMS_TO_CS, version, f), version
         )
         generation = await self.attach(link)
         try:
@@ -326,7 +329,8 @@ class Session:
         self.log.exception("store_commit_failed", extra={"fields": {"cp": self.cp_id}})
 
     def _journal_received(self, received: Received) -> None:
-        leg, version = (DOWN, V16) if received.side is CHARGER else (UP, V201)
+        charger = received.side is CHARGER
+        leg, version = (DOWN, self.charger_version) if charger else (UP, self.csms_version)
         direction = CS_TO_CSMS if received.side is CHARGER else CSMS_TO_CS
         if received.frame is not None and received.error is None:
             self.svc.journal_frame(self.cp_id, leg, direction, version, received.frame)
@@ -364,7 +368,7 @@ class Session:
                     # CSMS has given up on it already.
                     self._event(logging.INFO, "answer_dropped_upstream_down")
                 continue
-            self.svc.journal_frame(self.cp_id, UP, CS_TO_CSMS, V201, frame)
+            self.svc.journal_frame(self.cp_id, UP, CS_TO_CSMS, self.csms_version, frame)
 
     async def _recycle(self, effects: Effects) -> None:
         if CSMS in effects.recycle:
