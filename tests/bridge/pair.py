@@ -29,12 +29,10 @@ from ocppkit.translators.bridge import (
     LogLine,
     Side,
 )
+from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame, serialize_frame
-from ocppkit.translators.j16_to_201 import session as j16_to_201
-from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note
 from ocppkit.translators.validation import Validator
-from ocppkit.translators.versions import OcppVersion
 
 CHARGER, CSMS = Side.CHARGER, Side.CSMS
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -83,7 +81,8 @@ class BridgePair:
 
     Args:
         call_timeout: seconds each side has to answer.
-        translator: the session translator (default: 1.6 charger, 2.0.1 CSMS).
+        route: the version pair (default: 1.6 charger, 2.0.1 CSMS).
+        translator: replaces the route's translator (fault injection).
         charger_validator: how the charger's frames are checked.
     """
 
@@ -91,17 +90,19 @@ class BridgePair:
         self,
         *,
         call_timeout: float = 30,
-        translator: Any = j16_to_201,
+        route: Route = FORWARD,
+        translator: Any = None,
         charger_validator: Validator | None = None,
     ) -> None:
         self.clock = VirtualClock()
         counter = itertools.count(1)
         self.ids = lambda: f"bridge-{next(counter)}"
-        self.translator = translator
+        self.route = route
+        self.translator = translator or route.translator
         self.call_timeout = call_timeout
         self.charger_validator = charger_validator or Validator()
-        self.charger = Peer(Endpoint(OcppVersion.V16, call_timeout=call_timeout), self.clock)
-        self.csms = Peer(Endpoint(OcppVersion.V201, call_timeout=call_timeout), self.clock)
+        self.charger = Peer(Endpoint(route.charger_version, call_timeout=call_timeout), self.clock)
+        self.csms = Peer(Endpoint(route.csms_version, call_timeout=call_timeout), self.clock)
         self.stored_state: bytes | None = None  # what the store holds
         self.stored_outbox: dict[str, Call] = {}
         self.fail_commits = 0  # the next N commits fail
@@ -111,18 +112,20 @@ class BridgePair:
         self.counters: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
         self.effects: list[Effects] = []
         self.recycled: list[Side] = []
-        self.core = self._new_core(BridgeState(charge_point_id="CP1"), [])
+        self.core = self._new_core(route.new_state("CP1"), [])
 
-    def _new_core(self, state: BridgeState, outbox: list[Call]) -> BridgeCore[BridgeState]:
+    def _new_core(self, state: Any, outbox: list[Call]) -> BridgeCore[Any]:
         return BridgeCore(
             "CP1",
             self.translator,
             state,
-            restore=BridgeState.from_dict,
+            restore=self.route.restore,
             new_id=self.ids,
             call_timeout=self.call_timeout,
             charger_validator=self.charger_validator,
             csms_validator=Validator(),
+            charger_version=self.route.charger_version,
+            csms_version=self.route.csms_version,
             outbox=outbox,
         )
 
@@ -145,7 +148,7 @@ class BridgePair:
     def restart(self) -> None:
         """kill -9 and start again: a new core from what the store holds."""
         assert self.stored_state is not None
-        state = BridgeState.from_dict(orjson.loads(self.stored_state))
+        state = self.route.restore(orjson.loads(self.stored_state))
         self.core = self._new_core(state, list(self.stored_outbox.values()))
         for peer in (self.charger, self.csms):
             peer.endpoint.close()

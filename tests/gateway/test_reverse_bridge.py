@@ -24,6 +24,7 @@ from ocppkit.toolkit.gateway.server import Bridge
 from ocppkit.translators.schemas import Kind
 from ocppkit.translators.validation import Validator
 from ocppkit.translators.versions import OcppVersion
+from tests.gateway.harness import BridgeProcess
 from tests.gateway.test_e2e_session import bridge_config
 
 pytestmark = pytest.mark.timeout(60)
@@ -38,9 +39,10 @@ def stamp() -> str:
 class CentralSystem16(ChargePoint):
     """A 1.6 central system on the ``ocpp`` package: it validates every payload itself."""
 
-    def __init__(self, cp_id: str, ws: Any) -> None:
+    def __init__(self, cp_id: str, ws: Any, slow_meter: float = 0.0) -> None:
         super().__init__(cp_id, ws)
         self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.slow_meter = slow_meter
 
     def _saw(self, action: str, **payload: Any) -> None:
         self.seen.append((action, payload))
@@ -71,7 +73,8 @@ class CentralSystem16(ChargePoint):
         return result16.StartTransaction(transaction_id=TX_ID, id_tag_info={"status": "Accepted"})
 
     @on(Action.meter_values)
-    def meter(self, **payload: Any) -> Any:
+    async def meter(self, **payload: Any) -> Any:
+        await asyncio.sleep(self.slow_meter)
         self._saw("MeterValues", **payload)
         return result16.MeterValues()
 
@@ -195,3 +198,90 @@ def test_a_201_station_charges_through_the_reverse_bridge_on_a_strict_16_central
     assert station.invalid == []
     assert command[0] == 2 and command[2] == "Reset" and command[3]["type"] == "OnIdle"
     assert result == {"reset": "Accepted"}
+
+
+def boot_payload() -> dict[str, Any]:
+    return {"chargingStation": {"model": "M", "vendorName": "V"}, "reason": "PowerUp"}
+
+
+def event(kind: str, seq: int, wh: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "eventType": kind,
+        "timestamp": stamp(),
+        "seqNo": seq,
+        "transactionInfo": {"transactionId": "tx-k9", **extra.pop("info", {})},
+        "meterValue": energy(wh),
+        **extra,
+    }
+
+
+async def retry_call(url: str, action: str, payload: dict[str, Any]) -> list[Any]:
+    """Reconnect and send until answered (the station's own retry), bounded."""
+    for _ in range(40):
+        try:
+            async with websockets.connect(url, subprotocols=["ocpp2.0.1"]) as ws:
+                return await Station201(ws).call(action, payload)
+        except (OSError, websockets.exceptions.WebSocketException, TimeoutError):
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"{action} never answered")
+
+
+def test_kill_9_of_the_reverse_bridge_mid_call_loses_and_doubles_no_transaction(
+    tmp_path: Path,
+) -> None:
+    async def main() -> list[CentralSystem16]:
+        systems: list[CentralSystem16] = []
+        slow = {"meter": 0.0}
+
+        async def on_connect(ws: Any) -> None:
+            cs = CentralSystem16(ws.request.path.rsplit("/", 1)[-1], ws, slow["meter"])
+            systems.append(cs)
+            await cs.start()
+
+        async with websockets.serve(on_connect, "127.0.0.1", 0, subprotocols=["ocpp1.6"]) as srv:
+            port = srv.sockets[0].getsockname()[1]
+            bridge = BridgeProcess(
+                f"ws://127.0.0.1:{port}/ocpp", tmp_path / "b.db", tmp_path / "journal",
+                "--upstream-version", "1.6",
+            )  # fmt: skip
+            await bridge.start()
+            url = f"{bridge.url}/STK"
+            async with websockets.connect(url, subprotocols=["ocpp2.0.1"]) as ws:
+                st = Station201(ws)
+                assert (await st.call("BootNotification", boot_payload()))[0] == 3
+                started = event("Started", 0, 1000, triggerReason="Authorized",
+                                idToken={"idToken": "TAG1", "type": "ISO14443"},
+                                evse={"id": 1, "connectorId": 1})  # fmt: skip
+                assert (await st.call("TransactionEvent", started))[0] == 3
+                # The CSMS is slow with the next one; the bridge dies with it in flight.
+                for cs in systems:
+                    cs.slow_meter = 3.0
+                update = event("Updated", 1, 3000, triggerReason="MeterValuePeriodic")
+                in_flight = asyncio.create_task(st.call("TransactionEvent", update))
+                await asyncio.sleep(0.8)
+                bridge.kill()
+                await bridge.wait_killed()
+                in_flight.cancel()
+            for cs in systems:
+                cs.slow_meter = 0.0
+            slow["meter"] = 0.0
+            await bridge.start()
+            # The station never got its answer: it sends the event again, then the end.
+            assert (await retry_call(url, "TransactionEvent", update))[0] == 3
+            ended = event("Ended", 2, 5000, triggerReason="StopAuthorized",
+                          info={"stoppedReason": "Local"})  # fmt: skip
+            assert (await retry_call(url, "TransactionEvent", ended))[0] == 3
+            assert await bridge.terminate() == 0
+            await asyncio.sleep(0)  # let the CSMS record what it answered
+        assert "resuming_outbox" in bridge.log_text()
+        return systems
+
+    systems = asyncio.run(main())
+    seen = [item for cs in systems for item in cs.seen]
+    starts = [p for a, p in seen if a == "StartTransaction"]
+    stops = [p for a, p in seen if a == "StopTransaction"]
+    assert len(starts) == 1 and starts[0]["meter_start"] == 1000
+    assert len(stops) == 1 and stops[0]["transaction_id"] == TX_ID
+    assert stops[0]["meter_stop"] == 5000
+    meters = [p for a, p in seen if a == "MeterValues"]
+    assert meters and all(p["transaction_id"] == TX_ID for p in meters)
