@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.translators.bridge import (
     AnswerArrived,
     BridgeCore,
@@ -29,7 +30,6 @@ from ocppkit.translators.bridge import (
     LogLine,
     Side,
 )
-from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame, serialize_frame
 from ocppkit.translators.outcome import Note
 from ocppkit.translators.validation import Validator
