@@ -285,3 +285,51 @@ def test_kill_9_of_the_reverse_bridge_mid_call_loses_and_doubles_no_transaction(
     assert stops[0]["meter_stop"] == 5000
     meters = [p for a, p in seen if a == "MeterValues"]
     assert meters and all(p["transaction_id"] == TX_ID for p in meters)
+
+
+def test_a_csms_cut_during_a_reverse_session_loses_and_doubles_nothing(tmp_path: Path) -> None:
+    async def main() -> list[CentralSystem16]:
+        systems: list[CentralSystem16] = []
+
+        async def on_connect(ws: Any) -> None:
+            cs = CentralSystem16(ws.request.path.rsplit("/", 1)[-1], ws)
+            systems.append(cs)
+            await cs.start()
+
+        srv = await websockets.serve(on_connect, "127.0.0.1", 0, subprotocols=["ocpp1.6"])
+        port = srv.sockets[0].getsockname()[1]
+        cfg = bridge_config(
+            f"ws://127.0.0.1:{port}/ocpp", tmp_path, upstream_version="1.6", backoff_max=0.5,
+            connect_timeout=2,
+        )  # fmt: skip
+        bridge = Bridge(cfg)
+        await bridge.start()
+        url = f"ws://127.0.0.1:{bridge.port}/ocpp/STC"
+        try:
+            assert (await retry_call(url, "BootNotification", boot_payload()))[0] == 3
+            started = event("Started", 0, 2000, triggerReason="Authorized",
+                            idToken={"idToken": "TAG1", "type": "ISO14443"},
+                            evse={"id": 1, "connectorId": 1})  # fmt: skip
+            assert (await retry_call(url, "TransactionEvent", started))[0] == 3
+            srv.close()  # the CSMS goes away mid-session
+            await srv.wait_closed()
+            srv = await websockets.serve(on_connect, "127.0.0.1", port, subprotocols=["ocpp1.6"])
+            update = event("Updated", 1, 4000, triggerReason="MeterValuePeriodic")
+            assert (await retry_call(url, "TransactionEvent", update))[0] == 3
+            ended = event("Ended", 2, 6000, triggerReason="StopAuthorized",
+                          info={"stoppedReason": "Local"})  # fmt: skip
+            assert (await retry_call(url, "TransactionEvent", ended))[0] == 3
+        finally:
+            await bridge.stop()
+            srv.close()
+            await srv.wait_closed()
+        return systems
+
+    systems = asyncio.run(main())
+    seen = [item for cs in systems for item in cs.seen]
+    starts = [p for a, p in seen if a == "StartTransaction"]
+    stops = [p for a, p in seen if a == "StopTransaction"]
+    assert len(systems) >= 2  # it really reconnected
+    assert len(starts) == 1 and starts[0]["meter_start"] == 2000
+    assert len(stops) == 1 and stops[0]["transaction_id"] == TX_ID
+    assert stops[0]["meter_stop"] == 6000
