@@ -26,6 +26,7 @@ import aiohttp
 from aiohttp import web
 
 from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
@@ -83,7 +84,7 @@ class SoapHost(Protocol):
 
     def claimed(self, cp_id: str) -> AbstractContextManager[None]: ...
 
-    async def claim(self, cp_id: str) -> Session: ...
+    async def claim(self, cp_id: str, route: Route | None = None) -> Session: ...
 
     def refuse(self, reason: str, cp_id: str, status: int, **headers: str) -> web.Response: ...
 
@@ -250,7 +251,7 @@ async def serve_soap(bridge: SoapHost, request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     with bridge.claimed(cp_id):
-        session = await bridge.claim(cp_id)
+        session = await bridge.claim(cp_id, FORWARD)  # lifted to 1.6J: the forward pair
         if not await session.wait_upstream(svc.cfg.connect_timeout):
             return bridge.refuse("upstream_unreachable", cp_id, 503, **{"Retry-After": "10"})
         link = session.downstream
