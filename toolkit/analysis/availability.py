@@ -161,11 +161,10 @@ def status_intervals(
         p0, p1 = port.start, port.end
         if p1 <= p0:
             continue
-        connectors = list(port.connectors) or [1]
         # Statuses of connectors the port does not list still belong to the port.
         extra = by_port.get((cp, evse))
-        if extra is not None:
-            connectors = sorted(set(connectors) | set(extra["connector_id"]))
+        seen = set(extra["connector_id"]) if extra is not None else set()
+        connectors = sorted(set(port.connectors) | seen) or [1]
         timelines = [
             _port_rows(cp, evse, by_connector[(cp, evse, c)], p0, p1)
             if (cp, evse, c) in by_connector

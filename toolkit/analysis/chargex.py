@@ -97,7 +97,9 @@ def start_attempts(frames: pd.DataFrame) -> pd.DataFrame:
     }
     out = answers.loc[ok, ["charge_point_id", "timestamp", "matched_action", "message_id"]]
     out = out.rename(columns={"matched_action": "action"})
-    out["id_token"] = [tokens.get(k) for k in zip(out["charge_point_id"], out["message_id"])]
+    out["id_token"] = [
+        tokens.get(k) for k in zip(out["charge_point_id"], out["message_id"], strict=True)
+    ]
     return out.drop(columns="message_id").reset_index(drop=True)
 
 
@@ -144,6 +146,15 @@ def _charging_signs(status_events: pd.DataFrame, sessions: pd.DataFrame) -> pd.D
         parts.append(charging[["charge_point_id", "evse_id", "timestamp"]])
     started = sessions.dropna(subset=["start_time"])
     started = started[started["charging_s"].isna() | (started["charging_s"] > 0)]
+    # A transaction start stands in for charging only on ports that never report it
+    # (1.5 has no Charging status): a reported Charging is when the energy began to flow.
+    reporting = (
+        set(zip(parts[0]["charge_point_id"], parts[0]["evse_id"], strict=True)) if parts else set()
+    )
+    keep = [
+        k not in reporting for k in zip(started["charge_point_id"], started["evse_id"], strict=True)
+    ]
+    started = started.loc[pd.Series(keep, index=started.index, dtype=bool)]
     parts.append(
         started[["charge_point_id", "evse_id", "start_time"]].rename(
             columns={"start_time": "timestamp"}
@@ -241,6 +252,7 @@ def _visits(table: pd.DataFrame) -> list[int]:
     for cp, t, charged, token in zip(
         table["charge_point_id"], table["start"], table["charged"], table["id_token"], strict=True
     ):
+        token = token if isinstance(token, str) else None
         same = (
             previous is not None
             and previous[0] == cp
@@ -265,7 +277,8 @@ def chargex_kpis(
     table = attempts(frames, sessions, status_events, window)
     n = len(table)
     started = int(table["charged"].sum())
-    delays = ((table["charging_at"] - table["start"]).dt.total_seconds().clip(lower=0)).dropna()
+    gap = pd.to_datetime(table["charging_at"], utc=True) - pd.to_datetime(table["start"], utc=True)
+    delays = gap.dt.total_seconds().clip(lower=0).dropna()
     ended = sessions.dropna(subset=["stop_time"])
     good_end = ended["stop_reason"].isin(DRIVER_OR_CAR_REASONS)
     start_pct = 100.0 * started / n if n else None

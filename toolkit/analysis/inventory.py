@@ -11,7 +11,10 @@ evse_id            the port (NEVI "charging port", OCPP 2.0.1 EVSE): serves
 connector_id       the connector as the charger numbers it: within the EVSE
                    for 2.0.1; the charger-wide ``connectorId`` for 1.5/1.6
                    (so a 1.6 charger whose connectors 1 and 2 share one port
-                   lists ``evse_id = 1`` twice, with connector 1 and 2)
+                   lists ``evse_id = 1`` twice, with connector 1 and 2).
+                   Optional: without it a port has the connectors its
+                   reports name (a 1.6 connectorId without a row is its own
+                   port, numbered like it)
 rated_power_kw     the port's rated power (optional)
 commissioned       first day the port counts (optional, inclusive, UTC)
 decommissioned     day it stopped counting (optional, exclusive, UTC)
@@ -71,7 +74,7 @@ class Inventory:
                 (
                     str(cp),
                     int(evse),
-                    tuple(sorted({int(c) for c in g["connector_id"].dropna()})) or (1,),
+                    tuple(sorted({int(c) for c in g["connector_id"].dropna()})),
                     float(power.max()) if len(power) else None,
                     start.min() if len(start) else pd.NaT,
                     pd.NaT if stop.isna().any() else stop.max(),
@@ -117,7 +120,8 @@ def _frame(rows: list[dict[str, Any]], where: str) -> pd.DataFrame:
     try:
         frame["charge_point_id"] = frame["charge_point_id"].astype(str)
         frame["evse_id"] = frame["evse_id"].astype(int)
-        frame["connector_id"] = pd.to_numeric(frame["connector_id"]).fillna(1).astype(int)
+        # Not given: the port's connectors are whatever its reports name.
+        frame["connector_id"] = pd.to_numeric(frame["connector_id"]).astype("Int64")
         frame["rated_power_kw"] = pd.to_numeric(frame["rated_power_kw"]).astype(float)
         for column in ("commissioned", "decommissioned"):
             frame[column] = pd.to_datetime(frame[column].astype(object), utc=True)

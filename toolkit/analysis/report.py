@@ -112,6 +112,21 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+SUMMARY_SCHEMA = Path(__file__).with_name("summary.schema.json")
+
+
+def summary_violations(summary: Any) -> list[str]:
+    """Where ``summary`` breaks :data:`SUMMARY_SCHEMA` (empty: it conforms)."""
+    import jsonschema
+
+    schema = json.loads(SUMMARY_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}"
+        for e in validator.iter_errors(summary)
+    ]
+
+
 def strict_json(summary: dict[str, Any]) -> str:
     """The summary as strict JSON (RFC 8259: no NaN, no Infinity)."""
     return json.dumps(_jsonable(summary), indent=2, allow_nan=False)

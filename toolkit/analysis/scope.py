@@ -211,7 +211,10 @@ def build_scope(
         data.frames, data.status_events, data.sessions, data.meter_values
     )
     event_start, event_end = data.period
-    judged = data.receive_times_cover(event_start, event_end)
+    # Events at one instant (or none) leave nothing for frame times to contradict.
+    judged = data.frames["timestamp"].notna().any() and (
+        event_end <= event_start or data.receive_times_cover(event_start, event_end)
+    )
     windows = charger_windows(data.frames) if judged else _event_windows(data)
     if windows.empty and period is None:
         raise ConfigError(f"{data.root}: no timestamped frame to take the period from")
