@@ -86,7 +86,7 @@ def test_unknown_log_format_is_refused_with_a_hint(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--format"):
         list(events(path))
     with pytest.raises(ConfigError, match="unknown log format"):
-        get_reader("csv")
+        get_reader("xlsx")
 
 
 def test_every_registered_reader_has_the_reader_interface() -> None:
