@@ -59,7 +59,7 @@ def test_csv_export_with_json_frames_takes_direction_from_who_sends_each_action(
 
 
 def test_csv_export_with_python_literals_is_read_without_evaluating_code(tmp_path: Path) -> None:
-    rows, summary = frames_of(SHAPES / "export-python.csv", tmp_path)
+    rows, _ = frames_of(SHAPES / "export-python.csv", tmp_path)
     assert len(rows) == 5
     start = orjson.loads(rows[2]["payload"])
     assert start["reservationId"] is None and start["meterStart"] == 1500

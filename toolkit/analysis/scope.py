@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -257,4 +258,45 @@ def port_intervals(data: Dataset, scope: Scope, port_rule: str = "any") -> pd.Da
     events = map_legacy_connectors(data.status_events, scope.inventory)
     return status_intervals(
         events, scope.start, scope.end, scope.offline, ports=scope.ports, port_rule=port_rule
+    )
+
+
+def scope_from_options(
+    data: Dataset,
+    *,
+    period: tuple[str | pd.Timestamp, str | pd.Timestamp] | None = None,
+    inventory: str | Path | Inventory | None = None,
+    offline_after: str | pd.Timedelta | None = None,
+    exclusions: str | Path | Sequence[Exclusion] | None = None,
+) -> Scope:
+    """:func:`build_scope` from the options as ``ocppkit report`` takes them.
+
+    Each option may be given as the CLI's text (a period's two times, an
+    inventory or exclusions file, a duration such as ``"15min"``) or as the
+    parsed object; None keeps the default. The notebooks' parameters go
+    through here, so a notebook and the report agree.
+    """
+    from ocppkit.toolkit.analysis.exclusions import load_exclusions
+    from ocppkit.toolkit.analysis.inventory import load_inventory
+
+    if period is not None:
+        a, b = period
+        period_ts = (
+            (a, b)
+            if isinstance(a, pd.Timestamp) and isinstance(b, pd.Timestamp)
+            else parse_period(str(a), str(b))
+        )
+    inv = inventory if isinstance(inventory, Inventory) or inventory is None else (
+        load_inventory(inventory)
+    )  # fmt: skip
+    silence = offline_after if not isinstance(offline_after, str) else parse_duration(offline_after)
+    excluded = load_exclusions(exclusions) if isinstance(exclusions, str | Path) else (
+        list(exclusions or ())
+    )  # fmt: skip
+    return build_scope(
+        data,
+        period=period_ts if period is not None else None,
+        inventory=inv,
+        offline_after=silence,
+        exclusions=excluded,
     )
