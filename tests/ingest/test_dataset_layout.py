@@ -7,9 +7,8 @@ where no Java runtime exists.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import shutil
+from pathlib import Path
 
 import pandas as pd
 import pyarrow.dataset as ds

@@ -200,7 +200,7 @@ def attempts(
         if (
             last is not None
             and last["charge_point_id"] == cp
-            and t - last["start"] <= window  # type: ignore[operator]
+            and t - last["start"] <= window
             and (
                 (via == "plug-in" and not last["has_plug"] and last["evse_id"] in (0, evse))
                 or (via != "plug-in" and not last["has_auth"])
@@ -224,12 +224,12 @@ def attempts(
             b["start"] for b in merged[i + 1 :]
             if b["charge_point_id"] == cp and (evse == 0 or b["evse_id"] in (0, evse))
         ]  # fmt: skip
-        limit = min([t + window, *later[:1]])  # type: ignore[operator]
+        limit = min([t + window, *later[:1]])
         found = by_cp.get(cp)
         at = None
         if found is not None:
             hit = found[
-                (found["timestamp"] >= t - pd.Timedelta(seconds=1))  # type: ignore[operator]
+                (found["timestamp"] >= t - pd.Timedelta(seconds=1))
                 & (found["timestamp"] <= limit)
                 & ((found["evse_id"] == evse) | (evse == 0))
             ]
