@@ -206,3 +206,21 @@ def test_an_authorisation_without_a_plug_in_report_is_an_attempt(tmp_path: Path)
     kpis = chargex_kpis(data.frames, data.sessions, data.status_events)
     assert kpis["start_attempts"] == 1 and kpis["charge_start_success_pct"] == 0.0
     assert kpis["visits_failed"] == 1
+
+
+def test_inferred_ports_come_from_configuration_answers_and_boots(tmp_path: Path) -> None:
+    log = day_log()
+    log.call(1, "GetConfiguration", {"key": ["NumberOfConnectors"]},
+             {"configurationKey": [{"key": "NumberOfConnectors", "readonly": True,
+                                    "value": "3"}]}, by_csms=True)  # fmt: skip
+    quiet = Log("CP2")
+    quiet.boot(0)
+    quiet.heartbeats(5, END)
+    data = dataset([log, quiet], tmp_path)
+    scope = build_scope(data)
+    assert scope.inventory.inferred
+    ports = list(zip(scope.ports.charge_point_id, scope.ports.evse_id, strict=True))
+    assert ports == [("CP1", 1), ("CP1", 2), ("CP1", 3), ("CP2", 1)]
+    nevi = nevi_uptime(port_intervals(data, scope))
+    # connectors 2 and 3 never reported a status: unknown all day, an outage under NEVI
+    assert list(nevi.unknown_min) == [0, 1440, 1440, 1440]

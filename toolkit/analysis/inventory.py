@@ -172,8 +172,10 @@ def infer_inventory(
     Sources: status reports and sessions (their EVSE and connector), meter
     values, 1.6 ``GetConfiguration`` answers naming ``NumberOfConnectors``
     (connectors 1..N), and 2.0.1 ``NotifyReport`` / ``GetVariables`` data
-    naming an EVSE or connector component. A 1.5/1.6 connector is its own
-    port (1.6 has no EVSE level); a 2.0.1 EVSE is a port with its connectors.
+    naming an EVSE or connector component; a charger that sent a
+    ``BootNotification`` but named no port gets port 1. A 1.5/1.6 connector
+    is its own port (1.6 has no EVSE level); a 2.0.1 EVSE is a port with its
+    connectors.
     """
     found: set[tuple[str, int, int]] = set()
 
@@ -217,6 +219,11 @@ def infer_inventory(
             for item in json.loads(payload).get("reportData") or []:
                 evse = (item.get("component") or {}).get("evse") or {}
                 add(cp, evse.get("id"), evse.get("connectorId"), "2.0.1")
+        # A charger that booted has a port even if it never named one: its first.
+        booted = frames[(frames["message_type"] == 2) & (frames["action"] == "BootNotification")]
+        named = {cp for cp, _, _ in found}
+        for cp in set(booted["charge_point_id"].dropna().astype(str)) - named:
+            found.add((cp, 1, 1))
     rows = [
         {"charge_point_id": cp, "evse_id": evse, "connector_id": conn}
         for cp, evse, conn in sorted(found)
