@@ -224,3 +224,17 @@ def test_inferred_ports_come_from_configuration_answers_and_boots(tmp_path: Path
     nevi = nevi_uptime(port_intervals(data, scope))
     # connectors 2 and 3 never reported a status: unknown all day, an outage under NEVI
     assert list(nevi.unknown_min) == [0, 1440, 1440, 1440]
+
+
+def test_a_transaction_start_stands_in_for_charging_where_the_port_never_reports_it(
+    tmp_path: Path,
+) -> None:
+    log = day_log()
+    log.status(60, 1, "Preparing")
+    log.authorize(61)
+    log.start(63, 1, 5, 0)  # no Charging status follows: this charger does not send it
+    log.stop(120, 5, 9000)
+    log.status(120, 1, "Available")
+    data = dataset([log], tmp_path)
+    (row,) = attempts(data.frames, data.sessions, data.status_events).itertuples(index=False)
+    assert row.charged and (row.charging_at - row.start) == pd.Timedelta(minutes=3)

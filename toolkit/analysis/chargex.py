@@ -16,7 +16,7 @@ reliability from the driver's side. From OCPP logs ocppkit computes:
 - **Charge start success**: the share of attempts that reached charging:
   a ``Charging`` status (1.6) or charging state (2.0.1) on that port, or a
   transaction start with charging time, before the port's next attempt and
-  within :data:`START_WINDOW` of the attempt.
+  within :data:`CHARGE_WINDOW` of the attempt.
 - **Visits**: one driver's attempts at one charger: attempts follow each
   other in one visit while each starts within :data:`VISIT_WINDOW` of the
   previous one, that one failed, and the id tokens (where both are known)
@@ -29,6 +29,11 @@ reliability from the driver's side. From OCPP logs ocppkit computes:
 - **Session success**: start success x end success.
 - **Charge start time**: seconds from the attempt's start to charging
   (median and 90th percentile).
+
+One clock for all of it: the log's own time of each frame (when it was
+received), since an authorisation has no other. Status rows are placed at
+the time of the frame that carried them; the chargers' clocks (payload
+timestamps) are used only where a table has no frame to point to.
 
 What logs cannot show (a driver who walked away without plugging in,
 screen or payment terminal faults) is out of scope, and said so in the
@@ -57,6 +62,10 @@ DRIVER_OR_CAR_REASONS = frozenset(
 )
 START_WINDOW = pd.Timedelta(minutes=5)
 VISIT_WINDOW = pd.Timedelta(minutes=30)  # kwwhat's visit window (field findings §5)
+# How long after an attempt's start charging may begin and still count for it (a
+# driver finding the cable, the car's handshake, a slow authorisation; a long log
+# latency): longer and the attempt failed.
+CHARGE_WINDOW = pd.Timedelta(minutes=15)
 _START_ACTIONS = ("Authorize", "RemoteStartTransaction", "RequestStartTransaction")
 _PLUG_IN_WIRE = {"1.6": "Preparing", "1.5": "Occupied"}
 
@@ -103,10 +112,29 @@ def start_attempts(frames: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="message_id").reset_index(drop=True)
 
 
+def on_frame_clock(table: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with ``timestamp`` replaced by the time of the frame each row came from.
+
+    Rows are matched by ``source_file`` and ``line``; a row without its frame
+    (or a table without those columns) keeps its own time.
+    """
+    keys = ["source_file", "line"]
+    if table.empty or not set(keys) <= set(table.columns) or not set(keys) <= set(frames.columns):
+        return table
+    when = frames.dropna(subset=["timestamp"]).drop_duplicates(keys).set_index(keys)["timestamp"]
+    index = pd.MultiIndex.from_arrays([table["source_file"].astype(str), table["line"]])
+    found = when.reindex(index.set_levels(index.levels[0].astype(str), level=0))
+    out = table.copy()
+    out["timestamp"] = found.to_numpy()
+    out["timestamp"] = out["timestamp"].fillna(table["timestamp"])
+    return out
+
+
 def plug_ins(status_events: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
-    """Plug-in events: (charge_point_id, evse_id, timestamp)."""
+    """Plug-in events: (charge_point_id, evse_id, timestamp), on the frames' clock."""
     rows: list[tuple[str, int, pd.Timestamp]] = []
-    ev = status_events.dropna(subset=["status_wire"]).sort_values("timestamp", kind="stable")
+    ev = on_frame_clock(status_events.dropna(subset=["status_wire"]), frames)
+    ev = ev.sort_values("timestamp", kind="stable")
     ev = ev[ev["ocpp_version"].isin(tuple(_PLUG_IN_WIRE)) & (ev["evse_id"] > 0)]
     for (cp, evse), g in ev.groupby(["charge_point_id", "evse_id"], sort=True):
         wire = _PLUG_IN_WIRE[str(g["ocpp_version"].iloc[0])]
@@ -130,40 +158,55 @@ def plug_ins(status_events: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
         if plugged and (str(cp), tx) not in seen:
             seen.add((str(cp), tx))
             evse = (body.get("evse") or {}).get("id")
-            stamp = pd.Timestamp(body["timestamp"]) if body.get("timestamp") else ts
+            stamp = ts if not pd.isna(ts) else pd.Timestamp(body["timestamp"])
             rows.append((str(cp), int(evse) if evse else 0, stamp))
     return pd.DataFrame(rows, columns=["charge_point_id", "evse_id", "timestamp"])
 
 
-def _charging_signs(status_events: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
-    """When each port started charging: (charge_point_id, evse_id, timestamp)."""
-    parts = []
-    if not status_events.empty:
-        charging = status_events[
-            (status_events["status_wire"] == "Charging")
-            | (status_events["charging_state"] == "Charging")
-        ]
-        parts.append(charging[["charge_point_id", "evse_id", "timestamp"]])
+_COLUMNS = ["charge_point_id", "evse_id", "timestamp"]
+
+
+def _charging_signs(
+    status_events: pd.DataFrame, sessions: pd.DataFrame, frames: pd.DataFrame
+) -> pd.DataFrame:
+    """When each port started charging: (charge_point_id, evse_id, timestamp).
+
+    A reported ``Charging`` is when the energy began to flow. On ports that
+    never report one (1.5 has no such status) a transaction start stands in:
+    its ``StartTransaction`` frame, else the session's start time.
+    """
+    status_events = on_frame_clock(status_events, frames)
+    charging = status_events[
+        (status_events["status_wire"] == "Charging")
+        | (status_events["charging_state"] == "Charging")
+    ][_COLUMNS] if not status_events.empty else pd.DataFrame(columns=_COLUMNS)  # fmt: skip
+    reporting = set(zip(charging["charge_point_id"], charging["evse_id"], strict=True))
+    calls = frames[(frames["message_type"] == 2) & (frames["action"] == "StartTransaction")]
+    starts = pd.DataFrame(
+        [(cp, json.loads(p).get("connectorId"), t)
+         for cp, p, t in zip(calls["charge_point_id"], calls["payload"], calls["timestamp"],
+                             strict=True)],
+        columns=_COLUMNS,
+    )  # fmt: skip
     started = sessions.dropna(subset=["start_time"])
     started = started[started["charging_s"].isna() | (started["charging_s"] > 0)]
-    # A transaction start stands in for charging only on ports that never report it
-    # (1.5 has no Charging status): a reported Charging is when the energy began to flow.
-    reporting = (
-        set(zip(parts[0]["charge_point_id"], parts[0]["evse_id"], strict=True)) if parts else set()
+    from_sessions = started[["charge_point_id", "evse_id", "start_time"]].rename(
+        columns={"start_time": "timestamp"}
     )
-    keep = [
-        k not in reporting for k in zip(started["charge_point_id"], started["evse_id"], strict=True)
-    ]
-    started = started.loc[pd.Series(keep, index=started.index, dtype=bool)]
-    parts.append(
-        started[["charge_point_id", "evse_id", "start_time"]].rename(
-            columns={"start_time": "timestamp"}
-        )
-    )
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(
-        len(p) for p in parts
-    ) else pd.DataFrame(columns=["charge_point_id", "evse_id", "timestamp"])  # fmt: skip
+    parts = [charging]
+    for stand_in in (starts, from_sessions):
+        keep = [
+            k not in reporting
+            for k in zip(stand_in["charge_point_id"], stand_in["evse_id"], strict=True)
+        ]
+        stand_in = stand_in.loc[pd.Series(keep, index=stand_in.index, dtype=bool)]
+        parts.append(stand_in)
+        reporting |= set(zip(stand_in["charge_point_id"], stand_in["evse_id"], strict=True))
+    present = [p for p in parts if len(p)]
+    out = pd.concat(present, ignore_index=True) if present else pd.DataFrame(columns=_COLUMNS)
     out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True)
+    # A 2.0.1 TransactionEvent names its EVSE only in its first event: 0 = any port.
+    out["evse_id"] = pd.to_numeric(out["evse_id"]).fillna(0).astype(int)
     return out.sort_values("timestamp", kind="stable").reset_index(drop=True)
 
 
@@ -172,6 +215,7 @@ def attempts(
     sessions: pd.DataFrame,
     status_events: pd.DataFrame | None = None,
     window: pd.Timedelta = START_WINDOW,
+    charge_window: pd.Timedelta = CHARGE_WINDOW,
 ) -> pd.DataFrame:
     """Every charge attempt with its outcome (see module doc).
 
@@ -215,7 +259,7 @@ def attempts(
             {"charge_point_id": cp, "evse_id": evse, "start": t, "via": via, "id_token": token,
              "has_plug": via == "plug-in", "has_auth": via != "plug-in"}
         )  # fmt: skip
-    signs = _charging_signs(status, sessions)
+    signs = _charging_signs(status, sessions, frames)
     by_cp = dict(tuple(signs.groupby("charge_point_id"))) if len(signs) else {}
     rows = []
     for i, a in enumerate(merged):
@@ -224,14 +268,14 @@ def attempts(
             b["start"] for b in merged[i + 1 :]
             if b["charge_point_id"] == cp and (evse == 0 or b["evse_id"] in (0, evse))
         ]  # fmt: skip
-        limit = min([t + window, *later[:1]])
+        limit = min([t + charge_window, *later[:1]])
         found = by_cp.get(cp)
         at = None
         if found is not None:
             hit = found[
                 (found["timestamp"] >= t - pd.Timedelta(seconds=1))
                 & (found["timestamp"] <= limit)
-                & ((found["evse_id"] == evse) | (evse == 0))
+                & ((found["evse_id"] == evse) | (evse == 0) | (found["evse_id"] == 0))
             ]
             if len(hit):
                 at = hit["timestamp"].iloc[0]
