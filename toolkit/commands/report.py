@@ -63,6 +63,7 @@ def report(
         str,
         typer.Option(
             "--port-rule",
+            metavar="any|all",
             help="A port with several connectors is up while 'any' (default) or 'all' of them are.",
         ),
     ] = "any",
