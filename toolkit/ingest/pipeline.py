@@ -293,29 +293,45 @@ def flag_unanswered(frames_dir: Path, calls: set[tuple[str, int]]) -> int:
     would come; only the files holding one are read and written again.
     Returns how many rows were flagged.
     """
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    wanted_files = {f for f, _ in calls}
+    candidate_lines = pa.array(sorted({n for _, n in calls}), pa.int64())
     flagged = 0
     for path in sorted(frames_dir.rglob("*.parquet")):
         keys = pq.read_table(path, columns=["source_file", "line"])
         if keys.num_rows == 0:
             continue
-        files = keys.column("source_file").to_pylist()
-        lines = keys.column("line").to_pylist()
+        near = pc.indices_nonzero(pc.is_in(keys.column("line"), value_set=candidate_lines))
+        if len(near) == 0:
+            continue
+        picked = keys.take(near)
         hits = [
-            i for i, (f, n) in enumerate(zip(files, lines, strict=True))
-            if f in wanted_files and (f, n) in calls
+            i for i, f, n in zip(near.to_pylist(), picked.column("source_file").to_pylist(),
+                                 picked.column("line").to_pylist(), strict=True)
+            if (f, n) in calls
         ]  # fmt: skip
         if not hits:
             continue
-        table = pq.read_table(path)
-        flags = table.column("flags").to_pylist()
-        for i in hits:
-            flags[i] = _merge_flags(flags[i], "unanswered_call")
-        index = table.schema.get_field_index("flags")
-        table = table.set_column(index, table.schema.field("flags"), pa.array(flags, pa.string()))
-        pq.write_table(table, path, compression="zstd")
+        # Batch by batch into a new file, so memory stays bounded whatever the file's size.
+        wanted, seen = set(hits), 0
+        source = pq.ParquetFile(path)
+        schema = source.schema_arrow
+        index = schema.get_field_index("flags")
+        partial = path.with_suffix(".rewrite")
+        with pq.ParquetWriter(partial, schema, compression="zstd") as sink:
+            for batch in source.iter_batches(batch_size=65536):
+                rows = [i for i in range(batch.num_rows) if seen + i in wanted]
+                if rows:
+                    flags = batch.column(index).to_pylist()
+                    for i in rows:
+                        flags[i] = _merge_flags(flags[i], "unanswered_call")
+                    columns = list(batch.columns)
+                    columns[index] = pa.array(flags, pa.string())
+                    batch = pa.RecordBatch.from_arrays(columns, schema=schema)
+                sink.write_batch(batch)
+                seen += batch.num_rows
+        partial.replace(path)
         flagged += len(hits)
     return flagged
 
