@@ -115,6 +115,10 @@ def test_every_report_is_strict_json_that_conforms_to_the_published_schema(
         written = _strict((tmp_path / out / "summary.json").read_text(encoding="utf-8"))
         assert written == summary
         assert summary_violations(written) == []
+    page = (tmp_path / "a" / "index.html").read_text(encoding="utf-8")
+    assert "Ports: inferred from the logs" in page and reports[0]["scope"]["inventory"] == (
+        "inferred from the logs"
+    )
     # Undefined figures are null: the 1-session sample has no rapid point for the UK rule.
     assert reports[0]["availability"]["uk_rapid_network_pct"] is None
     assert summary_violations({"dataset": 1}) != []  # the schema can fail
