@@ -238,3 +238,18 @@ def test_a_transaction_start_stands_in_for_charging_where_the_port_never_reports
     data = dataset([log], tmp_path)
     (row,) = attempts(data.frames, data.sessions, data.status_events).itertuples(index=False)
     assert row.charged and (row.charging_at - row.start) == pd.Timedelta(minutes=3)
+
+
+def test_a_port_counts_only_between_its_commissioning_dates(tmp_path: Path) -> None:
+    log = day_log()
+    log.status(0, 2, "Available")
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        "charge_point_id,evse_id,connector_id,commissioned,decommissioned\n"
+        "CP1,1,1,,2026-03-01T18:00:00Z\nCP1,2,2,2026-03-01T12:00:00Z,\n",
+        encoding="utf-8",
+    )
+    data = dataset([log], tmp_path)
+    result = uptime(data, inventory=load_inventory(inventory))
+    # port 1: 00:00-18:00 = 1080 min; port 2: 12:00-24:00 = 720 min
+    assert list(result.total_min) == [1080, 720] and list(result.uptime_pct) == [100.0, 100.0]
