@@ -23,10 +23,20 @@ def event(log: logging.Logger, level: int, name: str, **fields: Any) -> None:
         log.log(level, name, extra={"fields": fields}, stacklevel=2)
 
 
-def _quote(value: Any) -> str:
+def printable(value: Any) -> str:
+    """``value`` as text with every control or non-printable character escaped
+    (``\\r``, ``\\x1b``, ``\\x00``...): a peer-chosen field (a charger id, a reason)
+    can neither forge a log line nor send escape sequences to a terminal."""
     text = str(value)
-    if not text or any(c in text for c in ' "=\n'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _quote(value: Any) -> str:
+    text = printable(value)
+    if not text or any(c in text for c in ' "='):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
     return text
 
 

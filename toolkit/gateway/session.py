@@ -46,7 +46,13 @@ from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.pumps import CallPump
 from ocppkit.toolkit.gateway.services import Services, wire_message
-from ocppkit.toolkit.gateway.store import AddOutbox, DeleteOutbox, Op, PutState
+from ocppkit.toolkit.gateway.store import (
+    AddOutbox,
+    DeleteOutbox,
+    Op,
+    PutState,
+    transaction_id_floor,
+)
 from ocppkit.toolkit.gateway.upstream import Upstream
 from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
 from ocppkit.translators.frames import (
@@ -108,8 +114,8 @@ class Session:
         stored = svc.store.load_state(charge_point_id)
         self.state = (
             BridgeState.from_dict(stored)
-            if stored
-            else BridgeState(charge_point_id=charge_point_id)
+            if stored  # a charger new to this store gets ids no lost store handed out
+            else BridgeState(charge_point_id, next_tx_id16=transaction_id_floor(svc.ctx.now()))
         )
         # Calls sent to a charger connection of an earlier process can never be
         # answered; their CSMS callers are gone with that process's links.
@@ -301,6 +307,8 @@ class Session:
         await self._step(Side.CHARGER, call)
 
     async def _charger_answer(self, frame: CallResult | CallError) -> None:
+        if self.svc.credentials is not None:  # a new AuthorizationKey is stored first
+            self.svc.credentials.answered(self.cp_id, frame)
         self.down.remove(frame.message_id)
         pending = self.state.pending.get(pending_key(Side.CHARGER, frame.message_id))
         if isinstance(frame, CallResult) and pending is not None:
@@ -472,6 +480,8 @@ class Session:
         try:
             if link is None or link.closed:
                 raise ConnectionError("charger not connected")
+            if self.svc.credentials is not None:
+                self.svc.credentials.sent(self.cp_id, frame)
             await link.send(frame)
         except ConnectionError as exc:
             self._event(logging.INFO, "frame_dropped_charger_gone", error=str(exc))
