@@ -119,6 +119,7 @@ class JournalWriter:
             if self._failed_at is not None and not self._may_retry():
                 self._drop(1)
                 return
+            buffered = False
             try:
                 if self._file is None or self._written >= self.max_bytes:
                     self.close_file()
@@ -127,13 +128,14 @@ class JournalWriter:
                 self._file.write(line)
                 self._written += len(line)
                 self._unflushed += 1
+                buffered = True
                 if self._flush_soon is None:
                     self._flush_locked()
                 elif not self._flush_due:
                     self._flush_due = True
                     self._flush_soon(self.flush)
             except OSError as exc:
-                self._failed(exc, 1)
+                self._failed(exc, 0 if buffered else 1)
 
     def _may_retry(self) -> bool:
         """After a failure: is it time to try again, and is there room now?"""

@@ -34,10 +34,10 @@ def printable(value: Any) -> str:
 
 
 def _quote(value: Any) -> str:
-    text = printable(value)
-    if not text or any(c in text for c in ' "='):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return text
+    text = str(value)
+    if text and text.isprintable() and not any(c in text for c in ' "='):
+        return text
+    return '"' + printable(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 def _stamp(record: logging.LogRecord) -> str:

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -318,6 +319,11 @@ def _open_checked(path: Path, sync: str) -> sqlite3.Connection:
     """Open the database and prove it sound and writable (see the module text)."""
     existed = path.exists() and path.stat().st_size > 0
     wal_present = _sidecars(path)[0].exists()
+    # The log and index files beside it must be creatable too (os.access
+    # honours a read-only mount even for root).
+    for needed in (path, path.parent) if path.exists() else (path.parent,):
+        if not os.access(needed, os.W_OK):
+            raise StoreError(f"state database {path} cannot be written: {needed} is read-only")
     try:
         db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
     except sqlite3.Error as exc:
