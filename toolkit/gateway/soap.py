@@ -180,14 +180,14 @@ class SoapLink:
                 ErrorCode.INTERNAL_ERROR.wire(V16),
                 f"1.5 charger call failed: {exc}"[:255],
             )
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except CallbackFailed as exc:
             event(
                 self.svc.log,
                 logging.WARNING,
                 "soap_call_failed",
                 cp=self.cp_id,
                 action=call.action,
-                error=str(exc) or type(exc).__name__,
+                error=exc.detail,
             )
             answer = self._failed(call)
         await self.feed(answer)
@@ -215,6 +215,14 @@ class SoapLink:
             message_id=message_id_for(call.message_id),
         )
         self.journal(Direction.CSMS_TO_CS, envelope, call.action)
+        try:
+            return await self._exchange(call, envelope)
+        except (OcppkitError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # Past this point every failure tells of the target: logged, not told.
+            raise CallbackFailed(str(exc) or type(exc).__name__) from exc
+
+    async def _exchange(self, call: Call, envelope: bytes) -> Frame:
+        assert self.address is not None
         timeout = aiohttp.ClientTimeout(total=self.svc.cfg.call_timeout)
         async with self.svc.http.post(
             self.address,
@@ -232,6 +240,14 @@ class SoapLink:
             code = FAULT_TO_ERROR.get(msg.code, ErrorCode.INTERNAL_ERROR)
             return CallError(call.message_id, code.wire(V16), msg.reason[:255])
         return CallResult(call.message_id, lift(call.action, Kind.RESPONSE, msg.payload).payload)
+
+
+class CallbackFailed(Exception):
+    """The callback was made and failed (refused, reset, timed out, not SOAP)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 class CallbackRefused(Exception):
