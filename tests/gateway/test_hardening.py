@@ -22,6 +22,7 @@ import aiohttp
 import orjson
 import pytest
 import websockets
+import websockets.exceptions
 
 from ocppkit.toolkit.csms import Csms, CsmsSettings
 from ocppkit.toolkit.gateway.logs import KeyValueFormatter

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 import pytest
 import websockets
+import websockets.exceptions
 from aiohttp import web
 
 from ocppkit.toolkit.csms import Csms, CsmsSettings

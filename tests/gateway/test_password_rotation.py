@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import pytest
 import websockets
+import websockets.exceptions
 from aiohttp import web
 
 from ocppkit.toolkit.gateway.server import Bridge

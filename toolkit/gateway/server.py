@@ -63,6 +63,7 @@ from ocppkit.toolkit.gateway.identity import identity_problem
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.passthrough import serve_passthrough
+from ocppkit.toolkit.gateway.refusals import refusal_for
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.toolkit.gateway.store import Store
@@ -326,6 +327,12 @@ class Bridge:
         event(self.log, logging.WARNING, "charger_refused", cp=cp_id[:64], reason=reason, **fields)
         return web.Response(status=status, headers=headers, text=reason + "\n")
 
+    def refuse_offline(self, session: Session) -> web.Response:
+        """The charger's CSMS link is not up: unreachable, or refused (refusals.py)."""
+        why = refusal_for(session.upstream.refused_status)
+        retry = {"Retry-After": str(why.retry_after)}
+        return self.refuse(why.reason, session.cp_id, why.status, **retry)
+
     @web.middleware
     async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Tell the connection guard where each request stands."""
@@ -427,7 +434,7 @@ class Bridge:
         with self.claimed(cp_id):
             session = await self.claim(cp_id)
             if not await session.wait_upstream(self.cfg.connect_timeout):
-                return self.refuse("upstream_unreachable", cp_id, 503, **{"Retry-After": "10"})
+                return self.refuse_offline(session)
             ws = web.WebSocketResponse(
                 protocols=(V16_PROTOCOL,),
                 heartbeat=self.cfg.ping_interval or None,

@@ -319,7 +319,7 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
     with bridge.claimed(cp_id):
         session = await bridge.claim(cp_id)
         if not await session.wait_upstream(svc.cfg.connect_timeout):
-            return bridge.refuse("upstream_unreachable", cp_id, 503, **{"Retry-After": "10"})
+            return bridge.refuse_offline(session)
         link = session.downstream
         if not isinstance(link, SoapLink) or link.closed:
             link = SoapLink(
