@@ -87,6 +87,9 @@ class BridgeConfig:
         soap_callback_allow: hosts or networks (``192.0.2.0/24``, ``cp.example``)
             the bridge may POST 1.5 SOAP callbacks to; empty: only the source
             address of the charger's own request.
+        poison_attempts: times in a row the CSMS may drop the link while the
+            same outbox call is on the wire before that call is given up as a
+            dead letter (0: never).
         upstream_password: Basic auth password towards the CSMS for every charger.
         upstream_passwords: per-charger passwords towards the CSMS (override).
         upstream_ca: CA bundle to verify the CSMS (security profile 2).
@@ -125,6 +128,7 @@ class BridgeConfig:
     max_unauthenticated_per_source: int = 32
     ws_compression: bool = True
     soap_callback_allow: tuple[str, ...] = ()
+    poison_attempts: int = 8
     upstream_password: str = ""
     upstream_passwords: Mapping[str, str] = field(default_factory=dict)
     upstream_ca: str = ""
@@ -223,6 +227,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "journal_compress": _as_bool,
     "ws_compression": _as_bool,
     "charger_id_max_length": int,
+    "poison_attempts": int,
     "max_unauthenticated_per_source": int,
     "header_timeout": float,
     "handshake_timeout": float,

@@ -58,6 +58,10 @@ METRICS: dict[str, tuple[str, str]] = {
         "SOAP callbacks to a charger not made, by reason (address not allowed, "
         "redirect, answer too large...).",
     ),
+    "ocppkit_bridge_dead_letters_total": (
+        "counter",
+        "Outbox calls given up because the CSMS dropped the link at every attempt.",
+    ),
     "ocppkit_bridge_credentials_rotated_total": (
         "counter",
         "Charger passwords changed through AuthorizationKey and stored.",

@@ -57,6 +57,7 @@ from aiohttp import web
 
 from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.credentials import Credentials
+from ocppkit.toolkit.gateway.dead_letters import PoisonWatch
 from ocppkit.toolkit.gateway.gc_policy import settle_heap
 from ocppkit.toolkit.gateway.guard import ConnectionGuard
 from ocppkit.toolkit.gateway.identity import identity_problem
@@ -203,6 +204,7 @@ class Bridge:
             ctx=self.ctx,
             log=self.log,
             credentials=self.credentials,
+            poison=PoisonWatch(cfg, store, self.metrics, self.log),
         )
         m = self.metrics
         m.gauge_from(
@@ -476,6 +478,7 @@ class Bridge:
             "outbox": self.metrics.value("ocppkit_bridge_outbox_depth"),
             "journal_dropped": journal.dropped if journal is not None else 0,
             "store_error": self.svc.store.error if self.svc is not None else None,
+            "dead_letters": self.metrics.value("ocppkit_bridge_dead_letters_total"),
         }
         return web.json_response(body, status=503 if status in ("draining", "unhealthy") else 200)
 

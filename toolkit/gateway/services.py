@@ -20,6 +20,7 @@ import orjson
 
 from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.credentials import Credentials
+from ocppkit.toolkit.gateway.dead_letters import PoisonWatch
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.store import Store
 from ocppkit.toolkit.journal_writer import JournalWriter
@@ -97,6 +98,8 @@ class Services:
     strict_validator: Validator = field(default_factory=Validator)
     # Passwords rotated through AuthorizationKey (None: not followed).
     credentials: Credentials | None = None
+    # Back-off and dead letters for calls the CSMS drops the link on (None: resend at once).
+    poison: PoisonWatch | None = None
 
     def __post_init__(self) -> None:
         self.charger_validator = Validator(ValidationMode(self.cfg.validation))

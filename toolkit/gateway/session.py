@@ -42,6 +42,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ocppkit.toolkit.gateway.answers import AnswerBook, error_frame, failure_step, refusal
+from ocppkit.toolkit.gateway.dead_letters import DEAD_LETTER_TEXT
 from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.pumps import CallPump
@@ -501,7 +502,11 @@ class Session:
         return True
 
     async def _upstream_lost(self, call: Call) -> None:
-        await asyncio.sleep(0.05)  # stays at the head; resent after the reconnect
+        poison = self.svc.poison
+        if poison is None or not await poison.lost(self.cp_id, call):
+            return  # stays at the head; resent after the reconnect (after a back-off)
+        text = DEAD_LETTER_TEXT
+        await self._csms_answer(error_frame(call.message_id, ErrorCode.INTERNAL_ERROR, V201, text))
 
     async def _upstream_timeout(self, call: Call) -> None:
         self.svc.metrics.inc("ocppkit_bridge_timeouts_total", leg="upstream")
