@@ -34,7 +34,7 @@ from ocppkit.translators.errors import StoreError
 from ocppkit.translators.journal import Direction, JournalRecord, Leg
 from ocppkit.translators.versions import OcppVersion
 from tests.gateway.hardening_kit import fill, raw_handshake, remount, small_filesystem
-from tests.gateway.harness import REPO, journal_records, now
+from tests.gateway.harness import REPO, BridgeProcess, journal_records, now
 from tests.gateway.test_e2e_session import bridge_config
 
 pytestmark = pytest.mark.timeout(90)
@@ -535,3 +535,27 @@ def test_healthz_is_degraded_while_a_charger_has_no_csms_link(tmp_path: Path) ->
                 assert (await healthz(bridge.port))[1]["status"] == "degraded"
 
     asyncio.run(main())
+
+
+def test_the_bridge_command_refuses_a_damaged_state_in_one_line_and_recovers_on_request(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "bridge.db"
+    db.write_bytes(b"SQLite format 3\0" + b"\xff" * 200)
+    args = [sys.executable, "-m", "ocppkit.toolkit.gateway", "--upstream", "ws://127.0.0.1:9/ocpp",
+            "--state", str(db), "--listen", "127.0.0.1:0"]  # fmt: skip
+    done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("ocppkit: error:")]
+    assert errors == [f"ocppkit: error: state database {db} is damaged (file is not a database);"
+                      " start with --recover"]  # fmt: skip
+
+    async def recovered() -> str:
+        bridge = BridgeProcess("ws://127.0.0.1:9/ocpp", db, tmp_path / "journal", "--recover")
+        await bridge.start()
+        await bridge.terminate()  # (SIGTERM may land before its handler is set)
+        return bridge.log_text()
+
+    text = asyncio.run(recovered())
+    assert "event=state_recovered_fresh" in text
+    assert [p.name for p in tmp_path.glob("bridge.db.damaged-*")]
