@@ -127,7 +127,7 @@ class ConnectionGuard:
         if watched.stage == ADMITTED or watched.transport.is_closing():
             return
         self.metrics.inc("ocppkit_bridge_connections_closed_total", reason=reason)
-        watched.transport.abort()
+        _abort(watched.transport)
 
     def _release(self, source: str) -> None:
         left = self._unadmitted.get(source, 0) - 1
@@ -135,6 +135,14 @@ class ConnectionGuard:
             self._unadmitted[source] = left
         else:
             self._unadmitted.pop(source, None)
+
+
+def _abort(transport: asyncio.BaseTransport) -> None:
+    """Close at once, unsent data and all (a stream transport can; others close)."""
+    if isinstance(transport, asyncio.WriteTransport):
+        transport.abort()
+    else:
+        transport.close()
 
 
 class _Guarded(asyncio.Protocol):
@@ -147,7 +155,7 @@ class _Guarded(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         if not self._guard.opened(transport):
-            transport.abort()  # the inner protocol never sees it
+            _abort(transport)  # the inner protocol never sees it
             return
         self._transport = transport
         self._inner.connection_made(transport)

@@ -509,7 +509,7 @@ class GuardedSite(web.TCPSite):
         server = self._runner.server
         assert server is not None
         self._server = await asyncio.get_running_loop().create_server(
-            self._guard.wrap(server),  # type: ignore[arg-type]
+            self._guard.wrap(server),
             self._host,
             self._port,
             ssl=self._ssl_context,

@@ -291,19 +291,19 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
     if media_type not in ACCEPTED_CONTENT_TYPES:
         # SOAP 1.2 Part 2 §7.1.4 / HTTP 415: OCPP 1.5 is SOAP 1.2 only.
         svc.metrics.inc("ocppkit_bridge_frame_errors_total", leg="downstream", code="soap")
-        error = SoapError(
+        wrong = SoapError(
             f"Content-Type must be {CONTENT_TYPE.split(';')[0]}, not {media_type or 'none'}",
             "Sender",
             "ProtocolError",
         )
         return web.Response(
-            status=415, body=fault_envelope(error), headers={"Content-Type": CONTENT_TYPE}
+            status=415, body=fault_envelope(wrong), headers={"Content-Type": CONTENT_TYPE}
         )
     charset = (request.charset or "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
-        error = SoapError(f"charset must be utf-8, not {charset}", "Sender", "ProtocolError")
+        wrong = SoapError(f"charset must be utf-8, not {charset}", "Sender", "ProtocolError")
         return web.Response(
-            status=415, body=fault_envelope(error), headers={"Content-Type": CONTENT_TYPE}
+            status=415, body=fault_envelope(wrong), headers={"Content-Type": CONTENT_TYPE}
         )
     body = await request.read()  # at most client_max_size, the same limit as callbacks
     try:
