@@ -60,7 +60,8 @@ import orjson
 
 from ocppkit.translators.errors import StoreError
 
-SCHEMA_VERSION = 2  # 1: chargers + outbox; 2: + passwords, meta
+SCHEMA_VERSION = 2  # 1: chargers + outbox; 2: + passwords, meta, dead_letters
+FAILED_COMMIT_BACKOFF_MAX = 1.0  # seconds the writer waits after failed batches in a row
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS chargers (
@@ -271,6 +272,7 @@ class Store:
         return fut
 
     def _writer(self) -> None:
+        failures = 0  # failed batches in a row
         while True:
             with self._cond:
                 while not self._queue and not self._closed:
@@ -286,9 +288,16 @@ class Store:
             except sqlite3.Error as exc:
                 error = exc
             self.error = None if error is None else f"{type(error).__name__}: {error}"
+            failures = 0 if error is None else failures + 1
             # One wake-up of the event loop for the whole batch.
             futures = [fut for _, fut in batch]
             futures[0].get_loop().call_soon_threadsafe(_settle, futures, error)
+            if failures:
+                # A disk that refuses writes refuses the next one too: whatever
+                # retries (a peer resending, the outbox head) is slowed to the
+                # pace of this back-off instead of spinning; queued ops meanwhile
+                # make one batch.
+                time.sleep(min(FAILED_COMMIT_BACKOFF_MAX, 0.05 * 2 ** min(failures - 1, 10)))
 
     def _write(self, ops: list[Op]) -> None:
         """One transaction, at most three statements: every statement is a
