@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,36 @@ def test_a_rejected_authorization_key_changes_nothing(tmp_path: Path) -> None:
 
     new, old = asyncio.run(main())
     assert new == 401 and old is None
+
+
+def test_without_configured_passwords_only_a_rotated_charger_needs_its_key(tmp_path: Path) -> None:
+    from ocppkit.toolkit.gateway.credentials import Credentials
+    from ocppkit.toolkit.gateway.metrics import Metrics
+    from ocppkit.toolkit.gateway.store import Store
+    from ocppkit.translators.frames import Call, CallResult
+
+    async def main() -> tuple[bool, bool, tuple[str, ...], str | None]:
+        store = Store(tmp_path / "b.db")
+        cfg = bridge_config("ws://127.0.0.1:9/ocpp", tmp_path)
+        creds = Credentials(cfg, store, Metrics(), logging.getLogger("t"))
+        creds.sent("CP1", Call("m1", "ChangeConfiguration", {"key": "AuthorizationKey",
+                                                             "value": NEW_KEY}))  # fmt: skip
+        creds.answered("CP1", CallResult("m1", {"status": "Accepted"}))
+        await store.commit([])  # the writes queued before this one have landed
+        store.close()
+        reopened = Store(tmp_path / "b.db")
+        again = Credentials(cfg, reopened, Metrics(), creds.log)
+        try:
+            return (
+                again.requires_password("CP1"),
+                again.requires_password("CP2"),
+                again.downstream("CP1"),
+                again.upstream_passwords().get("CP1"),
+            )
+        finally:
+            reopened.close()
+
+    cp1, cp2, accepted, upstream = asyncio.run(main())
+    assert cp1 and not cp2
+    assert accepted == (NEW_KEY,)
+    assert upstream == NEW_KEY

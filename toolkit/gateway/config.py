@@ -125,7 +125,7 @@ class BridgeConfig:
     charger_id_max_length: int = 48
     header_timeout: float = 10.0
     handshake_timeout: float = 15.0
-    max_unauthenticated_per_source: int = 32
+    max_unauthenticated_per_source: int = 128
     ws_compression: bool = True
     soap_callback_allow: tuple[str, ...] = ()
     poison_attempts: int = 8

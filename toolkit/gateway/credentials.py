@@ -62,8 +62,10 @@ class Credentials:
         configured = self.cfg.charger_passwords.get(cp_id)
         return (configured,) if configured is not None else ()
 
-    def requires_password(self) -> bool:
-        return bool(self.cfg.charger_passwords) or any(leg == DOWN for _, leg in self._stored)
+    def requires_password(self, cp_id: str) -> bool:
+        """Configured passwords bind every charger (one missing from the table
+        may not connect); without them, only chargers whose key was rotated."""
+        return bool(self.cfg.charger_passwords) or (cp_id, DOWN) in self._stored
 
     def upstream_passwords(self) -> Mapping[str, str]:
         """A live view for ``BridgeConfig.upstream_passwords``."""

@@ -351,7 +351,7 @@ class Bridge:
         (:mod:`~ocppkit.toolkit.gateway.credentials`).
         """
         assert self.credentials is not None
-        if not self.credentials.requires_password():
+        if not self.credentials.requires_password(cp_id):
             return True
         accepted = self.credentials.downstream(cp_id)
         given = _basic_auth(request)
