@@ -74,7 +74,7 @@ class BridgeConfig:
             authenticate with Basic auth. A certificate's subject CN must
             equal the charger id.
         charger_id_max_length: longest charger id accepted at the handshake
-            (2.0.1 Part 4 §3.1.1: 48).
+            (2.0.1 Part 4 §3.1.1: 48; at most 255, the journal's limit).
         header_timeout: seconds a new connection (or an idle keep-alive one)
             has to send complete request headers.
         handshake_timeout: seconds from the headers to the admitted WebSocket
@@ -176,10 +176,11 @@ class BridgeConfig:
             raise ConfigError("tls_client_crl and tls_client_required need tls_client_ca")
         if self.handshake_timeout <= self.connect_timeout or self.header_timeout <= 0:
             raise ConfigError("need 0 < header_timeout and handshake_timeout > connect_timeout")
-        if self.charger_id_max_length < 1 or self.max_unauthenticated_per_source < 1:
-            raise ConfigError(
-                "charger_id_max_length and max_unauthenticated_per_source must be >= 1"
-            )
+        if not 1 <= self.charger_id_max_length <= 255:
+            # The journal keeps ids of up to 255 characters (translators/journal.py).
+            raise ConfigError("charger_id_max_length must be between 1 and 255")
+        if self.max_unauthenticated_per_source < 1:
+            raise ConfigError("max_unauthenticated_per_source must be >= 1")
         try:
             callback_rules(self.soap_callback_allow)
         except ValueError as exc:
