@@ -503,8 +503,11 @@ class Session:
 
     async def _upstream_lost(self, call: Call) -> None:
         poison = self.svc.poison
-        if poison is None or not await poison.lost(self.cp_id, call):
-            return  # stays at the head; resent after the reconnect (after a back-off)
+        if poison is None:
+            await asyncio.sleep(0.05)  # stays at the head; resent after the reconnect
+            return
+        if not await poison.lost(self.cp_id, call):
+            return  # stays at the head; resent after the reconnect and a back-off
         text = DEAD_LETTER_TEXT
         await self._csms_answer(error_frame(call.message_id, ErrorCode.INTERNAL_ERROR, V201, text))
 
