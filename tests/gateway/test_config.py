@@ -93,8 +93,38 @@ def test_hardening_settings_read_from_the_environment() -> None:
         "OCPPKIT_BRIDGE_SOAP_CALLBACK_ALLOW": "10.0.0.0/8, cp.example",
         "OCPPKIT_BRIDGE_HEADER_TIMEOUT": "3",
         "OCPPKIT_BRIDGE_WS_COMPRESSION": "off",
-        "OCPPKIT_BRIDGE_POISON_ATTEMPTS": "3",
     })  # fmt: skip
     assert cfg.soap_callback_allow == ("10.0.0.0/8", "cp.example")
     assert cfg.header_timeout == 3.0
-    assert cfg.ws_compression is False and cfg.poison_attempts == 3
+    assert cfg.ws_compression is False
+
+
+def test_the_upstream_version_is_set_globally_and_per_charger(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text(
+        'upstream = "ws://csms/ocpp"\nupstream_version = "1.6"\n\n'
+        '[chargers.OLD16]\nupstream_version = "2.0.1"\n'
+    )
+    cfg = load_config(path, {}, {})
+    assert cfg.upstream_version_for("ST1") == "1.6"
+    assert cfg.upstream_version_for("OLD16") == "2.0.1"
+    flagged = load_config(None, {"upstream": "ws://x/ocpp", "upstream_version": "1.6"}, {})
+    assert flagged.upstream_version_for("any") == "1.6"
+    assert load_config(None, {"upstream": "ws://x/ocpp"}, {}).upstream_version == "2.0.1"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('upstream_version = "1.5"', "upstream_version must be one of"),
+        ('[chargers.A]\nupstream_version = "2.1"', "chargers.A.upstream_version must be one of"),
+        ('[chargers.A]\ncolour = "red"', "chargers.A: unknown setting 'colour'"),
+    ],
+)
+def test_a_wrong_upstream_version_is_one_readable_error(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text('upstream = "ws://csms/ocpp"\n' + text + "\n")
+    with pytest.raises(ConfigError, match=fragment):
+        load_config(path, {}, {})

@@ -42,7 +42,12 @@ class BridgeConfig:
 
     Attributes:
         listen: ``HOST:PORT`` of the one listening port (WebSocket, /metrics, /healthz).
-        upstream: base URL of the 2.0.1 CSMS; each charger goes to ``{upstream}/{id}``.
+        upstream: base URL of the CSMS; each charger goes to ``{upstream}/{id}``.
+        upstream_version: what the CSMS speaks: ``2.0.1`` (1.6J and 1.5 chargers
+            are translated up, 2.0.1 stations piped through) or ``1.6`` (2.0.1
+            stations are translated down, 1.6J chargers piped through).
+        chargers: per-charger tables (``[chargers.<id>]``); today they may
+            set ``upstream_version``.
         state: path of the SQLite database (translator state, outbox).
         journal: directory of the frame journal; empty for none.
         journal_max_bytes: bytes per journal file before it rotates.
@@ -61,6 +66,8 @@ class BridgeConfig:
         sync: SQLite ``synchronous``: ``full`` survives power loss,
             ``normal`` survives a crash of the process (kill -9) only.
         max_frame_bytes: larger frames are refused with a CALLERROR.
+        max_in_flight: calls for the CSMS one charger may have queued;
+            beyond it its calls are refused with GenericError (0: no cap).
         allow: charger ids allowed to connect; empty: any.
         charger_passwords: per-charger Basic auth passwords (1.6 security
             profile 1); empty: no authentication.
@@ -87,9 +94,7 @@ class BridgeConfig:
         soap_callback_allow: hosts or networks (``192.0.2.0/24``, ``cp.example``)
             the bridge may POST 1.5 SOAP callbacks to; empty: only the source
             address of the charger's own request.
-        poison_attempts: times in a row the CSMS may drop the link while the
-            same outbox call is on the wire before that call is given up as a
-            dead letter (0: never).
+
         upstream_password: Basic auth password towards the CSMS for every charger.
         upstream_passwords: per-charger passwords towards the CSMS (override).
         upstream_ca: CA bundle to verify the CSMS (security profile 2).
@@ -100,6 +105,8 @@ class BridgeConfig:
     """
 
     upstream: str = ""
+    upstream_version: str = "2.0.1"
+    chargers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     listen: str = "127.0.0.1:9000"
     state: str = "bridge.db"
     journal: str = ""
@@ -115,6 +122,7 @@ class BridgeConfig:
     validation: str = "strict"
     sync: str = "full"
     max_frame_bytes: int = 256 * 1024
+    max_in_flight: int = 50
     allow: tuple[str, ...] = ()
     charger_passwords: Mapping[str, str] = field(default_factory=dict)
     tls_cert: str = ""
@@ -128,7 +136,6 @@ class BridgeConfig:
     max_unauthenticated_per_source: int = 128
     ws_compression: bool = True
     soap_callback_allow: tuple[str, ...] = ()
-    poison_attempts: int = 8
     upstream_password: str = ""
     upstream_passwords: Mapping[str, str] = field(default_factory=dict)
     upstream_ca: str = ""
@@ -144,6 +151,10 @@ class BridgeConfig:
     @property
     def port(self) -> int:
         return int(self.listen.rpartition(":")[2])
+
+    def upstream_version_for(self, charge_point_id: str) -> str:
+        """The version the CSMS speaks for this charger (its table, else the global one)."""
+        return self.chargers.get(charge_point_id, {}).get("upstream_version", self.upstream_version)
 
     def upstream_password_for(self, charge_point_id: str) -> str:
         return self.upstream_passwords.get(charge_point_id, self.upstream_password)
@@ -164,6 +175,13 @@ class BridgeConfig:
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}")
+        for cp_id, table in self.chargers.items():
+            for key, value in table.items():
+                if key not in _PER_CHARGER:
+                    raise ConfigError(f"chargers.{cp_id}: unknown setting {key!r}")
+                if value not in _CHOICES[key]:
+                    choices = ", ".join(_CHOICES[key])
+                    raise ConfigError(f"chargers.{cp_id}.{key} must be one of {choices}")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key go together")
         if bool(self.upstream_cert) != bool(self.upstream_key):
@@ -189,10 +207,20 @@ class BridgeConfig:
 
 
 _CHOICES = {
+    "upstream_version": ("2.0.1", "1.6"),
     "validation": ("strict", "lenient"),
     "sync": ("full", "normal"),
     "log_format": ("kv", "json"),
 }
+
+
+_PER_CHARGER = frozenset({"upstream_version"})
+
+
+def _as_charger_tables(value: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(value, Mapping) or not all(isinstance(t, Mapping) for t in value.values()):
+        raise ValueError("expected [chargers.<id>] tables")
+    return {str(cp): {str(k): str(v) for k, v in t.items()} for cp, t in value.items()}
 
 
 def _as_bool(value: Any) -> bool:
@@ -225,10 +253,10 @@ def _as_table(value: Any) -> dict[str, str]:
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "journal_max_bytes": int,
     "max_frame_bytes": int,
+    "max_in_flight": int,
     "journal_compress": _as_bool,
     "ws_compression": _as_bool,
     "charger_id_max_length": int,
-    "poison_attempts": int,
     "max_unauthenticated_per_source": int,
     "header_timeout": float,
     "handshake_timeout": float,
@@ -244,6 +272,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "allow": _as_list,
     "charger_passwords": _as_table,
     "upstream_passwords": _as_table,
+    "chargers": _as_charger_tables,
 }
 FIELD_NAMES = frozenset(f.name for f in fields(BridgeConfig))
 

@@ -27,6 +27,7 @@ from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.store import PutPassword, Store
+from ocppkit.translators.bridge import Received, Side
 from ocppkit.translators.frames import Call, CallResult, Frame
 
 DOWN, UP = "downstream", "upstream"
@@ -89,6 +90,11 @@ class Credentials:
             and isinstance(frame.payload.get("value"), str)
         ):
             self._offered[(cp_id, frame.message_id)] = frame.payload["value"]
+
+    def seen(self, cp_id: str, received: Received) -> None:
+        """A frame arrived (the session calls this for each): a charger's answer?"""
+        if received.side is Side.CHARGER and received.frame is not None:
+            self.answered(cp_id, received.frame)
 
     def answered(self, cp_id: str, frame: Frame) -> None:
         """The charger answered a call (before the answer's own commit)."""

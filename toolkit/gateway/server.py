@@ -57,7 +57,6 @@ from aiohttp import web
 
 from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.credentials import Credentials
-from ocppkit.toolkit.gateway.dead_letters import PoisonWatch
 from ocppkit.toolkit.gateway.gc_policy import settle_heap
 from ocppkit.toolkit.gateway.guard import ConnectionGuard
 from ocppkit.toolkit.gateway.identity import identity_problem
@@ -65,6 +64,7 @@ from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.passthrough import serve_passthrough
 from ocppkit.toolkit.gateway.refusals import refusal_for
+from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.toolkit.gateway.store import Store
@@ -204,7 +204,6 @@ class Bridge:
             ctx=self.ctx,
             log=self.log,
             credentials=self.credentials,
-            poison=PoisonWatch(cfg, store, self.metrics, self.log),
         )
         m = self.metrics
         m.gauge_from(
@@ -217,7 +216,7 @@ class Bridge:
         )
         m.gauge_from(
             "ocppkit_bridge_outbox_depth",
-            lambda: sum(len(s.up.queue) for s in self.sessions.values()),
+            lambda: sum(len(s.core.outbox) for s in self.sessions.values()),
         )
         m.gauge_from(
             "ocppkit_bridge_journal_dropped_total",
@@ -287,21 +286,26 @@ class Bridge:
 
     # -- sessions -------------------------------------------------------------------
 
-    def session_for(self, cp_id: str) -> Session:
+    def route_for(self, cp_id: str) -> Route:
+        """The version pair this charger's session bridges (from its upstream version)."""
+        return BY_UPSTREAM[OcppVersion(self.cfg.upstream_version_for(cp_id))]
+
+    def session_for(self, cp_id: str, route: Route | None = None) -> Session:
         session = self.sessions.get(cp_id)
         if session is None:
             assert self.svc is not None
-            session = self.sessions[cp_id] = Session(cp_id, self.svc)
+            route = route or self.route_for(cp_id)
+            session = self.sessions[cp_id] = Session(cp_id, self.svc, route)
             session.start()
         return session
 
-    async def claim(self, cp_id: str) -> Session:
+    async def claim(self, cp_id: str, route: Route | None = None) -> Session:
         """The session for a connecting charger, after any retiring one has finished."""
         retiring = self._retiring.get(cp_id)
         if retiring is not None:
             # Its last commit must land before a new session reads the state.
             await asyncio.shield(retiring)
-        return self.session_for(cp_id)
+        return self.session_for(cp_id, route)
 
     async def _sweep(self) -> None:
         """Retire sessions with no charger and nothing left to deliver."""
@@ -409,9 +413,14 @@ class Bridge:
             return refused
         offered = _offered_protocols(request)
         assert self.svc is not None
-        if V16_PROTOCOL not in offered and V201_PROTOCOL in offered:
-            return await serve_passthrough(self.svc, cp_id, request)
-        if V16_PROTOCOL not in offered:
+        route = self.route_for(cp_id)
+        same = route.csms_version.subprotocol or ""
+        bridged = route.charger_version.subprotocol or ""
+        # A charger speaking the CSMS's version is piped through; one offering
+        # both 1.6 and 2.0.1 in front of a 2.0.1 CSMS is bridged, as always.
+        if same in offered and not (route is FORWARD and bridged in offered):
+            return await serve_passthrough(self.svc, cp_id, request, route.csms_version)
+        if bridged not in offered:
             # OCPP-J 1.6 §3.1.2 ("MUST complete the WebSocket handshake with a
             # response without a Sec-WebSocket-Protocol header and then
             # immediately close"), the same in 2.0.1 Part 4 §3.1.2. That holds
@@ -430,15 +439,15 @@ class Bridge:
             )
             await ws.close(code=1002, message=b"unsupported subprotocol")
             return ws
-        return await self._bridge(cp_id, request)
+        return await self._bridge(cp_id, request, route)
 
-    async def _bridge(self, cp_id: str, request: web.Request) -> web.StreamResponse:
+    async def _bridge(self, cp_id: str, request: web.Request, route: Route) -> web.StreamResponse:
         with self.claimed(cp_id):
-            session = await self.claim(cp_id)
+            session = await self.claim(cp_id, route)
             if not await session.wait_upstream(self.cfg.connect_timeout):
                 return self.refuse_offline(session)
             ws = web.WebSocketResponse(
-                protocols=(V16_PROTOCOL,),
+                protocols=(route.charger_version.subprotocol or V16_PROTOCOL,),
                 heartbeat=self.cfg.ping_interval or None,
                 max_msg_size=self.cfg.max_frame_bytes * 4,
                 compress=self.cfg.ws_compression,
@@ -478,7 +487,6 @@ class Bridge:
             "outbox": self.metrics.value("ocppkit_bridge_outbox_depth"),
             "journal_dropped": journal.dropped if journal is not None else 0,
             "store_error": self.svc.store.error if self.svc is not None else None,
-            "dead_letters": self.metrics.value("ocppkit_bridge_dead_letters_total"),
         }
         return web.json_response(body, status=503 if status in ("draining", "unhealthy") else 200)
 

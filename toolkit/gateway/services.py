@@ -20,12 +20,11 @@ import orjson
 
 from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.credentials import Credentials
-from ocppkit.toolkit.gateway.dead_letters import PoisonWatch
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.store import Store
 from ocppkit.toolkit.journal_writer import JournalWriter
 from ocppkit.translators.context import Context
-from ocppkit.translators.frames import Call, CallResult, Frame, frame_to_list
+from ocppkit.translators.frames import MAX_DEPTH, Call, CallResult, Frame, depth_of, frame_to_list
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import Direction, JournalRecord, Leg, format_timestamp
 from ocppkit.translators.outcome import Step
@@ -56,12 +55,16 @@ def frame_kind(frame: Frame) -> str:
 
 
 def wire_message(raw: str) -> list[Any] | str:
-    """What a journal record keeps of a frame as received: the array, else the text."""
+    """What a journal record keeps of a frame as received: the array, else the text.
+
+    An array nested deeper than the parse limit is kept as text: the journal
+    must be able to write whatever it is given.
+    """
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return raw or '""'
-    if isinstance(value, list) and 3 <= len(value) <= 5:
+    if isinstance(value, list) and 3 <= len(value) <= 5 and depth_of(value) <= MAX_DEPTH:
         return value
     return raw or '""'
 
@@ -98,8 +101,6 @@ class Services:
     strict_validator: Validator = field(default_factory=Validator)
     # Passwords rotated through AuthorizationKey (None: not followed).
     credentials: Credentials | None = None
-    # Back-off and dead letters for calls the CSMS drops the link on (None: resend at once).
-    poison: PoisonWatch | None = None
 
     def __post_init__(self) -> None:
         self.charger_validator = Validator(ValidationMode(self.cfg.validation))

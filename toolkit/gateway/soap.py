@@ -26,6 +26,7 @@ from aiohttp import web
 
 from ocppkit.toolkit.gateway.callbacks import CALLBACK_FAILED, callback_refusal, callback_rules
 from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.routes import FORWARD
 from ocppkit.toolkit.gateway.services import Services
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame
@@ -317,7 +318,7 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     with bridge.claimed(cp_id):
-        session = await bridge.claim(cp_id)
+        session = await bridge.claim(cp_id, FORWARD)  # lifted to 1.6J: the forward pair
         if not await session.wait_upstream(svc.cfg.connect_timeout):
             return bridge.refuse_offline(session)
         link = session.downstream

@@ -17,9 +17,6 @@ Tables:
   send upstream, in ``seq`` order per charger, deleted when answered;
 - ``passwords(charge_point_id, leg, value, previous, updated)`` -- Basic auth
   passwords changed at run time (:mod:`ocppkit.toolkit.gateway.credentials`);
-- ``dead_letters(id, charge_point_id, message_id, frame, attempts, reason,
-  created)`` -- calls taken out of the outbox because the CSMS dropped the
-  link on every attempt (:mod:`ocppkit.toolkit.gateway.dead_letters`);
 - ``meta(key, value)`` -- ``clean``: ``0`` while a process has the database
   open, ``1`` after a clean close.
 
@@ -60,7 +57,7 @@ import orjson
 
 from ocppkit.translators.errors import StoreError
 
-SCHEMA_VERSION = 2  # 1: chargers + outbox; 2: + passwords, meta, dead_letters
+SCHEMA_VERSION = 2  # 1: chargers + outbox; 2: + passwords, meta
 FAILED_COMMIT_BACKOFF_MAX = 1.0  # seconds the writer waits after failed batches in a row
 
 SCHEMA = """
@@ -86,15 +83,6 @@ CREATE TABLE IF NOT EXISTS passwords (
     PRIMARY KEY (charge_point_id, leg)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS dead_letters (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    charge_point_id TEXT NOT NULL,
-    message_id TEXT NOT NULL,
-    frame BLOB NOT NULL,
-    attempts INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    created REAL NOT NULL
-);
 """
 
 # 1.6 transaction ids minted for a charger the store has no state for start
@@ -140,26 +128,7 @@ class PutPassword:
     previous: str | None  # still accepted downstream until the new one is seen
 
 
-@dataclass(frozen=True, slots=True)
-class AddDeadLetter:
-    charge_point_id: str
-    message_id: str
-    frame: list[Any]
-    attempts: int
-    reason: str
-
-
-Op = PutState | AddOutbox | DeleteOutbox | PutPassword | AddDeadLetter
-
-
-@dataclass(frozen=True, slots=True)
-class DeadLetter:
-    charge_point_id: str
-    message_id: str
-    frame: list[Any]
-    attempts: int
-    reason: str
-    created: float
+Op = PutState | AddOutbox | DeleteOutbox | PutPassword
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,14 +200,6 @@ class Store:
         rows = self._read("SELECT charge_point_id, leg, value, previous FROM passwords", ())
         return {(cp, leg): (value, previous) for cp, leg, value, previous in rows}
 
-    def dead_letters(self) -> list[DeadLetter]:
-        rows = self._read(
-            "SELECT charge_point_id, message_id, frame, attempts, reason, created"
-            " FROM dead_letters ORDER BY id",
-            (),
-        )
-        return [DeadLetter(cp, mid, orjson.loads(f), n, r, c) for cp, mid, f, n, r, c in rows]
-
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         with self._db_lock:  # the connection is shared with the writer thread
             return self._db.execute(sql, args).fetchall()
@@ -308,14 +269,8 @@ class Store:
         added: list[tuple[str, str, bytes, float]] = []
         deleted: list[tuple[str, str]] = []
         passwords: list[tuple[str, str, str, str | None, float]] = []
-        dead: list[tuple[str, str, bytes, int, str, float]] = []
         for op in ops:
-            if isinstance(op, AddDeadLetter):
-                dead.append(
-                    (op.charge_point_id, op.message_id, orjson.dumps(op.frame), op.attempts,
-                     op.reason, now)
-                )  # fmt: skip
-            elif isinstance(op, PutState):
+            if isinstance(op, PutState):
                 states[op.charge_point_id] = op.state
             elif isinstance(op, PutPassword):
                 passwords.append((op.charge_point_id, op.leg, op.value, op.previous, now))
@@ -346,12 +301,6 @@ class Store:
                 )
             if passwords:
                 db.executemany("INSERT OR REPLACE INTO passwords VALUES (?, ?, ?, ?, ?)", passwords)
-            if dead:
-                db.executemany(
-                    "INSERT INTO dead_letters (charge_point_id, message_id, frame, attempts,"
-                    " reason, created) VALUES (?, ?, ?, ?, ?, ?)",
-                    dead,
-                )
             db.execute("COMMIT")
             self.batches += 1
         except BaseException:
