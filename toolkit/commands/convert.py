@@ -24,9 +24,12 @@ def register(app: typer.Typer) -> None:
 
 def convert(
     logs: Logs,
-    to: Annotated[str, typer.Option("--to", help="journal (JSON lines) or parquet (frames).")] = (
-        "journal"
-    ),
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to", help="journal (JSON lines), trace (Open OCPP Trace v1.1) or parquet (frames)."
+        ),
+    ] = "journal",
     out: Annotated[
         str, typer.Option("--out", "-o", help="Output file ('-' = stdout) or dataset directory.")
     ] = "-",
@@ -39,8 +42,9 @@ def convert(
     charge_point_id: ChargePointId = None,
     side: Side = "csms",
 ) -> None:
-    """Convert logs: to ocppkit journal lines (optionally translated to another OCPP
-    version through the bridge's translators), or to the Parquet frames table.
+    """Convert logs: to ocppkit journal lines or Open OCPP Trace v1.1 records
+    (optionally translated to another OCPP version through the bridge's
+    translators), or to the Parquet frames table.
 
     Lines that cannot be read are listed on stderr with their reason; they do
     not make the command fail. Exit code 1 if a translated frame fails its
@@ -63,8 +67,8 @@ def convert(
         for line in to_parquet(logs, out, options).lines():
             typer.echo(line, err=True)
         return
-    if to != "journal":
-        raise ConfigError(f"--to must be journal or parquet, not {to!r}")
+    if to not in ("journal", "trace"):
+        raise ConfigError(f"--to must be journal, trace or parquet, not {to!r}")
     sink = sys.stdout.buffer if out == "-" else open(out, "wb")  # noqa: SIM115
     try:
         summary = to_journal(
@@ -75,6 +79,7 @@ def convert(
             charge_point_id=charge_point_id,
             side=side,
             to_version=target,
+            shape=to,
         )
     finally:
         if sink is not sys.stdout.buffer:

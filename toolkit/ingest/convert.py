@@ -28,11 +28,13 @@ from ocppkit.toolkit.ingest.events import (
     CS_TO_CSMS,
     CSMS_TO_CS,
     REVERSE,
+    SKIPPED,
     Bad,
     FrameEvent,
     ts_to_text,
 )
 from ocppkit.toolkit.ingest.pipeline import IngestOptions, IngestSummary, ingest
+from ocppkit.toolkit.ingest.readers import trace
 from ocppkit.toolkit.ingest.source import events
 from ocppkit.translators.journal import Direction, JournalRecord, encode_record
 from ocppkit.translators.versions import OcppVersion
@@ -81,8 +83,12 @@ def to_journal(
     charge_point_id: str | None = None,
     side: str = "csms",
     to_version: str | None = None,
+    shape: str = "journal",
 ) -> ConvertSummary:
     """Convert logs to journal lines (one JSON record + newline per ``write`` call).
+
+    With ``shape="trace"`` the lines are Open OCPP Trace v1.1 records instead
+    (:mod:`ocppkit.toolkit.ingest.readers.trace`).
 
     Args:
         paths: log files, in order.
@@ -103,7 +109,10 @@ def to_journal(
         for name, ev in events(path, fmt, version, charge_point_id, side):
             summary.formats[str(path)] = name
             if isinstance(ev, Bad):
-                summary.quarantined.append((str(path), ev.line, ev.reason))
+                if ev.reason.startswith(SKIPPED):
+                    summary.skipped[ev.reason.removeprefix(SKIPPED)] += 1
+                else:
+                    summary.quarantined.append((str(path), ev.line, ev.reason))
                 continue
             summary.records_in += 1
             direction = ev.direction
@@ -141,7 +150,14 @@ def to_journal(
             else:
                 outs = [record]
             for out in outs:
-                write(encode_record(out) + b"\n")
+                if shape == "trace":
+                    line = orjson.dumps(trace.to_record(
+                        out.timestamp, out.charge_point_id, out.direction.value,
+                        out.ocpp_version.value, out.message,
+                    ))  # fmt: skip
+                else:
+                    line = encode_record(out)
+                write(line + b"\n")
                 summary.records_out += 1
     if translator is not None:
         summary.translation = Counter(translator.counts)
