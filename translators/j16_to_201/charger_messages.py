@@ -149,7 +149,7 @@ def _heartbeat_answer(
 def _authorize(
     state: BridgeState, p: dict[str, Any], ctx: Context
 ) -> tuple[dict[str, Any], list[Note]]:
-    return {"idToken": id_token(state, p["idTag"])}, []
+    return {"idToken": id_token(state, ctx, p["idTag"])}, []
 
 
 def _authorize_answer(

@@ -31,7 +31,6 @@ from ocppkit.translators.errors import TranslationError
 from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.j16_to_201.command_kit import (
     connector_of_evse,
-    fits_id_tag,
     local_answer,
     lossy,
     mapped,
@@ -43,6 +42,7 @@ from ocppkit.translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
+from ocppkit.translators.j16_to_201.id_tokens import refusal_down, remember_type
 from ocppkit.translators.j16_to_201.smart_charging import profile_down
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note, Step
@@ -104,13 +104,14 @@ def _rejected(call: Call, reason_code: str, detail: str) -> Step:
 def request_start(state: BridgeState, call: Call, ctx: Context) -> Step:
     """RequestStartTransaction -> RemoteStartTransaction."""
     token = call.payload["idToken"]
-    if not fits_id_tag(token["idToken"]):
-        return _rejected(call, "InvalidIdToken", "idToken longer than a 1.6 idTag (20)")
+    why = refusal_down(token)
+    if why:
+        return _rejected(call, "InvalidIdToken", why)
     payload: dict[str, Any] = {"idTag": token["idToken"]}
     notes: list[Note] = []
     # The CSMS named the token type: remember it, so the transaction this
     # start leads to reports the same idToken type (state.id_token_types).
-    state.id_token_types[token["idToken"]] = token["type"]
+    remember_type(state, ctx, token["idToken"], token["type"])
     if "additionalInfo" in token:
         notes.append(lossy(state, call.action, "idToken.additionalInfo", "no 1.6 field"))
     if "groupIdToken" in call.payload:

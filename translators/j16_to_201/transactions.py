@@ -100,7 +100,9 @@ def _register(meter: int, timestamp: str, context: str) -> dict[str, Any]:
     return {"timestamp": timestamp, "sampledValue": [sample]}
 
 
-def _started_event(state: BridgeState, tx: Transaction, p: dict[str, Any]) -> dict[str, Any]:
+def _started_event(
+    state: BridgeState, ctx: Context, tx: Transaction, p: dict[str, Any]
+) -> dict[str, Any]:
     info: dict[str, Any] = {"transactionId": tx.id201}
     if tx.charging_state is not None:
         info["chargingState"] = tx.charging_state
@@ -112,7 +114,7 @@ def _started_event(state: BridgeState, tx: Transaction, p: dict[str, Any]) -> di
         "triggerReason": "Authorized" if tx.remote_start_id is None else "RemoteStart",
         "seqNo": 0,
         "transactionInfo": info,
-        "idToken": id_token(state, tx.id_tag),
+        "idToken": id_token(state, ctx, tx.id_tag),
         "evse": {"id": tx.evse_id, "connectorId": 1},
         "meterValue": [_register(tx.meter_start, tx.started_at, "Transaction.Begin")],
     }
@@ -169,7 +171,7 @@ def start_transaction(state: BridgeState, call: Call, ctx: Context) -> Step:
         if step.to_charger or step.notes:
             return step
         note = Note(NoteKind.DUPLICATE, call.action, "retry after a refused Started: sent again")
-        event = _started_event(state, tx, p)
+        event = _started_event(state, ctx, tx, p)
         return forward(
             state, call, "TransactionEvent", event, data={"id201": tx.id201}, notes=[note]
         )
@@ -199,7 +201,7 @@ def start_transaction(state: BridgeState, call: Call, ctx: Context) -> Step:
     state.transactions[str(tx.id16)] = tx
     state.start_keys[key] = tx.id16
     state.active_by_connector[str(connector)] = tx.id16
-    event = _started_event(state, tx, p)
+    event = _started_event(state, ctx, tx, p)
     return forward(state, call, "TransactionEvent", event, data={"id201": tx.id201}, notes=notes)
 
 
@@ -231,7 +233,7 @@ def stop_transaction(state: BridgeState, call: Call, ctx: Context) -> Step:
         "meterValue": values,
     }
     if "idTag" in p:
-        event["idToken"] = id_token(state, p["idTag"])
+        event["idToken"] = id_token(state, ctx, p["idTag"])
     tx.seq_no += 1
     tx.ended = True
     if state.active_by_connector.get(str(tx.connector_id)) == tx.id16:

@@ -55,12 +55,12 @@ def test_every_enum_table_has_a_reference_and_marks_only_its_own_rows_lossy(tabl
 def test_remote_start_id_is_remembered_before_the_answer_and_forgotten_on_rejection() -> None:
     state, ctx = BridgeState(), _ctx()
     call = Call("c1", "RequestStartTransaction", {
-        "idToken": {"idToken": "AB12", "type": "Central"}, "remoteStartId": 9, "evseId": 2,
+        "idToken": {"idToken": "AB12", "type": "KeyCode"}, "remoteStartId": 9, "evseId": 2,
     })  # fmt: skip
     (sent,) = commands.CSMS_CALLS[call.action](state, call, ctx).to_charger
     assert isinstance(sent, Call)
     assert state.remote_starts == {"2": 9}
-    assert state.id_token_types["AB12"] == "Central"
+    assert state.id_token_types["AB12"] == "KeyCode"
     pending = state.pending.pop(pending_key(Side.CHARGER, sent.message_id))
     step = commands.CHARGER_RESULTS[sent.action](
         state, pending, CallResult(sent.message_id, {"status": "Rejected"}), ctx
