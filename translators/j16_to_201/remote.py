@@ -156,7 +156,23 @@ def request_stop(state: BridgeState, call: Call, ctx: Context) -> Step:
     tx = state.by_id201(call.payload["transactionId"])
     if tx is None or tx.ended:
         return _rejected(call, "TxNotFound", "no open transaction with this transactionId")
-    return send_down(state, call, "RemoteStopTransaction", {"transactionId": tx.id16})
+    tx.remote_stop = True  # a StopTransaction without reason is then Remote
+    data = {"id201": tx.id201}
+    return send_down(state, call, "RemoteStopTransaction", {"transactionId": tx.id16}, data=data)
+
+
+def remote_stopped(
+    state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+) -> Step:
+    """RemoteStopTransaction.conf -> RequestStopTransactionResponse."""
+    accepted = isinstance(answer, CallResult) and answer.payload["status"] == "Accepted"
+    tx = state.by_id201(pending.data.get("id201", ""))
+    if tx is not None and not accepted:
+        tx.remote_stop = False
+    return _REMOTE_STOP_RESULT(state, pending, answer, ctx)
+
+
+_REMOTE_STOP_RESULT = status_result(REMOTE_STOP_STATUS, "RequestStopTransaction")
 
 
 def unlock_connector(state: BridgeState, call: Call, ctx: Context) -> Step:
@@ -185,6 +201,8 @@ def trigger_message(state: BridgeState, call: Call, ctx: Context) -> Step:
         payload["requestedMessage"], notes = mapped(
             state, TRIGGER, wanted, call.action, "requestedMessage"
         )
+        if wanted == "BootNotification":
+            state.boot_cause = "Triggered"
         return send_down(state, call, "TriggerMessage", payload, notes=notes)
     if wanted in EXTENDED_TRIGGER.rows:
         payload["requestedMessage"] = EXTENDED_TRIGGER(wanted)[0]
@@ -192,6 +210,19 @@ def trigger_message(state: BridgeState, call: Call, ctx: Context) -> Step:
     detail = f"1.6 has no message for {wanted}"
     info = status_info("UnsupportedRequest", detail)
     return local_answer(call, {"status": "NotImplemented", "statusInfo": info}, detail)
+
+
+_TRIGGER_RESULT = status_result(TRIGGER_STATUS, "TriggerMessage")
+
+
+def triggered(
+    state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+) -> Step:
+    """TriggerMessage.conf; a refused BootNotification trigger causes no boot."""
+    accepted = isinstance(answer, CallResult) and answer.payload["status"] == "Accepted"
+    if not accepted and state.boot_cause == "Triggered":
+        state.boot_cause = None
+    return _TRIGGER_RESULT(state, pending, answer, ctx)
 
 
 def _unlock_up(state: BridgeState, pending: Pending, payload: dict[str, Any], _: Context) -> Step:
@@ -210,10 +241,8 @@ CALLS = {
 }
 RESULTS = {
     ("RemoteStartTransaction", "RequestStartTransaction"): remote_started,
-    ("RemoteStopTransaction", "RequestStopTransaction"): status_result(
-        REMOTE_STOP_STATUS, "RequestStopTransaction"
-    ),
+    ("RemoteStopTransaction", "RequestStopTransaction"): remote_stopped,
     ("UnlockConnector", "UnlockConnector"): on_result(_unlock_up),
-    ("TriggerMessage", "TriggerMessage"): status_result(TRIGGER_STATUS, "TriggerMessage"),
+    ("TriggerMessage", "TriggerMessage"): triggered,
     ("ExtendedTriggerMessage", "TriggerMessage"): status_result(TRIGGER_STATUS, "TriggerMessage"),
 }

@@ -41,6 +41,7 @@ from ocppkit.translators.frames import Call, CallError, Frame
 from ocppkit.translators.j16_to_201 import (
     charger_messages,
     commands,
+    dangling,
     meter_values,
     status,
     transactions,
@@ -190,9 +191,12 @@ def from_charger(state: BridgeState, frame: Frame, ctx: Context) -> Step:
     """
     if isinstance(frame, Call):
         back, step = _call(state, frame, ctx, V16, CHARGER_CALLS)
-        return Step(to_charger=back) + step if back else step
-    back, step = _result(state, Side.CHARGER, frame, ctx, CHARGER_RESULTS, V201)
-    return step + Step(to_csms=back) if back else step
+        step = Step(to_charger=back) + step if back else step
+    else:
+        back, step = _result(state, Side.CHARGER, frame, ctx, CHARGER_RESULTS, V201)
+        step = step + Step(to_csms=back) if back else step
+    # Whatever the charger sends is a moment to end what it abandoned.
+    return step + dangling.sweep(state, ctx)
 
 
 def from_csms(state: BridgeState, frame: Frame, ctx: Context) -> Step:
