@@ -9,13 +9,17 @@
   TransactionEvent(Started, triggerReason RemoteStart, remoteStartId) even if
   it overtakes the answer; a Rejected or failed call removes it again.
 - RequestStopTransaction (2.0.1 F03) -> RemoteStopTransaction (1.6 §5.12):
-  the string id is looked up in the state; an unknown or ended transaction
-  is answered Rejected by the bridge.
-- UnlockConnector (2.0.1 F05) -> UnlockConnector (1.6 §5.18). In 1.6 an
-  unlock *stops* a running transaction; 2.0.1 F05.FR.02 says a station
-  with an authorized transaction answers OngoingAuthorizedTransaction and
-  keeps charging. The bridge answers so itself when the connector has a
-  transaction, rather than let the 1.6 charger end it.
+  the string id is looked up in the state and sent as the charger's
+  integer. The charger decides, as in 1.6: an ended transaction the bridge
+  still knows goes down with its integer, and an unknown id that is itself
+  a 1.6 integer goes down as it is (the charger answers Rejected for a
+  transaction it does not have). Only an unknown id that no 1.6 integer can
+  carry is answered Rejected by the bridge (TxNotFound).
+- UnlockConnector (2.0.1 F05) -> UnlockConnector (1.6 §5.18), always: the
+  charger decides. In 1.6 an unlock during a transaction stops it (1.6
+  §5.18); 2.0.1 F05.FR.02 would have the station answer
+  OngoingAuthorizedTransaction, but that is the station's rule to apply,
+  and a 1.6 charger applies its own. The bridge notes the difference.
 - TriggerMessage (2.0.1 F06) -> TriggerMessage (1.6 §5.17) or, for a
   certificate signing request, ExtendedTriggerMessage (1.6 security
   whitepaper); triggers 1.6 has no message for are answered NotImplemented.
@@ -23,6 +27,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ocppkit.translators.context import Context
@@ -45,8 +50,11 @@ from ocppkit.translators.j16_to_201.command_kit import (
 from ocppkit.translators.j16_to_201.id_tokens import refusal_down, remember_type
 from ocppkit.translators.j16_to_201.smart_charging import profile_down
 from ocppkit.translators.j16_to_201.state import BridgeState
-from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import Pending
+
+# A 1.6 transactionId is an integer (1.6 §6.50); -2^31..2^31-1 in practice.
+_INTEGER = re.compile(r"-?[0-9]{1,9}")
 
 REMOTE_START_STATUS = same_values(
     "RemoteStartTransaction status", ("Accepted", "Rejected"), "1.6 §7.36; 2.0.1 F01"
@@ -153,10 +161,17 @@ def remote_started(
 
 def request_stop(state: BridgeState, call: Call, ctx: Context) -> Step:
     """RequestStopTransaction -> RemoteStopTransaction with the 1.6 integer id."""
-    tx = state.by_id201(call.payload["transactionId"])
-    if tx is None or tx.ended:
-        return _rejected(call, "TxNotFound", "no open transaction with this transactionId")
-    tx.remote_stop = True  # a StopTransaction without reason is then Remote
+    id201 = call.payload["transactionId"]
+    tx = state.by_id201(id201)
+    if tx is None:
+        if not _INTEGER.fullmatch(id201):
+            return _rejected(call, "TxNotFound", "unknown transactionId, and not a 1.6 integer")
+        detail = "transactionId unknown to the bridge: sent as the 1.6 integer, the charger decides"
+        note = Note(NoteKind.ORPHAN, call.action, detail)
+        payload = {"transactionId": int(id201)}
+        return send_down(state, call, "RemoteStopTransaction", payload, notes=(note,))
+    if not tx.ended:
+        tx.remote_stop = True  # a StopTransaction without reason is then Remote
     data = {"id201": tx.id201}
     return send_down(state, call, "RemoteStopTransaction", {"transactionId": tx.id16}, data=data)
 
@@ -180,10 +195,11 @@ def unlock_connector(state: BridgeState, call: Call, ctx: Context) -> Step:
     connector = connector_of_evse(call.payload["evseId"], call.payload["connectorId"])
     if connector is None or connector == 0:
         return local_answer(call, {"status": "UnknownConnector"}, "no 1.6 connector")
+    notes: tuple[Note, ...] = ()
     if state.active_on(connector) is not None:
-        detail = "transaction running; a 1.6 unlock would stop it (2.0.1 F05.FR.02)"
-        return local_answer(call, {"status": "OngoingAuthorizedTransaction"}, detail)
-    return send_down(state, call, "UnlockConnector", {"connectorId": connector})
+        detail = "transaction running: a 1.6 charger may stop it to unlock (1.6 §5.18)"
+        notes = (Note(NoteKind.LOSSY, call.action, detail),)
+    return send_down(state, call, "UnlockConnector", {"connectorId": connector}, notes=notes)
 
 
 def trigger_message(state: BridgeState, call: Call, ctx: Context) -> Step:
