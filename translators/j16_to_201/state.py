@@ -84,6 +84,9 @@ class BridgeState:
     # 1.6 status notifications carry none, 2.0.1 requires it (L01, N01).
     firmware_request_id: int | None = None
     log_request_id: int | None = None
+    # str(profile id) -> {"evseId": int, "profile": 2.0.1 ChargingProfileType}:
+    # what the charger accepted through the bridge (translators/j16_to_201/shadow.py)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- transactions -----------------------------------------------------
 
