@@ -64,6 +64,7 @@ from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import Direction, Leg
 from ocppkit.translators.outcome import Step
 from ocppkit.translators.schemas import Kind
+from ocppkit.translators.settings import DANGLING_RULES
 from ocppkit.translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201
@@ -91,6 +92,13 @@ def _answers_early(side: Side, frame: Frame, step: Step) -> bool:
         and not isinstance(frame, Call)
         and not any(isinstance(f, Call) for f in (*step.to_csms, *step.to_charger))
     )
+
+
+# Translator rules counted in /metrics (Note.rule), by rule family.
+_RULE_METRICS = {
+    **{r: "ocppkit_bridge_dangling_transactions_total" for r in DANGLING_RULES},
+    "reason": "ocppkit_bridge_inferred_reasons_total",
+}
 
 
 class Session:
@@ -443,6 +451,9 @@ class Session:
     async def _dispatch(self, step: Step) -> None:
         for note in step.notes:
             self.svc.metrics.inc("ocppkit_bridge_translation_notes_total", kind=note.kind.value)
+            metric = _RULE_METRICS.get(note.rule.partition(":")[0]) if note.rule else None
+            if metric is not None:
+                self.svc.metrics.inc(metric, rule=note.rule)
             self._event(logging.DEBUG, "translation_note", **note.as_dict())
         for f in step.to_csms:
             if isinstance(f, Call):
