@@ -52,10 +52,10 @@ def _cut(value: Any) -> tuple[Any, int]:
     return value, 0
 
 
-def violations(value: Any, path: str = "") -> list[str]:
+def violations(value: Any, path: str = "$") -> list[str]:
     """Where ``value`` holds a date-time with more than three decimals (JSON paths)."""
     if isinstance(value, str):
-        return [path or "$"] if too_fine(value) else []
+        return [path] if too_fine(value) else []
     if isinstance(value, dict):
         return [
             p for k, v in value.items() if k not in OPAQUE for p in violations(v, f"{path}.{k}")
