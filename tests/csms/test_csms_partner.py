@@ -160,15 +160,13 @@ def test_station_without_its_password_is_refused_at_the_handshake() -> None:
     async def scenario() -> None:
         settings = CsmsSettings(station_passwords={"CP-1": "s3cret"})
         async with running_csms(settings) as csms, aiohttp.ClientSession() as http:
-            for auth in (None, aiohttp.BasicAuth("CP-1", "nope")):
+            url, protocols = f"{csms.url}/CP-1", ("ocpp2.0.1",)
+            for headers in ({}, {"Authorization": _basic("CP-1", "nope")}):
                 with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                    await http.ws_connect(f"{csms.url}/CP-1", protocols=("ocpp2.0.1",), auth=auth)
+                    await http.ws_connect(url, protocols=protocols, headers=headers)
                 assert refused.value.status == 401
-            async with http.ws_connect(
-                f"{csms.url}/CP-1",
-                protocols=("ocpp2.0.1",),
-                auth=aiohttp.BasicAuth("CP-1", "s3cret"),
-            ) as ws:
+            good = {"Authorization": _basic("CP-1", "s3cret")}
+            async with http.ws_connect(url, protocols=protocols, headers=good) as ws:
                 assert not ws.closed
 
     asyncio.run(scenario())
