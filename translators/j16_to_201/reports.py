@@ -169,7 +169,11 @@ def topology_rows(state: BridgeState, configuration: list[dict[str, Any]]) -> li
     rows: list[dict[str, Any]] = []
     for connector in connectors_of(state, configuration):
         seen = state.connector_status.get(str(connector))
-        availability = CONNECTOR_STATUS(seen)[0] if seen in CONNECTOR_STATUS.rows else None
+        availability = (
+            CONNECTOR_STATUS(seen)[0]
+            if seen is not None and seen in CONNECTOR_STATUS.rows
+            else None
+        )
         evse = {"name": "EVSE", "evse": {"id": connector}}
         plug = {"name": "Connector", "evse": {"id": connector, "connectorId": 1}}
         for component in (evse, plug):
