@@ -27,6 +27,9 @@ ID_TOKEN_TYPES = frozenset(
         "NoAuthorization",
     }
 )
+# A 4- or 7-byte ISO 14443 UID written as hexadecimal: the only ISO14443
+# idToken strict CSMSs accept (2.0.1 IdTokenEnumType; CitrineOS checks it).
+ISO14443_UID = re.compile(r"[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}")
 # The rules of translators/j16_to_201/dangling.py an operator can switch off.
 DANGLING_RULES = ("new_transaction", "reboot", "status")
 

@@ -14,13 +14,11 @@ catch it:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ocppkit.translators.errors import ErrorCode, FrameError
+from ocppkit.translators.settings import ISO14443_UID
 from ocppkit.translators.timestamps import violations
-
-ISO14443_UID = re.compile(r"[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}")
 
 
 def _id_tokens(value: Any) -> list[dict[str, Any]]:

@@ -20,7 +20,6 @@ The rule (:func:`token_type`, first answer wins):
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ocppkit.translators.context import Context
@@ -28,10 +27,9 @@ from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.j16_to_201.command_kit import lossy, mapped
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note
+from ocppkit.translators.settings import ISO14443_UID
 
 DEFAULT_ID_TOKEN_TYPE = "Central"  # Settings.token_default_type's default
-# A 4- or 7-byte ISO 14443 UID written as hexadecimal (2.0.1 IdTokenEnumType).
-ISO14443_UID = re.compile(r"[0-9A-Fa-f]{8}|[0-9A-Fa-f]{14}")
 MAX_ID_TAG = 20  # 1.6 IdToken is CiString20Type (1.6 §7.28)
 
 # 2.0.1 AuthorizationStatusEnumType -> 1.6 AuthorizationStatus (1.6 §7.2).

@@ -586,3 +586,27 @@ def test_a_base_report_describes_an_evse_and_a_connector_per_1_6_connector() -> 
     assert by[("EVSE", 1, "AvailabilityState")] is None  # no status seen: no value claimed
     connectors = [r["component"] for r in rows if r["component"]["name"] == "Connector"]
     assert {c["evse"]["connectorId"] for c in connectors} == {1}
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"), [("04A2B3C4", "ISO14443"), ("TAG-A1", "Central"), ("ABC328XYZ", "Central")]
+)
+def test_a_1_6_csms_local_list_types_its_tags_as_a_strict_station_accepts(
+    tag: str, expected: str
+) -> None:
+    from ocppkit.translators.j201_to_16.session import from_csms as csms_down
+    from ocppkit.translators.j201_to_16.state import StationState
+    from tests.translators.j16_to_201.golden import context
+
+    payload = {
+        "listVersion": 1,
+        "updateType": "Full",
+        "localAuthorizationList": [{"idTag": tag, "idTagInfo": {"status": "Accepted"}}],
+    }
+    step = csms_down(StationState(), Call("l1", "SendLocalList", payload), context())  # fmt: skip
+    (sent,) = step.to_charger
+    assert isinstance(sent, Call)
+    assert sent.payload["localAuthorizationList"][0]["idToken"] == {
+        "idToken": tag,
+        "type": expected,
+    }
