@@ -135,7 +135,9 @@ def _boot(state: BridgeState, p: dict[str, Any], ctx: Context) -> tuple[dict[str
     reason = state.boot_cause
     if reason is None:
         reason = BOOT_REASON
-        notes.append(Note(NoteKind.LOSSY, "BootNotification", "reason: no cause seen: Unknown"))
+        # Nothing is lost (1.6 has no reason); the value is the bridge's default.
+        detail = "reason Unknown: the bridge relayed no Reset, UpdateFirmware or trigger"
+        notes.append(Note(NoteKind.DERIVED, "BootNotification", detail))
     return {"chargingStation": station, "reason": reason}, notes
 
 

@@ -399,7 +399,7 @@ def test_boot_reason_names_the_cause_the_bridge_relayed(
     bridge.charger_answers(bridge.csms_call(command, payload), charger_says)
     got, notes = _boot_reason(bridge)
     assert got == reason
-    assert ("no cause seen" in " ".join(n.detail for n in notes)) == (reason == "Unknown")
+    assert ("relayed no Reset" in " ".join(n.detail for n in notes)) == (reason == "Unknown")
     assert _boot_reason(bridge)[0] == "Unknown"  # the cause is used once
 
 
