@@ -23,7 +23,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -106,6 +106,12 @@ class IngestSummary:
     flags: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     workers: int = 1
+    # Where the time went (seconds; not written to _summary.json): "read" (the file
+    # into blocks, this process), "parse" and "derive" (the blocks' lines into
+    # events, the events into rows: summed over the workers, so CPU seconds),
+    # "derive_in_order" (matching across blocks, sessions, faults: this process),
+    # "write" (Parquet, this process) and "wait" (this process waiting on workers).
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def frames(self) -> int:
@@ -157,13 +163,24 @@ class _Run:
         self.flags: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
+        self.stages: defaultdict[str, float] = defaultdict(float)
 
     def _write(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
         writer = self.writers.get(name)
         if writer is not None:
+            started = time.perf_counter()
             writer.write(batch)
+            self.stages["write"] += time.perf_counter() - started
 
     def take(self, res: BlockResult, source_file: str) -> None:
+        started, writing = time.perf_counter(), self.stages["write"]
+        for stage, seconds in res.seconds.items():
+            self.stages[stage] += seconds
+        self._take(res, source_file)
+        spent = time.perf_counter() - started - (self.stages["write"] - writing)
+        self.stages["derive_in_order"] += spent
+
+    def _take(self, res: BlockResult, source_file: str) -> None:
         patches: dict[int, dict[str, Any]] = {}
         handle = self.sessions.handle
         for ev in res.control:
@@ -258,10 +275,15 @@ class _Run:
                 rows.clear()
 
     def close(self) -> None:
+        started = time.perf_counter()
         self.sessions.finish()
         self._drain()
+        closing = time.perf_counter()
         for writer in self.writers.values():
             writer.close()
+        self.stages["write"] += time.perf_counter() - closing
+        self.stages["derive_in_order"] += closing - started
+        self.summary.stages = {k: round(v, 4) for k, v in self.stages.items()}
         self.summary.rows = {n: w.rows for n, w in self.writers.items()}
         self.flags.update({k: v for k, v in self.sessions.counts.items() if k != "sessions"})
         self.summary.flags = dict(sorted(self.flags.items()))
@@ -386,7 +408,7 @@ def _one_file(
     name = str(path)
     run.last_ts.clear()  # clock jumps are judged within one log, not across two logs
     with _open(path) as (stream, raw):
-        blocks = _blocks(stream, options.block_bytes)
+        blocks = _timed(_blocks(stream, options.block_bytes), run.stages)
         first = next(blocks, None)
         if first is None:
             run.summary.files[name] = "empty"
@@ -437,8 +459,28 @@ def _one_file(
         for job in jobs:
             window.append(pool.submit(process_job, job))
             if len(window) > workers:  # one block queued per worker: memory stays bounded
-                run.take(window.popleft().result(), name)
+                run.take(_waited(window.popleft(), run.stages), name)
                 advance()
         while window:
-            run.take(window.popleft().result(), name)
+            run.take(_waited(window.popleft(), run.stages), name)
             advance()
+
+
+def _timed(
+    blocks: Iterator[tuple[int, bytes]], stages: defaultdict[str, float]
+) -> Iterator[tuple[int, bytes]]:
+    """``blocks``, the time spent reading each counted as ``stages["read"]``."""
+    while True:
+        started = time.perf_counter()
+        block = next(blocks, None)
+        stages["read"] += time.perf_counter() - started
+        if block is None:
+            return
+        yield block
+
+
+def _waited(future: Future[BlockResult], stages: defaultdict[str, float]) -> BlockResult:
+    started = time.perf_counter()
+    result = future.result()
+    stages["wait"] += time.perf_counter() - started
+    return result
