@@ -29,7 +29,8 @@ What the two pairs must share, and this module alone knows how:
   the station's later messages, which carry the recorded ids, are understood;
 - :func:`answer_for_201`: a recorded 2.0.1 answer to a command the 1.6 side
   had to split (SetVariables with several entries: one ChangeConfiguration
-  each) cut down to the entries of each part;
+  each; GetInstalledCertificateIds for several types: one call per type) cut
+  down to each part;
 - :func:`held_201` / :func:`still_held_201`: which station events the reverse
   pair keeps until a StartTransaction can carry them (a transaction started
   before its idToken is known).
@@ -189,18 +190,41 @@ def _variable_key(entry: dict[str, Any]) -> tuple[str, str, str]:
     )
 
 
-# 2.0.1 action -> (request list, answer list) of commands the 1.6 side splits.
-_SPLIT: dict[str, tuple[str, str]] = {"SetVariables": ("setVariableData", "setVariableResult")}
+def _set_variables_part(asked: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The results of the entries one ChangeConfiguration carried."""
+    wanted = {_variable_key(e) for e in asked["setVariableData"]}
+    rows = [r for r in answer.get("setVariableResult", []) if _variable_key(r) in wanted]
+    return {**answer, "setVariableResult": rows}
+
+
+def _certificates_part(asked: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """The certificates of the types one 1.6 call asked (1.6 asks one type per call)."""
+    types = set(asked.get("certificateType", []))
+    chains = [
+        c for c in answer.get("certificateHashDataChain", []) if c["certificateType"] in types
+    ]
+    out = {k: v for k, v in answer.items() if k != "certificateHashDataChain"}
+    if chains:
+        out["certificateHashDataChain"] = chains
+    elif answer.get("status") == "Accepted":
+        out["status"] = "NotFound"  # 2.0.1 M03: none of the asked type installed
+    return out
+
+
+# 2.0.1 commands the 1.6 side splits into several calls: 2.0.1 action ->
+# (request part, whole recorded answer) -> the answer to that part.
+_PARTS: dict[str, Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]] = {
+    "SetVariables": _set_variables_part,
+    "GetInstalledCertificateIds": _certificates_part,
+}
 
 
 def answer_for_201(answer: CallResult | CallError, derived: Call) -> CallResult | CallError:
     """A recorded 2.0.1 answer, as the answer to one re-derived 2.0.1 call."""
-    split = _SPLIT.get(derived.action)
-    if split is None or isinstance(answer, CallError):
+    part = _PARTS.get(derived.action)
+    if part is None or isinstance(answer, CallError):
         return _same_answer(answer, derived)
-    asked = {_variable_key(e) for e in derived.payload.get(split[0], [])}
-    rows = [r for r in answer.payload.get(split[1], []) if _variable_key(r) in asked]
-    return CallResult(derived.message_id, {**answer.payload, split[1]: rows})
+    return CallResult(derived.message_id, part(derived.payload, answer.payload))
 
 
 def commands_201_to_16() -> CommandSpec:

@@ -317,6 +317,15 @@ class SessionStream:
         if up:
             self.counts["translated"] += 1
             _attach_notes(up, step)
+            if isinstance(frame, Call) and any(
+                not isinstance(f, Call) and f.message_id == frame.message_id
+                for f in step.to_charger
+            ):
+                # Translated, but answered by the translator: the CSMS's
+                # answer to it answers a call of another id (or none).
+                why = f"answers the {frame.action} of line {line}, which the translator answered"
+                key = ("charger", frame.message_id)
+                _remember(conv.absorbed, key, (frame.action, Cause.ANSWERED_BY_BRIDGE, why))
         elif isinstance(frame, Call):
             key = self.spec.held(conv.state, frame) if self.spec.held is not None else None
             if key is not None:
@@ -520,7 +529,10 @@ class SessionStream:
             problem = self._invalid(self.spec.source, call.action, answer)
             if problem is not None:
                 conv.state.pending.pop(pending_key(Side.CHARGER, call.message_id), None)
-                mismatch.append(f"as the answer to {call.action}: {problem}")
+                mismatch.append(
+                    f"the recorded {action} answer does not answer {call.action}, the "
+                    f"{self.spec.source} form of the {target.action} it became: {problem}"
+                )
                 continue
             step = self.spec.from_charger(conv.state, answer, self._clock.context)
             self._count_notes(step)
