@@ -22,6 +22,7 @@ import pytest
 
 from ocppkit.toolkit.translate_report import Cause, LeftOut, encode_left_out, summary
 from ocppkit.toolkit.translate_stream import translate_lines, translator_for
+from ocppkit.translators.errors import ConfigError
 from ocppkit.translators.journal import Direction, JournalRecord, decode_record, encode_record
 from ocppkit.translators.schemas import Kind
 from ocppkit.translators.validation import ValidationMode, Validator
@@ -196,7 +197,7 @@ def test_2_0_1_set_variables_becomes_one_change_configuration_per_entry_with_its
 
 
 def test_side_report_lists_what_was_left_out_and_why() -> None:
-    out, left, counts = convert(load("commands-2.0.1"), V201, V16)
+    _, left, _ = convert(load("commands-2.0.1"), V201, V16)
     kinds = {(e.action, e.cause) for e in left}
     assert ("SetDisplayMessage", Cause.NO_COUNTERPART) in kinds
     assert ("SetDisplayMessage", Cause.ANSWER_LEFT_OUT) in kinds
@@ -218,9 +219,7 @@ def test_side_report_lists_what_was_left_out_and_why() -> None:
         assert entry["reason"]
 
 
-def test_transaction_started_before_authorisation_becomes_a_start_transaction_keeping_its_events() -> (
-    None
-):
+def test_transaction_started_before_authorisation_starts_in_1_6_keeping_its_events() -> None:
     lines = load("commands-2.0.1")
     out, left, _ = convert(lines, V201, V16)
     records = [decode_record(x) for x in out]
@@ -272,12 +271,51 @@ def test_remote_start_id_of_the_recorded_csms_names_the_id_tag_of_the_transactio
     assert counts["in_output"] == len(lines)
 
 
-def test_a_record_in_the_target_version_on_the_chargers_side_is_reported_not_passed_through() -> (
-    None
-):
+def test_a_target_version_record_on_the_chargers_side_is_reported_not_passed() -> None:
     boot = [2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]
     lines = [encode_record(JournalRecord(T, "CP", UP, V201, [2, "h", "Heartbeat", {}])),
              encode_record(JournalRecord(T, "CP", UP, V16, boot))]  # fmt: skip
     out, left, _ = convert(lines, V16, V201)
     assert [decode_record(x).message[2] for x in out] == ["BootNotification"]
     assert [(e.line, e.cause) for e in left] == [(1, Cause.WRONG_VERSION)]
+
+
+def test_translate_and_convert_commands_write_the_target_version_and_the_report(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from ocppkit.toolkit.cli import app
+
+    journal = GOLDEN / "commands-2.0.1.input.jsonl"
+    _, expected, _ = convert(load("commands-2.0.1"), V201, V16)
+    report = tmp_path / "left.jsonl"
+    runner = CliRunner()
+    done = runner.invoke(
+        app, ["translate", "--from", "2.0.1", "--to", "1.6", "--report", str(report), str(journal)]
+    )
+    assert done.exit_code == 0, done.output
+    records = [decode_record(line) for line in done.stdout_bytes.splitlines()]
+    check_conversation(records, V16)
+    assert f"{len(expected)} records not translatable: " in done.stderr
+    assert f"(listed in {report})" in done.stderr
+    listed = [orjson.loads(line) for line in report.read_bytes().splitlines()]
+    assert [(e["line"], e["cause"]) for e in listed] == [(e.line, e.cause.value) for e in expected]
+    assert {e["source"] for e in listed} == {str(journal)}
+
+    out, report2 = tmp_path / "as-1.6.jsonl", tmp_path / "left2.jsonl"
+    done = runner.invoke(app, ["convert", str(journal), "--to-version", "1.6", "--out", str(out),
+                               "--report", str(report2)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    check_conversation([decode_record(line) for line in out.read_bytes().splitlines()], V16)
+    assert f"{len(expected)} records not translatable: " in done.stderr
+    listed = [orjson.loads(line) for line in report2.read_bytes().splitlines()]
+    assert [e["line"] for e in listed] == [e.line for e in expected]
+    assert {e["source"] for e in listed} == {journal.name}
+
+    # A user error (main() makes it one line and exit code 2).
+    done = runner.invoke(app, ["convert", str(journal), "--report", str(report2)])
+    assert isinstance(done.exception, ConfigError)
+    assert (
+        str(done.exception) == "--report lists what a translation left out: it needs --to-version"
+    )

@@ -13,7 +13,6 @@ computed another way (over sockets, by the live bridge and a real CSMS).
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -324,8 +324,8 @@ class SessionStream:
                 # Translated, but answered by the translator: the CSMS's
                 # answer to it answers a call of another id (or none).
                 why = f"answers the {frame.action} of line {line}, which the translator answered"
-                key = ("charger", frame.message_id)
-                _remember(conv.absorbed, key, (frame.action, Cause.ANSWERED_BY_BRIDGE, why))
+                entry = (frame.action, Cause.ANSWERED_BY_BRIDGE, why)
+                _remember(conv.absorbed, ("charger", frame.message_id), entry)
         elif isinstance(frame, Call):
             key = self.spec.held(conv.state, frame) if self.spec.held is not None else None
             if key is not None:
