@@ -2,7 +2,8 @@
 
 Whatever order the records come in, whatever is missing, whichever version
 they are in: the converter raises nothing, writes only strictly valid
-target-version records whose answers follow their calls, and accounts for
+target-version records whose answers follow their calls (with ``both_legs``, plus the
+charger's leg in its own version), and accounts for
 every input line exactly once: in the output (``meta.line``, or
 ``meta.merged`` for an event carried by a later record) or in the report,
 with a reason. The counts add up to the same.
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from ocppkit.toolkit.translate_report import LeftOut
 from ocppkit.toolkit.translate_stream import translate_lines, translator_for
-from ocppkit.translators.journal import decode_record
+from ocppkit.translators.journal import Leg, decode_record
 from ocppkit.translators.versions import OcppVersion
 
 from .test_conversation import check_conversation, load
@@ -50,17 +51,22 @@ def journals(draw: Any) -> list[bytes]:
 @given(
     journal=journals(),
     pair=st.sampled_from([(V16, V201), (V201, V16)]),
+    both_legs=st.booleans(),
 )
 def test_every_record_ends_in_the_output_valid_or_in_the_report_with_a_reason(
-    journal: list[bytes], pair: tuple[OcppVersion, OcppVersion]
+    journal: list[bytes], pair: tuple[OcppVersion, OcppVersion], both_legs: bool
 ) -> None:
     source, target = pair
-    translator = translator_for(source, target)
+    translator = translator_for(source, target, both_legs=both_legs)
     out: list[bytes] = []
     left: list[LeftOut] = []
     outcome = translate_lines(enumerate(journal, 1), translator, out.append, report=left.append)
     assert outcome.ok, [e.reason for e in left]
-    records = [decode_record(line) for line in out]
+    everything = [decode_record(line) for line in out]
+    # With both legs the charger's leg comes too, in its own version, on its own leg.
+    records = [r for r in everything if r.ocpp_version is target]
+    assert all(r.leg is Leg.DOWNSTREAM for r in everything if r.ocpp_version is not target)
+    assert both_legs or len(records) == len(everything)
     check_conversation(records, target)
     covered: list[int] = []
     for record in records:

@@ -377,7 +377,7 @@ class SessionStream:
                 reason = f"no {self.spec.target} answer stands for this answer to {action}"
                 return self._leave(record, line, action, Cause.ANSWER_MISMATCH, reason)
             return self._unmatched_answer(conv, record, line, frame, "charger")
-        conv.calls.pop(("by_charger", frame.message_id), None)
+        # ("by_charger", id) stays until the answer to the charger settles it (_down).
         problem = self._invalid(record.ocpp_version, action, frame)
         if problem is not None:
             self.counts["invalid_source"] += 1
@@ -548,7 +548,9 @@ class SessionStream:
                     self._answered(conv, fed, record, line, command, target, out, step)
         for message_id in command.targets:  # parts no answer settled
             conv.commands_state.pending.pop(pending_key(Side.CHARGER, message_id), None)
-        if not any(r.meta.get("line") == line for r in fed.records):
+        target_version = self.spec.target
+        if not any(r.meta.get("line") == line and r.ocpp_version is target_version
+                   for r in fed.records):  # fmt: skip
             if command.answered_locally and not mismatch:
                 reason = f"the translator answered the {action} of line {command.line} itself"
                 return self._leave(record, line, action, Cause.ANSWERED_BY_BRIDGE, reason)
@@ -665,12 +667,12 @@ class SessionStream:
         else:
             conv.calls.pop((f"by_{other}", frame.message_id), None)
         message = frame_to_list(frame)
-        if action is None and not isinstance(frame, CallError):
+        if action is None and version is self.spec.target and not isinstance(frame, CallError):
             reason = f"its {version} answer {message} answers no known call: cannot be checked"
             fed.left_out.append(LeftOut(record, line, "", Cause.INVALID_OUTPUT, reason))
             self.counts["invalid_output"] += 1
             return
-        problem = self._invalid(version, action or "", frame)
+        problem = None if action is None else self._invalid(version, action, frame)
         if problem is not None:
             reason = f"{version} {action}: {problem}; translation: {message}"
             fed.left_out.append(LeftOut(record, line, action or "", Cause.INVALID_OUTPUT, reason))
