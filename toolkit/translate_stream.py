@@ -169,7 +169,7 @@ class _Lift15:
 
         if record.ocpp_version is not OcppVersion.V15:
             return Fed(records=[record])
-        self.counts["records_in"] += 1
+        self.counts["lifted_in"] += 1
         try:
             lifted, _ = record_to_j16(record, self.state)
         except OcppkitError as exc:
