@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from ocppkit.toolkit.translate_pairs import CommandSpec
 from ocppkit.toolkit.translate_report import Cause, Fed, LeftOut
 from ocppkit.translators.context import Context
 from ocppkit.translators.errors import FrameError, ValidationFailed
 from ocppkit.translators.frames import (
     Call,
     CallError,
+    CallResult,
     Frame,
     frame_to_list,
 )
@@ -52,6 +52,31 @@ def shared_validator() -> Validator:
 
 
 Session = Callable[[Any, Frame, Context], Step]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """How a recorded source-version CSMS's commands are translated.
+
+    Attributes:
+        new_state: a fresh state of the commands pair for a charge point id.
+        from_csms: the commands pair's CSMS entry (source command in).
+        from_charger: the commands pair's charger entry (target answer in).
+        share: ``(session state, commands state)``: copy what the commands
+            pair must know from the session pair (transactions).
+        align: ``(session state, recorded command, re-derived call)``: rename
+            ids the session pair minted to the recorded ones.
+        answer_for: ``(recorded answer, re-derived call)``: the recorded
+            answer as the answer to one re-derived call (its id and, for a
+            split command, its part).
+    """
+
+    new_state: Callable[[str], Any]
+    from_csms: Session
+    from_charger: Session
+    share: Callable[[Any, Any], None]
+    align: Callable[[Any, Call, Call], None]
+    answer_for: Callable[[CallResult | CallError, Call], CallResult | CallError]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """A recorded CSMS's own commands, and the charger's answers, into the target version.
 
 A source-version command goes through the *commands* pair
-(:class:`~ocppkit.toolkit.translate_pairs.CommandSpec`), which gives the
+(:class:`~ocppkit.toolkit.translate_base.CommandSpec`, built in
+:mod:`ocppkit.toolkit.translate_pairs`), which gives the
 target-version command(s) a target CSMS would have sent: written out. Each
 goes on through the *session* pair, which gives the source-version call(s)
 the charger would have received for it: kept, not written. The charger's

@@ -18,7 +18,10 @@ then turns that command back into the source version, which tells how to
 read the charger's recorded answer, and translates the answer. No table is
 written twice: both directions of every command come from the pairs.
 
-What the two pairs must share, and this module alone knows how:
+This module is the one place the converter names the pair packages:
+:func:`session_16_to_201` / :func:`session_201_to_16` build the two
+:class:`~ocppkit.toolkit.translate_base.SessionSpec` records. What the two
+pairs must share, and this module alone knows how:
 
 - :func:`share_16_to_201` / :func:`share_201_to_16`: the transaction ids the
   session pair holds, copied into the commands pair's state before each
@@ -39,39 +42,12 @@ What the two pairs must share, and this module alone knows how:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from ocppkit.toolkit.translate_base import CommandSpec, SessionSpec
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame
-from ocppkit.translators.outcome import Step
 from ocppkit.translators.pending import Side, pending_key
-
-Session = Callable[[Any, Frame, Any], Step]
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    """How a recorded source-version CSMS's commands are translated.
-
-    Attributes:
-        new_state: a fresh state of the commands pair for a charge point id.
-        from_csms: the commands pair's CSMS entry (source command in).
-        from_charger: the commands pair's charger entry (target answer in).
-        share: ``(session state, commands state)``: copy what the commands
-            pair must know from the session pair (transactions).
-        align: ``(session state, recorded command, re-derived call)``: rename
-            ids the session pair minted to the recorded ones.
-        answer_for: ``(recorded answer, re-derived call)``: the recorded
-            answer as the answer to one re-derived call (its id and, for a
-            split command, its part).
-    """
-
-    new_state: Callable[[str], Any]
-    from_csms: Session
-    from_charger: Session
-    share: Callable[[Any, Any], None]
-    align: Callable[[Any, Call, Call], None]
-    answer_for: Callable[[CallResult | CallError, Call], CallResult | CallError]
+from ocppkit.translators.versions import OcppVersion
 
 
 def _same_answer(answer: CallResult | CallError, derived: Call) -> CallResult | CallError:
@@ -271,3 +247,50 @@ def why_held_201(state: Any, key: str) -> str:
             "1.6 has no StartTransaction for it"
         )
     return f"transaction {id201}: its StartTransaction was never answered in the conversation"
+
+
+# -- the two session specs -----------------------------------------------------
+
+
+def session_16_to_201() -> SessionSpec:
+    """A 1.6 conversation read as a 1.6 charger behind a 2.0.1 CSMS would be."""
+    from ocppkit.translators.j16_to_201 import session
+    from ocppkit.translators.j16_to_201.replay import ANSWERS_UP, answer_up
+    from ocppkit.translators.j16_to_201.state import BridgeState
+
+    def replay(state: BridgeState, frame: Frame) -> Frame | None:
+        if isinstance(frame, Call):
+            return None
+        pending = state.pending.get(pending_key(Side.CSMS, frame.message_id))
+        if pending is None or pending.action not in ANSWERS_UP:
+            return None
+        assert isinstance(frame, CallResult | CallError)
+        return answer_up(state, pending, frame.message_id, frame)
+
+    return SessionSpec(
+        source=OcppVersion.V16,
+        target=OcppVersion.V201,
+        new_state=lambda cp: BridgeState(charge_point_id=cp),
+        from_charger=session.from_charger,
+        from_csms=session.from_csms,
+        replay_answer=replay,
+        commands=commands_16_to_201(),
+    )
+
+
+def session_201_to_16() -> SessionSpec:
+    """A 2.0.1 conversation read as a 2.0.1 station behind a 1.6 CSMS would be."""
+    from ocppkit.translators.j201_to_16 import StationState, from_charger, from_csms, replay_answer
+
+    return SessionSpec(
+        source=OcppVersion.V201,
+        target=OcppVersion.V16,
+        new_state=lambda cp: StationState(charge_point_id=cp),
+        from_charger=from_charger,
+        from_csms=from_csms,
+        replay_answer=replay_answer,
+        commands=commands_201_to_16(),
+        held=held_201,
+        still_held=still_held_201,
+        why_held=why_held_201,
+    )

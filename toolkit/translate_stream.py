@@ -30,17 +30,10 @@ from typing import Any, Protocol
 
 import orjson
 
-from ocppkit.toolkit.translate_pairs import (
-    commands_16_to_201,
-    commands_201_to_16,
-    held_201,
-    still_held_201,
-    why_held_201,
-)
+from ocppkit.toolkit.translate_pairs import session_16_to_201, session_201_to_16
 from ocppkit.toolkit.translate_report import Cause, Fed, LeftOut
 from ocppkit.toolkit.translate_session import SessionSpec, SessionStream, shared_validator
 from ocppkit.translators.errors import ConfigError, OcppkitError
-from ocppkit.translators.frames import Call, CallError, CallResult, Frame
 from ocppkit.translators.journal import JournalRecord
 from ocppkit.translators.versions import OcppVersion
 
@@ -111,48 +104,11 @@ class Chain:
 
 
 def _j16_to_201(both_legs: bool = False) -> RecordTranslator:
-    from ocppkit.translators.j16_to_201 import session
-    from ocppkit.translators.j16_to_201.replay import ANSWERS_UP, answer_up
-    from ocppkit.translators.j16_to_201.state import BridgeState
-    from ocppkit.translators.pending import Side, pending_key
-
-    def replay(state: BridgeState, frame: Frame) -> Frame | None:
-        if isinstance(frame, Call):
-            return None
-        pending = state.pending.get(pending_key(Side.CSMS, frame.message_id))
-        if pending is None or pending.action not in ANSWERS_UP:
-            return None
-        assert isinstance(frame, CallResult | CallError)
-        return answer_up(state, pending, frame.message_id, frame)
-
-    spec = SessionSpec(
-        source=OcppVersion.V16,
-        target=OcppVersion.V201,
-        new_state=lambda cp: BridgeState(charge_point_id=cp),
-        from_charger=session.from_charger,
-        from_csms=session.from_csms,
-        replay_answer=replay,
-        commands=commands_16_to_201(),
-    )
-    return SessionStream(spec, both_legs=both_legs)
+    return SessionStream(session_16_to_201(), both_legs=both_legs)
 
 
 def _j201_to_16(both_legs: bool = False) -> RecordTranslator:
-    from ocppkit.translators.j201_to_16 import StationState, from_charger, from_csms, replay_answer
-
-    spec = SessionSpec(
-        source=OcppVersion.V201,
-        target=OcppVersion.V16,
-        new_state=lambda cp: StationState(charge_point_id=cp),
-        from_charger=from_charger,
-        from_csms=from_csms,
-        replay_answer=replay_answer,
-        commands=commands_201_to_16(),
-        held=held_201,
-        still_held=still_held_201,
-        why_held=why_held_201,
-    )
-    return SessionStream(spec, both_legs=both_legs)
+    return SessionStream(session_201_to_16(), both_legs=both_legs)
 
 
 class _Lift15:
