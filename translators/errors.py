@@ -99,6 +99,8 @@ class FrameError(OcppkitError):
         message_id: the offending CALL's id, when it could be read; a server
             answers with a CALLERROR only when it is known.
         action: the action, when it could be read.
+        message_type: the frame's message type number, when it could be
+            read (an answer, type 3 to 6, is never answered).
     """
 
     def __init__(
@@ -108,12 +110,14 @@ class FrameError(OcppkitError):
         *,
         message_id: str | None = None,
         action: str | None = None,
+        message_type: int | None = None,
     ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.message_id = message_id
         self.action = action
+        self.message_type = message_type
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code.value}: {self.description})"

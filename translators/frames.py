@@ -31,6 +31,10 @@ from ocppkit.translators.versions import OcppVersion
 
 MAX_MESSAGE_ID_LENGTH = 36  # 1.6 §4.1.3 / 2.0.1 Part 4 §4.1.3: "maximum of 36 characters"
 DEFAULT_MAX_FRAME_BYTES = 256 * 1024
+# Nesting deeper than this is refused at parse time. No OCPP schema comes
+# near it (the deepest 2.0.1 payloads nest about 10 levels), and everything
+# downstream (journal serialiser, validators) stays far from its own limits.
+MAX_DEPTH = 64
 
 
 class MessageType(IntEnum):
@@ -84,6 +88,7 @@ class Fault(Enum):
     BAD_ACTION = "action is not a non-empty string"
     BAD_PAYLOAD = "payload is not a JSON object"
     BAD_ERROR_FIELDS = "CALLERROR code, description or details have the wrong type"
+    TOO_DEEP = "JSON nested too deeply"
 
 
 _V16 = OcppVersion.V16
@@ -107,6 +112,7 @@ FAULT_CODES: dict[OcppVersion, dict[Fault, ErrorCode]] = {
         Fault.BAD_ACTION: ErrorCode.PROTOCOL_ERROR,
         Fault.BAD_PAYLOAD: ErrorCode.FORMAT_VIOLATION,
         Fault.BAD_ERROR_FIELDS: ErrorCode.FORMAT_VIOLATION,
+        Fault.TOO_DEEP: ErrorCode.FORMAT_VIOLATION,
     },
     _V201: {
         Fault.OVERSIZE: ErrorCode.FORMAT_VIOLATION,
@@ -119,8 +125,14 @@ FAULT_CODES: dict[OcppVersion, dict[Fault, ErrorCode]] = {
         Fault.BAD_ACTION: ErrorCode.RPC_FRAMEWORK_ERROR,
         Fault.BAD_PAYLOAD: ErrorCode.FORMAT_VIOLATION,
         Fault.BAD_ERROR_FIELDS: ErrorCode.FORMAT_VIOLATION,
+        Fault.TOO_DEEP: ErrorCode.FORMAT_VIOLATION,
     },
 }
+# Message types that answer (or, for SEND, expect no answer): a frame of
+# these types is never answered, however broken (OCPP-J: no answer to an answer).
+NEVER_ANSWERED = frozenset(
+    {MessageType.CALLRESULT, MessageType.CALLERROR, MessageType.CALLRESULTERROR, MessageType.SEND}
+)
 
 _LENGTHS = {MessageType.CALL: 4, MessageType.CALLRESULT: 3, MessageType.CALLERROR: (4, 5)}
 # Reads the id of a CALL too large to parse, so it can still be answered.
@@ -128,10 +140,36 @@ _CALL_ID_PREFIX = re.compile(rb'\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 
 
 def _fail(
-    fault: Fault, version: OcppVersion, detail: str = "", message_id: str | None = None
+    fault: Fault,
+    version: OcppVersion,
+    detail: str = "",
+    message_id: str | None = None,
+    message_type: int | None = None,
 ) -> FrameError:
     text = fault.value + (f": {detail}" if detail else "")
-    return FrameError(FAULT_CODES[version][fault], text, message_id=message_id)
+    return FrameError(
+        FAULT_CODES[version][fault], text, message_id=message_id, message_type=message_type
+    )
+
+
+def depth_of(value: Any, limit: int = MAX_DEPTH) -> int:
+    """How deeply ``value`` nests (a scalar is 0), counted up to ``limit + 1``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        level += 1
+        deepest = max(deepest, level)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, level) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def parse_frame(
@@ -139,6 +177,7 @@ def parse_frame(
     version: OcppVersion = _V16,
     *,
     max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    max_depth: int = MAX_DEPTH,
 ) -> Frame:
     """Parse one OCPP-J frame.
 
@@ -146,6 +185,8 @@ def parse_frame(
         data: the WebSocket text message.
         version: 1.6 or 2.0.1; decides which error codes are used.
         max_bytes: frames larger than this are refused without being parsed.
+        max_depth: frames nesting deeper than this are refused
+            (FormationViolation / FormatViolation).
 
     Returns:
         a :class:`Call`, :class:`CallResult` or :class:`CallError`.
@@ -162,11 +203,19 @@ def parse_frame(
             version,
             f"{len(raw)} bytes > {max_bytes}",
             m.group(1).decode() if m else None,
+            MessageType.CALL if m else None,
         )
     try:
         msg = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise _fail(Fault.NOT_JSON, version, str(exc)) from None
+    if depth_of(msg, max_depth) > max_depth:
+        head = msg[:2] if isinstance(msg, list) else []
+        type_id = head[0] if head and isinstance(head[0], int) else None
+        message_id = head[1] if len(head) > 1 and isinstance(head[1], str) else None
+        if message_id is not None and not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
+            message_id = None
+        raise _fail(Fault.TOO_DEEP, version, f"over {max_depth} levels", message_id, type_id)
     return frame_from_list(msg, version)
 
 
@@ -180,34 +229,34 @@ def frame_from_list(msg: Any, version: OcppVersion = _V16) -> Frame:
         raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id))
     message_id = msg[1] if len(msg) > 1 else None
     if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
-        raise _fail(Fault.BAD_MESSAGE_ID, version, repr(message_id)[:60])
+        raise _fail(Fault.BAD_MESSAGE_ID, version, repr(message_id)[:60], None, type_id)
     if type_id in (MessageType.CALLRESULTERROR, MessageType.SEND):
-        raise _fail(
-            Fault.UNSUPPORTED_MESSAGE_TYPE, version, f"{MessageType(type_id).name}", message_id
-        )
+        name = MessageType(type_id).name
+        raise _fail(Fault.UNSUPPORTED_MESSAGE_TYPE, version, name, message_id, type_id)
     if type_id not in _LENGTHS:
-        raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id), message_id)
+        raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id), message_id, type_id)
     expected = _LENGTHS[MessageType(type_id)]
     if len(msg) not in (expected if isinstance(expected, tuple) else (expected,)):
-        raise _fail(Fault.WRONG_LENGTH, version, f"{len(msg)} elements", message_id)
+        raise _fail(Fault.WRONG_LENGTH, version, f"{len(msg)} elements", message_id, type_id)
     if type_id == MessageType.CALL:
         action, payload = msg[2], msg[3]
         if not isinstance(action, str) or not action:
-            raise _fail(Fault.BAD_ACTION, version, repr(action)[:60], message_id)
+            raise _fail(Fault.BAD_ACTION, version, repr(action)[:60], message_id, type_id)
         if not isinstance(payload, dict):
-            err = _fail(Fault.BAD_PAYLOAD, version, type(payload).__name__, message_id)
+            err = _fail(Fault.BAD_PAYLOAD, version, type(payload).__name__, message_id, type_id)
             err.action = action
             raise err
         return Call(message_id, action, payload)
     if type_id == MessageType.CALLRESULT:
         payload = msg[2]
         if not isinstance(payload, dict):
-            raise _fail(Fault.BAD_PAYLOAD, version, type(payload).__name__, message_id)
+            detail = type(payload).__name__
+            raise _fail(Fault.BAD_PAYLOAD, version, detail, message_id, type_id)
         return CallResult(message_id, payload)
     code, description = msg[2], msg[3]
     details = msg[4] if len(msg) == 5 else {}
     if not (isinstance(code, str) and isinstance(description, str) and isinstance(details, dict)):
-        raise _fail(Fault.BAD_ERROR_FIELDS, version, "", message_id)
+        raise _fail(Fault.BAD_ERROR_FIELDS, version, "", message_id, type_id)
     return CallError(message_id, code, description, details)
 
 
@@ -226,11 +275,13 @@ def serialize_frame(frame: Frame) -> bytes:
 
 
 def call_error_for(exc: FrameError, version: OcppVersion) -> CallError | None:
-    """The CALLERROR answering ``exc``, or None when there is no id to answer.
+    """The CALLERROR answering ``exc``, or None when there is nothing to answer.
 
-    The description is the error's own text, cut to fit: 2.0.1 Part 4 §4.2.3
-    limits errorDescription to 255 characters.
+    Nothing is answered when the id could not be read, or when the frame was
+    an answer (CALLRESULT, CALLERROR, and 2.1's CALLRESULTERROR and SEND):
+    OCPP-J never answers an answer. The description is the error's own text,
+    cut to fit: 2.0.1 Part 4 §4.2.3 limits errorDescription to 255 characters.
     """
-    if exc.message_id is None:
+    if exc.message_id is None or exc.message_type in NEVER_ANSWERED:
         return None
     return CallError(exc.message_id, exc.code.wire(version), exc.description[:255], {})

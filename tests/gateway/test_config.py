@@ -69,3 +69,34 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     bad.write_text("listen = ")
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(bad, {"upstream": "ws://c"}, {})
+
+
+def test_the_upstream_version_is_set_globally_and_per_charger(tmp_path: Path) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text(
+        'upstream = "ws://csms/ocpp"\nupstream_version = "1.6"\n\n'
+        '[chargers.OLD16]\nupstream_version = "2.0.1"\n'
+    )
+    cfg = load_config(path, {}, {})
+    assert cfg.upstream_version_for("ST1") == "1.6"
+    assert cfg.upstream_version_for("OLD16") == "2.0.1"
+    flagged = load_config(None, {"upstream": "ws://x/ocpp", "upstream_version": "1.6"}, {})
+    assert flagged.upstream_version_for("any") == "1.6"
+    assert load_config(None, {"upstream": "ws://x/ocpp"}, {}).upstream_version == "2.0.1"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ('upstream_version = "1.5"', "upstream_version must be one of"),
+        ('[chargers.A]\nupstream_version = "2.1"', "chargers.A.upstream_version must be one of"),
+        ('[chargers.A]\ncolour = "red"', "chargers.A: unknown setting 'colour'"),
+    ],
+)
+def test_a_wrong_upstream_version_is_one_readable_error(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = tmp_path / "bridge.toml"
+    path.write_text('upstream = "ws://csms/ocpp"\n' + text + "\n")
+    with pytest.raises(ConfigError, match=fragment):
+        load_config(path, {}, {})

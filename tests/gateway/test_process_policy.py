@@ -13,7 +13,7 @@ import pytest
 import websockets
 
 from ocppkit.toolkit.csms import Csms, CsmsSettings
-from ocppkit.toolkit.gateway.session import _answers_early
+from ocppkit.translators.bridge.answers import answers_early as _answers_early
 from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.outcome import Step
 from ocppkit.translators.pending import Side

@@ -173,11 +173,12 @@ def test_a_second_call_while_one_is_outstanding_is_queued_not_sent_concurrently(
             await exchange(ws, orjson.dumps([2, "boot", "BootNotification", boot]).decode())
             # Five calls back to back, none waiting for its answer (a real,
             # misbehaving charger); the strict CSMS refuses concurrent calls.
+            # (Not Heartbeats: those are answered locally while the slot is busy.)
             for i in range(5):
-                await ws.send(orjson.dumps([2, f"hb{i}", "Heartbeat", {}]).decode())
+                await ws.send(orjson.dumps([2, f"a{i}", "Authorize", {"idTag": f"T{i}"}]).decode())
             answers = [orjson.loads(await asyncio.wait_for(ws.recv(), 5)) for _ in range(5)]
-        assert [a[1] for a in answers] == [f"hb{i}" for i in range(5)]
-        assert all(a[0] == 3 and "currentTime" in a[2] for a in answers)
+        assert [a[1] for a in answers] == [f"a{i}" for i in range(5)]
+        assert all(a[0] == 3 and "idTagInfo" in a[2] for a in answers)
         assert csms.stations["CPQ"].concurrent_calls == 0
         assert csms.violations == 0
 

@@ -22,6 +22,13 @@ def bridge(
         str | None,
         typer.Option("--upstream", help="2.0.1 CSMS base URL; each charger goes to URL/<id>."),
     ] = None,
+    upstream_version: Annotated[
+        str | None,
+        typer.Option(
+            "--upstream-version",
+            help="What the CSMS speaks: 2.0.1 (default) or 1.6 (hosts 2.0.1 stations on it).",
+        ),
+    ] = None,
     state: Annotated[
         str | None, typer.Option("--state", help="SQLite file for durable state.")
     ] = None,
@@ -52,6 +59,7 @@ def bridge(
         {
             "listen": listen,
             "upstream": upstream,
+            "upstream_version": upstream_version,
             "state": state,
             "journal": journal,
             "call_timeout": call_timeout,

@@ -6,8 +6,12 @@ without it is refused with HTTP 400 (2.0.1 Part 4 §3.1.2: the CSMS must not
 accept a connection whose subprotocol it does not support).
 
 Every frame is parsed and validated strictly (official schemas, unknown
-properties refused). A malformed one is answered with the CALLERROR the frame
-layer names and the connection stays open; answers to the station's CALLs
+properties refused). The OCPP-J connection rules (one outstanding call per
+direction, answers matched by id, which malformed frame gets which
+CALLERROR, answers never answered) are the project's one sans-I/O endpoint,
+:class:`ocppkit.translators.bridge.Endpoint`, held per connection. A
+malformed frame is answered with the CALLERROR it names and the connection
+stays open; answers to the station's CALLs
 come from :class:`~ocppkit.toolkit.csms.handlers.Responder` and are validated before
 they leave. Peer mistakes are counted in :attr:`Csms.violations` (0 for a
 correct peer); every frame in and out is written to the journal.
@@ -30,15 +34,24 @@ from aiohttp import WSMsgType, web
 from ocppkit.toolkit.csms.handlers import CsmsSettings, Responder
 from ocppkit.toolkit.csms.records import StationInfo, TransactionSeen
 from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.translators.bridge import (
+    AnswerArrived,
+    BadFrame,
+    CallArrived,
+    Endpoint,
+    EndpointBusy,
+    StrayFrame,
+    refusal,
+)
 from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
 from ocppkit.translators.frames import (
+    MAX_DEPTH,
     Call,
     CallError,
     CallResult,
     Frame,
-    call_error_for,
+    depth_of,
     frame_to_list,
-    parse_frame,
     serialize_frame,
 )
 from ocppkit.translators.journal import Direction, JournalRecord, format_timestamp
@@ -67,9 +80,10 @@ class CallRejected(CsmsError):
 class _Connection:
     station_id: str
     ws: web.WebSocketResponse
+    endpoint: Endpoint  # the OCPP-J rules of this connection
     send_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    pending: dict[str, tuple[str, asyncio.Future[dict[str, Any]]]] = field(default_factory=dict)
-    unanswered: set[str] = field(default_factory=set)  # the station's CALLs in progress
+    call_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # our calls, one at a time
+    waiting: asyncio.Future[dict[str, Any]] | None = None  # the answer to our outstanding call
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
@@ -166,14 +180,24 @@ class Csms:
         if conn is None:
             raise CsmsError(f"station {station_id!r} is not connected")
         self.validator.validate(V201, action, Kind.REQUEST, payload)
-        message_id = str(uuid.uuid4())
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        conn.pending[message_id] = (action, future)
-        try:
-            await self._send(conn, Call(message_id, action, payload))
-            return await asyncio.wait_for(future, timeout or self.settings.call_timeout)
-        finally:
-            conn.pending.pop(message_id, None)
+        call = Call(str(uuid.uuid4()), action, payload)
+        async with conn.call_lock:  # OCPP-J: one outstanding CALL per direction
+            try:
+                conn.endpoint.send_call(call, self.now())
+            except EndpointBusy:
+                raise CsmsError(f"station {station_id!r} disconnected") from None
+            future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            conn.waiting = future
+            try:
+                await self._send(conn, call)
+                return await asyncio.wait_for(future, timeout or self.settings.call_timeout)
+            except TimeoutError:
+                # This CSMS gives up on the call (a late answer counts as a
+                # violation); the next call may go.
+                conn.endpoint.abandon()
+                raise
+            finally:
+                conn.waiting = None
 
     # ---- connection handling -------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -188,7 +212,13 @@ class Csms:
         old = self._connections.get(station_id)
         if old is not None:  # a reconnect replaces the stale socket
             await old.ws.close(code=1000, message=b"replaced by a new connection")
-        conn = _Connection(station_id, ws)
+        endpoint = Endpoint(
+            V201,
+            call_timeout=self.settings.call_timeout,
+            max_bytes=self.settings.max_frame_bytes,
+        )
+        endpoint.open()
+        conn = _Connection(station_id, ws, endpoint)
         self._connections[station_id] = conn
         station = self.responder.station(station_id)
         station.connected = True
@@ -204,9 +234,9 @@ class Csms:
         finally:
             for task in conn.tasks:
                 task.cancel()
-            for _, future in conn.pending.values():
-                if not future.done():
-                    future.set_exception(CsmsError(f"station {station_id!r} disconnected"))
+            conn.endpoint.close()
+            if conn.waiting is not None and not conn.waiting.done():
+                conn.waiting.set_exception(CsmsError(f"station {station_id!r} disconnected"))
             if self._connections.get(station_id) is conn:
                 del self._connections[station_id]
                 station.connected = False
@@ -239,27 +269,37 @@ class Csms:
         self._record(conn.station_id, Direction.CSMS_TO_CS, frame_to_list(frame), None)
 
     async def _on_text(self, conn: _Connection, text: str) -> None:
-        try:
-            frame = parse_frame(text, V201, max_bytes=self.settings.max_frame_bytes)
-        except FrameError as exc:
-            decoded = self._record_raw(conn.station_id, text, exc.description)
-            self._violation(conn.station_id, exc.description)
-            if isinstance(decoded, list) and decoded and decoded[0] in (3, 4):
+        event = conn.endpoint.receive(text, self.now())
+        if isinstance(event, BadFrame):
+            self._record_raw(conn.station_id, text, event.error.description)
+            self._violation(conn.station_id, event.error.description)
+            if event.reply is not None:
+                await self._send(conn, event.reply)
+            return
+        if isinstance(event, StrayFrame):
+            if event.error is not None:
                 # A broken answer is never answered (2.0.1 has no
                 # CALLRESULTERROR); the call waiting for it fails instead.
-                entry = conn.pending.get(exc.message_id or "")
-                if entry is not None and not entry[1].done():
-                    entry[1].set_exception(exc)
+                self._record_raw(conn.station_id, text, event.error.description)
+                self._violation(conn.station_id, event.error.description)
+                held = conn.endpoint.outstanding
+                if held is not None and held.call.message_id == event.error.message_id:
+                    conn.endpoint.abandon()
+                    if conn.waiting is not None and not conn.waiting.done():
+                        conn.waiting.set_exception(event.error)
                 return
-            answer = call_error_for(exc, V201)
-            if answer is not None:
-                await self._send(conn, answer)
+            assert event.frame is not None
+            self._record(conn.station_id, Direction.CS_TO_CSMS, frame_to_list(event.frame), None)
+            self._violation(
+                conn.station_id, f"answer to unknown message id {event.frame.message_id!r}"
+            )
             return
-        self._record(conn.station_id, Direction.CS_TO_CSMS, frame_to_list(frame), None)
-        if isinstance(frame, Call):
-            await self._on_call(conn, frame)
-        else:
-            self._on_answer(conn, frame)
+        if isinstance(event, CallArrived):
+            self._record(conn.station_id, Direction.CS_TO_CSMS, frame_to_list(event.call), None)
+            await self._on_call(conn, event.call)
+        elif isinstance(event, AnswerArrived):
+            self._record(conn.station_id, Direction.CS_TO_CSMS, frame_to_list(event.answer), None)
+            self._on_answer(conn, event)
 
     def _record_raw(self, station_id: str, text: str, reason: str) -> Any:
         """Journal a frame that did not parse; return its JSON value when it has one."""
@@ -272,29 +312,27 @@ class Csms:
         with contextlib.suppress(orjson.JSONDecodeError):
             decoded = orjson.loads(text)
         shaped = isinstance(decoded, list) and 3 <= len(decoded) <= 5
+        shaped = shaped and depth_of(decoded) <= MAX_DEPTH  # the journal must be able to write it
         message = decoded if shaped else (text or "(empty frame)")
         self._record(station_id, Direction.CS_TO_CSMS, message, meta)
         return decoded
 
     async def _on_call(self, conn: _Connection, call: Call) -> None:
         station = self.responder.station(conn.station_id)
-        if conn.unanswered:
+        if conn.endpoint.owed > 1:  # this one, and an earlier one not yet answered
             # A protocol violation either way (2.0.1 Part 4 §4.1.1); strict
             # mode also refuses it, as strict CSMSs in the field do.
             station.concurrent_calls += 1
             self._violation(conn.station_id, f"{call.action} sent while a CALL was unanswered")
             if self.settings.strict_one_call:
-                await self._send(
-                    conn,
-                    CallError(
-                        call.message_id,
-                        ErrorCode.RPC_FRAMEWORK_ERROR.wire(V201),
-                        "a previous CALL is still unanswered (OCPP-J: one CALL at a time)",
-                        {},
-                    ),
+                refused = CallError(
+                    call.message_id,
+                    ErrorCode.RPC_FRAMEWORK_ERROR.wire(V201),
+                    "a previous CALL is still unanswered (OCPP-J: one CALL at a time)",
+                    {},
                 )
+                await self._reply(conn, refused)
                 return
-        conn.unanswered.add(call.message_id)
         if self.settings.answer_delay > 0:
             task = asyncio.create_task(self._answer(conn, call))
             conn.tasks.add(task)
@@ -302,8 +340,14 @@ class Csms:
         else:
             await self._answer(conn, call)
 
+    async def _reply(self, conn: _Connection, reply: CallResult | CallError) -> None:
+        """Send our answer, only on the connection its call came on, once."""
+        out = conn.endpoint.answer(reply, conn.endpoint.generation)
+        if out is not None and not conn.ws.closed:
+            await self._send(conn, out)
+
     async def _answer(self, conn: _Connection, call: Call) -> None:
-        reply: Frame | None
+        reply: CallResult | CallError
         try:
             self.validator.validate(
                 V201, call.action, Kind.REQUEST, call.payload, message_id=call.message_id
@@ -326,24 +370,16 @@ class Csms:
         except FrameError as exc:
             if exc.code is not ErrorCode.NOT_SUPPORTED and exc.code is not ErrorCode.INTERNAL_ERROR:
                 self._violation(conn.station_id, exc.description)
-            exc.message_id = call.message_id
-            reply = call_error_for(exc, V201)
+            reply = refusal(exc, call.message_id, V201)
         except Exception:  # details may be sensitive: log them, send none
             log.exception("answering %s from %s", call.action, conn.station_id)
             self.internal_errors.append(f"{call.action}: exception")
             reply = CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(V201), "", {})
-        finally:
-            conn.unanswered.discard(call.message_id)
-        if reply is not None and not conn.ws.closed:
-            await self._send(conn, reply)
+        await self._reply(conn, reply)
 
-    def _on_answer(self, conn: _Connection, frame: CallResult | CallError) -> None:
-        entry = conn.pending.get(frame.message_id)
-        if entry is None:
-            self._violation(conn.station_id, f"answer to unknown message id {frame.message_id!r}")
-            return
-        action, future = entry
-        if future.done():  # timed out meanwhile
+    def _on_answer(self, conn: _Connection, event: AnswerArrived) -> None:
+        frame, action, future = event.answer, event.call.action, conn.waiting
+        if future is None or future.done():  # timed out meanwhile
             return
         if isinstance(frame, CallError):
             future.set_exception(CallRejected(frame))

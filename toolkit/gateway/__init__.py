@@ -4,9 +4,8 @@ Modules, one concern each:
 
 - :mod:`~ocppkit.toolkit.gateway.config` -- settings from a TOML file, environment and flags;
 - :mod:`~ocppkit.toolkit.gateway.server` -- the aiohttp application on one port, the offline policy;
-- :mod:`~ocppkit.toolkit.gateway.session` -- the per-charger loop driving the translator;
-- :mod:`~ocppkit.toolkit.gateway.pumps` -- one call at a time towards each peer;
-- :mod:`~ocppkit.toolkit.gateway.answers` -- CALLERRORs we answer, checks on what we send;
+- :mod:`~ocppkit.toolkit.gateway.session` -- the per-charger shell around the sans-I/O
+  core (:mod:`ocppkit.translators.bridge`): socket -> core -> commit -> send;
 - :mod:`~ocppkit.toolkit.gateway.store` -- SQLite (WAL): translator state and the durable outbox;
 - :mod:`~ocppkit.toolkit.gateway.upstream` -- one 2.0.1 WebSocket client per charger, reconnecting;
 - :mod:`~ocppkit.toolkit.gateway.links` -- the charger side of a session (WebSocket);

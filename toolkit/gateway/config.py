@@ -41,7 +41,12 @@ class BridgeConfig:
 
     Attributes:
         listen: ``HOST:PORT`` of the one listening port (WebSocket, /metrics, /healthz).
-        upstream: base URL of the 2.0.1 CSMS; each charger goes to ``{upstream}/{id}``.
+        upstream: base URL of the CSMS; each charger goes to ``{upstream}/{id}``.
+        upstream_version: what the CSMS speaks: ``2.0.1`` (1.6J and 1.5 chargers
+            are translated up, 2.0.1 stations piped through) or ``1.6`` (2.0.1
+            stations are translated down, 1.6J chargers piped through).
+        chargers: per-charger tables (``[chargers.<id>]``); today they may
+            set ``upstream_version``.
         state: path of the SQLite database (translator state, outbox).
         journal: directory of the frame journal; empty for none.
         journal_max_bytes: bytes per journal file before it rotates.
@@ -60,6 +65,8 @@ class BridgeConfig:
         sync: SQLite ``synchronous``: ``full`` survives power loss,
             ``normal`` survives a crash of the process (kill -9) only.
         max_frame_bytes: larger frames are refused with a CALLERROR.
+        max_in_flight: calls for the CSMS one charger may have queued;
+            beyond it its calls are refused with GenericError (0: no cap).
         allow: charger ids allowed to connect; empty: any.
         charger_passwords: per-charger Basic auth passwords (1.6 security
             profile 1); empty: no authentication.
@@ -75,6 +82,8 @@ class BridgeConfig:
     """
 
     upstream: str = ""
+    upstream_version: str = "2.0.1"
+    chargers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     listen: str = "127.0.0.1:9000"
     state: str = "bridge.db"
     journal: str = ""
@@ -90,6 +99,7 @@ class BridgeConfig:
     validation: str = "strict"
     sync: str = "full"
     max_frame_bytes: int = 256 * 1024
+    max_in_flight: int = 50
     allow: tuple[str, ...] = ()
     charger_passwords: Mapping[str, str] = field(default_factory=dict)
     tls_cert: str = ""
@@ -110,6 +120,10 @@ class BridgeConfig:
     def port(self) -> int:
         return int(self.listen.rpartition(":")[2])
 
+    def upstream_version_for(self, charge_point_id: str) -> str:
+        """The version the CSMS speaks for this charger (its table, else the global one)."""
+        return self.chargers.get(charge_point_id, {}).get("upstream_version", self.upstream_version)
+
     def upstream_password_for(self, charge_point_id: str) -> str:
         return self.upstream_passwords.get(charge_point_id, self.upstream_password)
 
@@ -129,6 +143,13 @@ class BridgeConfig:
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"{name} must be one of {', '.join(allowed)}")
+        for cp_id, table in self.chargers.items():
+            for key, value in table.items():
+                if key not in _PER_CHARGER:
+                    raise ConfigError(f"chargers.{cp_id}: unknown setting {key!r}")
+                if value not in _CHOICES[key]:
+                    choices = ", ".join(_CHOICES[key])
+                    raise ConfigError(f"chargers.{cp_id}.{key} must be one of {choices}")
         if bool(self.tls_cert) != bool(self.tls_key):
             raise ConfigError("tls_cert and tls_key go together")
         if bool(self.upstream_cert) != bool(self.upstream_key):
@@ -139,10 +160,20 @@ class BridgeConfig:
 
 
 _CHOICES = {
+    "upstream_version": ("2.0.1", "1.6"),
     "validation": ("strict", "lenient"),
     "sync": ("full", "normal"),
     "log_format": ("kv", "json"),
 }
+
+
+_PER_CHARGER = frozenset({"upstream_version"})
+
+
+def _as_charger_tables(value: Any) -> dict[str, dict[str, str]]:
+    if not isinstance(value, Mapping) or not all(isinstance(t, Mapping) for t in value.values()):
+        raise ValueError("expected [chargers.<id>] tables")
+    return {str(cp): {str(k): str(v) for k, v in t.items()} for cp, t in value.items()}
 
 
 def _as_bool(value: Any) -> bool:
@@ -175,6 +206,7 @@ def _as_table(value: Any) -> dict[str, str]:
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "journal_max_bytes": int,
     "max_frame_bytes": int,
+    "max_in_flight": int,
     "journal_compress": _as_bool,
     "call_timeout": float,
     "connect_timeout": float,
@@ -186,6 +218,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "allow": _as_list,
     "charger_passwords": _as_table,
     "upstream_passwords": _as_table,
+    "chargers": _as_charger_tables,
 }
 FIELD_NAMES = frozenset(f.name for f in fields(BridgeConfig))
 

@@ -36,18 +36,23 @@ class DownLink(Protocol):
 
 
 class WebSocketLink:
-    """An OCPP-J WebSocket connection (1.6J).
+    """An OCPP-J WebSocket connection (1.6J, or 2.0.1 for the reverse bridge).
 
     Args:
         ws: the prepared WebSocket.
         journal: records each frame sent.
+        version: the version spoken on it.
     """
 
-    version = OcppVersion.V16
-
-    def __init__(self, ws: web.WebSocketResponse, journal: Callable[[Frame], None]) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        journal: Callable[[Frame], None],
+        version: OcppVersion = OcppVersion.V16,
+    ) -> None:
         self.ws = ws
         self._journal = journal
+        self.version = version
 
     @property
     def closed(self) -> bool:

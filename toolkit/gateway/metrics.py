@@ -33,6 +33,22 @@ METRICS: dict[str, tuple[str, str]] = {
         "Translated frames that broke their target schema (a bug), by leg and action.",
     ),
     "ocppkit_bridge_timeouts_total": ("counter", "Calls left unanswered, by leg."),
+    "ocppkit_bridge_stray_frames_total": (
+        "counter",
+        "Answers matching no call of ours, and 2.1 frames, by leg (never answered).",
+    ),
+    "ocppkit_bridge_late_answers_total": (
+        "counter",
+        "Answers that came after their call had timed out, by leg.",
+    ),
+    "ocppkit_bridge_in_flight_refusals_total": (
+        "counter",
+        "Charger calls refused because the charger had max_in_flight calls queued.",
+    ),
+    "ocppkit_bridge_answers_dropped_total": (
+        "counter",
+        "Answers not sent because the connection that made the call is gone, by leg.",
+    ),
     "ocppkit_bridge_upstream_reconnects_total": ("counter", "Upstream connection attempts."),
     "ocppkit_bridge_refused_total": ("counter", "Charger handshakes refused, by reason."),
     "ocppkit_bridge_outbox_depth": ("gauge", "Upstream calls stored and not yet answered."),

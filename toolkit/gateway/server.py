@@ -47,6 +47,7 @@ from ocppkit.toolkit.gateway.gc_policy import settle_heap
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.passthrough import serve_passthrough
+from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.toolkit.gateway.store import Store
@@ -165,7 +166,7 @@ class Bridge:
         )
         m.gauge_from(
             "ocppkit_bridge_outbox_depth",
-            lambda: sum(len(s.up.queue) for s in self.sessions.values()),
+            lambda: sum(len(s.core.outbox) for s in self.sessions.values()),
         )
         # Calls stored by an earlier process go out now, charger connected or not.
         for cp_id in store.chargers_with_outbox():
@@ -222,21 +223,26 @@ class Bridge:
 
     # -- sessions -------------------------------------------------------------------
 
-    def session_for(self, cp_id: str) -> Session:
+    def route_for(self, cp_id: str) -> Route:
+        """The version pair this charger's session bridges (from its upstream version)."""
+        return BY_UPSTREAM[OcppVersion(self.cfg.upstream_version_for(cp_id))]
+
+    def session_for(self, cp_id: str, route: Route | None = None) -> Session:
         session = self.sessions.get(cp_id)
         if session is None:
             assert self.svc is not None
-            session = self.sessions[cp_id] = Session(cp_id, self.svc)
+            route = route or self.route_for(cp_id)
+            session = self.sessions[cp_id] = Session(cp_id, self.svc, route)
             session.start()
         return session
 
-    async def claim(self, cp_id: str) -> Session:
+    async def claim(self, cp_id: str, route: Route | None = None) -> Session:
         """The session for a connecting charger, after any retiring one has finished."""
         retiring = self._retiring.get(cp_id)
         if retiring is not None:
             # Its last commit must land before a new session reads the state.
             await asyncio.shield(retiring)
-        return self.session_for(cp_id)
+        return self.session_for(cp_id, route)
 
     async def _sweep(self) -> None:
         """Retire sessions with no charger and nothing left to deliver."""
@@ -301,9 +307,14 @@ class Bridge:
             return refused
         offered = _offered_protocols(request)
         assert self.svc is not None
-        if V16_PROTOCOL not in offered and V201_PROTOCOL in offered:
-            return await serve_passthrough(self.svc, cp_id, request)
-        if V16_PROTOCOL not in offered:
+        route = self.route_for(cp_id)
+        same = route.csms_version.subprotocol or ""
+        bridged = route.charger_version.subprotocol or ""
+        # A charger speaking the CSMS's version is piped through; one offering
+        # both 1.6 and 2.0.1 in front of a 2.0.1 CSMS is bridged, as always.
+        if same in offered and not (route is FORWARD and bridged in offered):
+            return await serve_passthrough(self.svc, cp_id, request, route.csms_version)
+        if bridged not in offered:
             # 2.0.1 Part 4 §3.1.2: complete the handshake without a
             # Sec-WebSocket-Protocol header, then close at once.
             ws = web.WebSocketResponse()
@@ -319,15 +330,15 @@ class Bridge:
             )
             await ws.close(code=1002, message=b"unsupported subprotocol")
             return ws
-        return await self._bridge(cp_id, request)
+        return await self._bridge(cp_id, request, route)
 
-    async def _bridge(self, cp_id: str, request: web.Request) -> web.StreamResponse:
+    async def _bridge(self, cp_id: str, request: web.Request, route: Route) -> web.StreamResponse:
         with self.claimed(cp_id):
-            session = await self.claim(cp_id)
+            session = await self.claim(cp_id, route)
             if not await session.wait_upstream(self.cfg.connect_timeout):
                 return self.refuse("upstream_unreachable", cp_id, 503, **{"Retry-After": "10"})
             ws = web.WebSocketResponse(
-                protocols=(V16_PROTOCOL,),
+                protocols=(route.charger_version.subprotocol or V16_PROTOCOL,),
                 heartbeat=self.cfg.ping_interval or None,
                 max_msg_size=self.cfg.max_frame_bytes * 4,
             )

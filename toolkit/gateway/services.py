@@ -23,7 +23,7 @@ from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.store import Store
 from ocppkit.toolkit.journal_writer import JournalWriter
 from ocppkit.translators.context import Context
-from ocppkit.translators.frames import Call, CallResult, Frame, frame_to_list
+from ocppkit.translators.frames import MAX_DEPTH, Call, CallResult, Frame, depth_of, frame_to_list
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import Direction, JournalRecord, Leg, format_timestamp
 from ocppkit.translators.outcome import Step
@@ -54,12 +54,16 @@ def frame_kind(frame: Frame) -> str:
 
 
 def wire_message(raw: str) -> list[Any] | str:
-    """What a journal record keeps of a frame as received: the array, else the text."""
+    """What a journal record keeps of a frame as received: the array, else the text.
+
+    An array nested deeper than the parse limit is kept as text: the journal
+    must be able to write whatever it is given.
+    """
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return raw or '""'
-    if isinstance(value, list) and 3 <= len(value) <= 5:
+    if isinstance(value, list) and 3 <= len(value) <= 5 and depth_of(value) <= MAX_DEPTH:
         return value
     return raw or '""'
 

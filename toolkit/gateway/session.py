@@ -1,163 +1,127 @@
-"""The per-charger loop: frames in from both legs, through the translator, out.
+"""The per-charger shell: socket -> core -> commit -> send.
 
 Theory of operation
 -------------------
-Every frame from either leg is parsed, journaled, checked, then handed to the
-translator (``from_charger`` / ``from_csms``) under the session lock. The
-resulting :class:`~ocppkit.translators.outcome.Step` is **committed before anything
-is sent**: the new translator state and every call for the CSMS go to SQLite
-in one transaction (:mod:`ocppkit.toolkit.gateway.store`). Only then are the step's
-frames sent. So nothing is acknowledged that is not stored, and a kill -9 at
-any instant leaves either the old state or the new one with its outbox.
-One exception, which keeps that promise: a CSMS answer that becomes nothing
-but answers for the charger is sent while its commit is written (see
-:func:`_answers_early`); the charger's call it answers was stored already.
+Every decision is the sans-I/O core's
+(:class:`ocppkit.translators.bridge.core.BridgeCore`): which frame gets which
+answer, one call at a time per side, ids, timeouts, refusals, early answers.
+This module does only the I/O around it, under one lock per charger:
 
-Calls for the CSMS leave through the **outbox**, one at a time and in order
-(strict CSMSs refuse concurrent calls; OCPP-J 1.6 §4.1.1 and 2.0.1 Part 4
-§4.1.1 allow one outstanding call per direction). The head row is deleted in
-the same transaction as the translation of its answer, so it is sent again
-after a reconnect or a restart until it is answered: upstream delivery is
-at-least-once, and the CSMS recognises repeats by message id and seqNo.
-A charger's call is answered when the translator says so: normally when the
-CSMS answered the call it became (end-to-end acknowledgement).
+1. hand the core what happened (a text from either leg, a link that came or
+   went, a deadline that passed) and take its
+   :class:`~ocppkit.translators.bridge.effects.Effects`;
+2. journal what arrived, count, log;
+3. **commit before anything is sent**: the new translator state and every
+   call for the CSMS go to SQLite in one transaction
+   (:mod:`ocppkit.toolkit.gateway.store`); only then are the frames sent. So
+   nothing is acknowledged that is not stored, and a kill -9 at any instant
+   leaves either the old state or the new one with its outbox. The one
+   exception, which keeps that promise, is the core's ``early`` flag (see
+   :func:`ocppkit.translators.bridge.answers.answers_early`): a CSMS answer
+   that becomes nothing but answers for the charger is sent while its
+   commit is written;
+4. ask the core (:meth:`~BridgeCore.poll`) for the next calls that may
+   leave, and arm one timer for the core's next deadline.
 
-Calls for the charger leave one at a time too (not durable: a charger that
-disconnects cannot answer, so the CSMS gets a CALLERROR at once).
-
-Unanswered calls: after ``call_timeout`` the bridge answers the waiting side
-itself with the CALLERROR ``InternalError`` (the receiver "was not able to
-process the requested Action", OCPP-J 1.6 §4.2.3 / 2.0.1 Part 4 §4.3), fed
-through the translator so its pending calls stay consistent.
+Calls for the CSMS leave through the **outbox**, one at a time and in order;
+the head row is deleted in the same transaction as the translation of its
+answer, so it is sent again after a reconnect or a restart until it is
+answered: upstream delivery is at-least-once, and the CSMS recognises
+repeats by message id (the bridge's own, never reused) and seqNo.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
-import orjson
 from aiohttp import WSMsgType, web
 
-from ocppkit.toolkit.gateway.answers import AnswerBook, error_frame, failure_step, refusal
 from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
 from ocppkit.toolkit.gateway.logs import event
-from ocppkit.toolkit.gateway.pumps import CallPump
+from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, wire_message
 from ocppkit.toolkit.gateway.store import AddOutbox, DeleteOutbox, Op, PutState
 from ocppkit.toolkit.gateway.upstream import Upstream
-from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
-from ocppkit.translators.frames import (
-    Call,
-    CallError,
-    CallResult,
-    Frame,
-    call_error_for,
-    frame_from_list,
-    parse_frame,
-    serialize_frame,
-)
-from ocppkit.translators.j16_to_201.handlers import Side, pending_key
-from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.bridge import BridgeCore, Effects, Received, Side
+from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
 from ocppkit.translators.journal import Direction, Leg
-from ocppkit.translators.outcome import Step
-from ocppkit.translators.schemas import Kind
-from ocppkit.translators.versions import OcppVersion
 
-V16, V201 = OcppVersion.V16, OcppVersion.V201
 DOWN, UP = Leg.DOWNSTREAM, Leg.UPSTREAM
 CS_TO_CSMS, CSMS_TO_CS = Direction.CS_TO_CSMS, Direction.CSMS_TO_CS
-_CHARGER_PENDING = pending_key(Side.CHARGER, "")
-
-
-def _answers_early(side: Side, frame: Frame, step: Step) -> bool:
-    """May ``step`` go out while its commit is being written?
-
-    Only when the CSMS answered a call from the outbox and the translation is
-    nothing but answers for the charger. Everything the charger is told was
-    fixed when its call was committed (ids are minted then; see
-    ``ocppkit.translators.j16_to_201.transactions``), and the outbox row that call
-    left stays until this commit lands: if the bridge dies first, the row is
-    sent again after the restart and the CSMS's new answer redoes this step
-    (the charger ignores an answer to a call it no longer waits for). So the
-    one disk write per message that nothing depends on is taken off the
-    round trip. Every other step (calls, and answers from the charger, whose
-    state is not re-derivable) is committed before anything leaves.
-    """
-    return (
-        side is Side.CSMS
-        and not isinstance(frame, Call)
-        and not any(isinstance(f, Call) for f in (*step.to_csms, *step.to_charger))
-    )
+CHARGER, CSMS = Side.CHARGER, Side.CSMS
 
 
 class Session:
-    """One charger: its translator state, both links, both call queues.
+    """One charger: its bridge core, both links, the timer.
 
     Args:
         charge_point_id: the charger identity.
         svc: the bridge's shared services.
+        route: the version pair bridged (default: 1.6 charger, 2.0.1 CSMS,
+            with the services' translator).
     """
 
-    def __init__(self, charge_point_id: str, svc: Services) -> None:
+    def __init__(self, charge_point_id: str, svc: Services, route: Route = FORWARD) -> None:
         self.cp_id = charge_point_id
         self.svc = svc
         self.log = svc.log
+        self.route = route
+        self.charger_version, self.csms_version = route.charger_version, route.csms_version
+        cfg = svc.cfg
         stored = svc.store.load_state(charge_point_id)
-        self.state = (
-            BridgeState.from_dict(stored)
-            if stored
-            else BridgeState(charge_point_id=charge_point_id)
-        )
-        # Calls sent to a charger connection of an earlier process can never be
-        # answered; their CSMS callers are gone with that process's links.
-        for key in [k for k in self.state.pending if k.startswith(_CHARGER_PENDING)]:
-            del self.state.pending[key]
-        self._committed = orjson.dumps(self.state)
-        timeout = svc.cfg.call_timeout
-        self.up = CallPump(  # the durable outbox, mirrored in memory
-            timeout,
-            ready=self._upstream_ready,
-            send=self._send_up,
-            on_timeout=self._upstream_timeout,
-            on_lost=self._upstream_lost,
-            on_latency=lambda s: svc.metrics.observe("ocppkit_bridge_upstream_latency_seconds", s),
-        )
-        for row in svc.store.load_outbox(charge_point_id):
-            frame = frame_from_list(row.frame, V201)
-            assert isinstance(frame, Call)
-            self.up.push(frame)
-        self.down = CallPump(
-            timeout,
-            ready=self._charger_ready,
-            send=self._send_down,
-            on_timeout=self._charger_timeout,
-            on_lost=self._charger_lost,
+        state = route.restore(stored) if stored else route.new_state(charge_point_id)
+        outbox = [
+            frame_from_list(row.frame, route.csms_version)
+            for row in svc.store.load_outbox(charge_point_id)
+        ]
+        self.core: BridgeCore[Any] = BridgeCore(
+            charge_point_id,
+            svc.translator if route is FORWARD else route.translator,
+            state,
+            restore=route.restore,
+            new_id=svc.ctx.new_id,
+            call_timeout=cfg.call_timeout,
+            charger_validator=svc.charger_validator,
+            csms_validator=svc.strict_validator,
+            outbox=[c for c in outbox if isinstance(c, Call)],
+            charger_max_bytes=cfg.max_frame_bytes,
+            csms_max_bytes=cfg.max_frame_bytes * 4,
+            max_in_flight=cfg.max_in_flight,
+            charger_version=route.charger_version,
+            csms_version=route.csms_version,
         )
         self.downstream: DownLink | None = None
+        self._link_generation: dict[int, int] = {}  # id(link) -> its charger generation
         self.lock = asyncio.Lock()
-        self.draining = False
-        self.answers = AnswerBook(charge_point_id, svc.strict_validator, svc.metrics, svc.log)
-        self._down_generation = 0
+        self._wake = asyncio.Event()
         self._grace: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._side_tasks: set[asyncio.Task[None]] = set()
         self.upstream = Upstream(
             charge_point_id,
-            svc.cfg,
+            cfg,
             svc.http,
             svc.ssl_context,
             self.on_upstream_text,
             self._upstream_changed,
             svc.metrics,
             svc.log,
+            subprotocol=route.csms_version.subprotocol or "",
         )
+
+    @property
+    def state(self) -> Any:
+        """The translator state (as the core holds it now)."""
+        return self.core.state
 
     # -- lifecycle ------------------------------------------------------------
 
     def start(self) -> None:
-        for coro in (self.upstream.run(), self.up.run(), self.down.run()):
+        for coro in (self.upstream.run(), self._timer()):
             task = asyncio.create_task(coro)
             task.add_done_callback(self._task_done)
             self._tasks.append(task)
@@ -173,9 +137,10 @@ class Session:
         if self.downstream is not None:
             await self.downstream.close(1001, "bridge shutting down")
         await self.upstream.stop()
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._side_tasks]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _event(self, level: int, name: str, **fields: Any) -> None:
         event(self.log, level, name, cp=self.cp_id, **fields)
@@ -183,12 +148,7 @@ class Session:
     @property
     def idle(self) -> bool:
         """Nothing to deliver and no charger: the session may be retired."""
-        return (
-            self.downstream is None
-            and not self.up.queue
-            and not self.down.queue
-            and not self.lock.locked()
-        )
+        return self.downstream is None and self.core.idle and not self.lock.locked()
 
     async def wait_upstream(self, timeout: float) -> bool:
         try:
@@ -199,42 +159,47 @@ class Session:
 
     async def drain(self, timeout: float) -> None:
         """Stop taking charger calls, let in-flight ones finish (SIGTERM)."""
-        self.draining = True
+        self.core.draining = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while loop.time() < deadline and (self.up.queue or self.down.queue or self.lock.locked()):
-            if not self.upstream.connected.is_set() and not self.down.queue:
+        while loop.time() < deadline and not (self.core.idle and not self.lock.locked()):
+            if not self.upstream.connected.is_set() and not self.core.charger_queue:
                 break  # nothing can move; the outbox is on disk and resumes on restart
             await asyncio.sleep(0.02)
         await self.stop()
 
     # -- downstream (charger) ---------------------------------------------------
 
-    async def attach(self, link: DownLink) -> None:
+    async def attach(self, link: DownLink) -> int:
         """``link`` is now the charger's connection (newest connection wins)."""
         old, self.downstream = self.downstream, link
-        self._down_generation += 1
-        self.answers.forget(DOWN)  # answers due on an earlier connection are never sent
+        generation = self.core.connect(CHARGER)
+        self._link_generation[id(link)] = generation
         if old is not None and old is not link:
+            self._link_generation.pop(id(old), None)
             await old.close(1000, "replaced by a newer connection")
+        await self._run(self.core.poll)
+        return generation
 
-    def detach(self, link: DownLink) -> None:
+    async def detach(self, link: DownLink) -> None:
+        generation = self._link_generation.pop(id(link), None)
         if self.downstream is link:
             self.downstream = None
-            self.down.link_lost()
-            self.down.kick()
+        if generation is not None:
+            await self._run(lambda now: self.core.disconnect(CHARGER, now, generation))
 
     async def serve(self, ws: web.WebSocketResponse) -> None:
-        """Read a 1.6J charger's WebSocket until it closes."""
+        """Read an OCPP-J charger's WebSocket until it closes."""
+        version = self.charger_version
         link = WebSocketLink(
-            ws, lambda f: self.svc.journal_frame(self.cp_id, DOWN, CSMS_TO_CS, V16, f)
+            ws, lambda f: self.svc.journal_frame(self.cp_id, DOWN, CSMS_TO_CS, version, f), version
         )
-        await self.attach(link)
+        generation = await self.attach(link)
         try:
             async for msg in ws:
                 if msg.type == WSMsgType.TEXT:
                     try:
-                        await self.on_charger_text(msg.data)
+                        await self.on_charger_text(msg.data, generation)
                     except Exception:  # a bug of ours must not cost the charger its link
                         self.log.exception(
                             "charger_frame_failed", extra={"fields": {"cp": self.cp_id}}
@@ -242,90 +207,35 @@ class Session:
                 elif msg.type == WSMsgType.BINARY:
                     self._event(logging.WARNING, "binary_frame_ignored")
         finally:
-            self.detach(link)
+            await self.detach(link)
 
-    async def on_charger_text(self, raw: str) -> None:
-        try:
-            frame = parse_frame(raw, V16, max_bytes=self.svc.cfg.max_frame_bytes)
-        except FrameError as exc:
-            await self._malformed(DOWN, raw, exc, V16)
-            return
-        self.svc.journal_frame(self.cp_id, DOWN, CS_TO_CSMS, V16, frame)
-        await self.on_charger_frame(frame)
+    async def on_charger_text(self, raw: str, generation: int | None = None) -> None:
+        await self._run(lambda now: self.core.receive(CHARGER, raw, now, generation=generation))
 
     async def on_charger_frame(self, frame: Frame) -> None:
-        """A 1.6J frame from the charger, already journaled by its link."""
-        if isinstance(frame, Call):
-            await self._charger_call(frame)
-        else:
-            await self._charger_answer(frame)
-
-    async def _malformed(self, leg: Leg, raw: str, exc: FrameError, version: OcppVersion) -> None:
-        direction = CS_TO_CSMS if leg is DOWN else CSMS_TO_CS
-        self.svc.journal_frame(
-            self.cp_id, leg, direction, version, wire_message(raw), error=exc.description
-        )
-        self.svc.metrics.inc("ocppkit_bridge_frame_errors_total", leg=leg.value, code=exc.code)
-        self._event(
-            logging.WARNING,
-            "malformed_frame",
-            leg=leg.value,
-            code=exc.code.value,
-            reason=exc.description[:200],
-        )
-        answer = call_error_for(exc, version)
-        if answer is not None:
-            await (self._send_down(answer) if leg is DOWN else self._send_up(answer))
-
-    async def _charger_call(self, call: Call) -> None:
-        if self.draining:
-            # Not answered: the charger sends it again to the next bridge process.
-            self._event(logging.INFO, "call_deferred_draining", action=call.action)
-            return
-        try:
-            found = self.svc.charger_validator.validate(
-                V16, call.action, Kind.REQUEST, call.payload, message_id=call.message_id
-            )
-        except FrameError as exc:
-            self.svc.metrics.inc(
-                "ocppkit_bridge_frame_errors_total", leg="downstream", code=exc.code
-            )
-            self._event(
-                logging.WARNING, "invalid_call", action=call.action, reason=exc.description[:200]
-            )
-            await self._send_down(refusal(exc, call.message_id, V16))
-            return
-        if found:
-            self._event(logging.INFO, "lenient_violations", action=call.action, count=len(found))
-        self.answers.expect(DOWN, call, self._down_generation)
-        await self._step(Side.CHARGER, call)
-
-    async def _charger_answer(self, frame: CallResult | CallError) -> None:
-        self.down.remove(frame.message_id)
-        pending = self.state.pending.get(pending_key(Side.CHARGER, frame.message_id))
-        if isinstance(frame, CallResult) and pending is not None:
-            try:
-                self.svc.charger_validator.validate(
-                    V16, pending.action, Kind.RESPONSE, frame.payload
-                )
-            except FrameError as exc:
-                # A result cannot be refused (no answer to an answer): the CSMS
-                # gets the CALLERROR instead of a translation of bad data.
-                frame = refusal(exc, frame.message_id, V16)
-        await self._step(Side.CHARGER, frame)
-        self.down.answered(frame.message_id)
+        """A 1.6J frame from the charger, already journaled by its link (SOAP)."""
+        await self._run(lambda now: self.core.receive_frame(CHARGER, frame, now), journal=False)
 
     # -- upstream (CSMS) --------------------------------------------------------
 
     def _upstream_changed(self, up: bool) -> None:
         if up:
+            self.core.connect(CSMS)
             if self._grace is not None:
                 self._grace.cancel()
                 self._grace = None
+            self._spawn(self._run(self.core.poll))
             return
-        self.up.link_lost()
+        effects = self.core.disconnect(CSMS, self.svc.ctx.now())
+        self._spawn(self._run(lambda now: effects))
         if self.downstream is not None and self._grace is None:
             self._grace = asyncio.create_task(self._disconnect_after_grace())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+        task.add_done_callback(self._task_done)
 
     async def _disconnect_after_grace(self) -> None:
         """The offline policy: refuse, so the charger queues (see server.py)."""
@@ -338,74 +248,65 @@ class Session:
             await link.close(1013, "CSMS unreachable")
 
     async def on_upstream_text(self, raw: str) -> None:
-        try:
-            frame = parse_frame(raw, V201, max_bytes=self.svc.cfg.max_frame_bytes * 4)
-        except FrameError as exc:
-            await self._malformed(UP, raw, exc, V201)
-            return
-        self.svc.journal_frame(self.cp_id, UP, CSMS_TO_CS, V201, frame)
-        if isinstance(frame, Call):
-            try:
-                self.svc.strict_validator.validate(
-                    V201, frame.action, Kind.REQUEST, frame.payload, message_id=frame.message_id
-                )
-            except FrameError as exc:
-                self.svc.metrics.inc(
-                    "ocppkit_bridge_frame_errors_total", leg="upstream", code=exc.code
-                )
-                await self._send_up(refusal(exc, frame.message_id, V201))
-                return
-            self.answers.expect(UP, frame, self.upstream.generation)
-            await self._step(Side.CSMS, frame)
-        else:
-            await self._csms_answer(frame)
+        await self._run(lambda now: self.core.receive(CSMS, raw, now))
 
-    async def _csms_answer(self, frame: CallResult | CallError) -> None:
-        stored = any(c.message_id == frame.message_id for c in self.up.queue)
-        pending = self.state.pending.get(pending_key(Side.CSMS, frame.message_id))
-        if isinstance(frame, CallResult) and pending is not None:
-            try:
-                self.svc.strict_validator.validate(
-                    V201, pending.action, Kind.RESPONSE, frame.payload
-                )
-            except FrameError as exc:
-                frame = refusal(exc, frame.message_id, V201)
-        done = [DeleteOutbox(self.cp_id, frame.message_id)] if stored else []
-        await self._step(Side.CSMS, frame, done)
-        self.up.answered(frame.message_id)
+    # -- carrying out the core's effects -----------------------------------------
 
-    # -- the translation step -----------------------------------------------------
-
-    async def _step(self, side: Side, frame: Frame, extra: Sequence[Op] = ()) -> None:
-        """Translate, commit, then send: the only path frames take across."""
-        translate = (
-            self.svc.translator.from_charger
-            if side is Side.CHARGER
-            else self.svc.translator.from_csms
-        )
+    async def _run(self, decide: Callable[[Any], Effects], *, journal: bool = True) -> None:
+        """Ask the core under the lock, carry out its effects, then what follows."""
         async with self.lock:
-            try:
-                step = translate(self.state, frame, self.svc.ctx)
-            except Exception as exc:  # one except chain: every failure becomes a CALLERROR
-                step = self._failed(side, frame, exc)
-            # orjson writes the dataclasses itself, to the same JSON as
-            # ``to_dict()`` (checked by the tests) at a fifteenth of the cost.
-            state = orjson.dumps(self.state)
-            ops: list[Op] = [*extra, PutState(self.cp_id, state)]
+            await self._apply(decide(self.svc.ctx.now()), journal=journal)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Timeouts due and calls that may leave now (the lock is held)."""
+        for _ in range(1000):  # each round commits or sends; bounded all the same
+            effects = self.core.poll(self.svc.ctx.now())
+            if effects.empty:
+                break
+            await self._apply(effects)
+        self._wake.set()
+
+    async def _timer(self) -> None:
+        """Wakes the core at its next deadline."""
+        while True:
+            self._wake.clear()
+            deadline = self.core.deadline
+            wait = None
+            if deadline is not None:
+                wait = max(0.0, (deadline - self.svc.ctx.now()).total_seconds())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+            if deadline is not None and self.svc.ctx.now() >= deadline:
+                async with self.lock:
+                    await self._flush()
+
+    async def _apply(self, effects: Effects, *, journal: bool = True) -> None:
+        svc = self.svc
+        if effects.received is not None and journal:
+            self._journal_received(effects.received)
+        for count in effects.counters:
+            svc.metrics.inc(count.name, count.value, **dict(count.labels))
+        for seen in effects.observed:
+            svc.metrics.observe(seen.name, seen.value, **dict(seen.labels))
+        for line in effects.logs:
+            self._event(line.level, line.name, **line.fields)
+        commit = effects.commit
+        if commit is not None:
+            ops: list[Op] = [DeleteOutbox(self.cp_id, mid) for mid in commit.outbox_done]
+            ops.append(PutState(self.cp_id, commit.state))
             ops += [
-                AddOutbox(self.cp_id, f.message_id, [2, f.message_id, f.action, f.payload])
-                for f in step.to_csms
-                if isinstance(f, Call)
+                AddOutbox(self.cp_id, c.message_id, [2, c.message_id, c.action, c.payload])
+                for c in commit.outbox_add
             ]
-            early = _answers_early(side, frame, step)
             try:
-                stored = self.svc.store.submit(ops)
+                stored = svc.store.submit(ops)
             except Exception:
                 self._not_stored()
                 return
-            if early:
+            if effects.early:
                 try:
-                    await self._dispatch(step)
+                    await self._send(effects)
                 except Exception:  # a send that failed must not undo a commit that lands
                     self.log.exception("dispatch_failed", extra={"fields": {"cp": self.cp_id}})
             try:
@@ -415,104 +316,60 @@ class Session:
                 # and is sent again: the CSMS answers it again.)
                 self._not_stored()
                 return
-            self._committed = state
-            for op in extra:
-                if isinstance(op, DeleteOutbox):
-                    self.up.remove(op.message_id)
-            if not early:
-                await self._dispatch(step)
+            self.core.committed()
+            if effects.early:
+                await self._recycle(effects)
+                return
+        await self._send(effects)
+        await self._recycle(effects)
 
     def _not_stored(self) -> None:
         """Not stored, so not acknowledged: the peer's own retry will redo it."""
-        self.state = BridgeState.from_dict(orjson.loads(self._committed))
+        self.core.rollback()
         self.log.exception("store_commit_failed", extra={"fields": {"cp": self.cp_id}})
 
-    def _failed(self, side: Side, frame: Frame, exc: Exception) -> Step:
-        """Undo a failed translation and say so to whoever waits for an answer."""
-        self.state = BridgeState.from_dict(orjson.loads(self._committed))
-        level = logging.WARNING if isinstance(exc, OcppkitError) else logging.ERROR
-        self.log.log(
-            level,
-            "translation_failed",
-            extra={"fields": {"cp": self.cp_id, "side": side.value, "error": repr(exc)}},
-            exc_info=not isinstance(exc, OcppkitError),
-        )
-        self.svc.metrics.inc("ocppkit_bridge_translation_errors_total", reason=type(exc).__name__)
-        return failure_step(self.state, side, frame, exc)
+    def _journal_received(self, received: Received) -> None:
+        charger = received.side is CHARGER
+        leg, version = (DOWN, self.charger_version) if charger else (UP, self.csms_version)
+        direction = CS_TO_CSMS if received.side is CHARGER else CSMS_TO_CS
+        if received.frame is not None and received.error is None:
+            self.svc.journal_frame(self.cp_id, leg, direction, version, received.frame)
+        else:
+            self.svc.journal_frame(
+                self.cp_id,
+                leg,
+                direction,
+                version,
+                wire_message(received.text),
+                error=received.error,
+            )
 
-    async def _dispatch(self, step: Step) -> None:
-        for note in step.notes:
-            self.svc.metrics.inc("ocppkit_bridge_translation_notes_total", kind=note.kind.value)
-            self._event(logging.DEBUG, "translation_note", **note.as_dict())
-        for f in step.to_csms:
-            if isinstance(f, Call):
-                self.up.push(f)
-            else:
-                try:
-                    await self._send_up(f)
-                except ConnectionError:
+    async def _send(self, effects: Effects) -> None:
+        now = self.svc.ctx.now
+        for frame in effects.to_charger:
+            link = self.downstream
+            try:
+                if link is None or link.closed:
+                    raise ConnectionError("charger not connected")
+                await link.send(frame)
+            except ConnectionError as exc:
+                self._event(logging.INFO, "frame_dropped_charger_gone", error=str(exc))
+                if isinstance(frame, Call):
+                    await self._apply(self.core.send_failed(CHARGER, frame, now()))
+        for frame in effects.to_csms:
+            try:
+                await self.upstream.send(serialize_frame(frame).decode())
+            except ConnectionError:
+                if isinstance(frame, Call):
+                    # Stays at the head of the outbox; sent again after the reconnect.
+                    await self._apply(self.core.send_failed(CSMS, frame, now()))
+                else:
                     # The call it answers came on a link that is gone; the
                     # CSMS has given up on it already.
                     self._event(logging.INFO, "answer_dropped_upstream_down")
-        for f in step.to_charger:
-            if isinstance(f, Call):
-                self.down.push(f)
-            else:
-                await self._send_down(f)
+                continue
+            self.svc.journal_frame(self.cp_id, UP, CS_TO_CSMS, self.csms_version, frame)
 
-    # -- sending -------------------------------------------------------------------
-
-    def _generation(self, leg: Leg) -> int:
-        return self._down_generation if leg is DOWN else self.upstream.generation
-
-    async def _send_down(self, frame: Frame) -> None:
-        link = self.downstream
-        if not self.answers.release(DOWN, frame, V16, self._down_generation):
-            return
-        try:
-            if link is None or link.closed:
-                raise ConnectionError("charger not connected")
-            await link.send(frame)
-        except ConnectionError as exc:
-            self._event(logging.INFO, "frame_dropped_charger_gone", error=str(exc))
-            if isinstance(frame, Call):
-                raise  # the down pump answers the CSMS for the charger
-
-    async def _send_up(self, frame: Frame) -> None:
-        if not self.answers.release(UP, frame, V201, self.upstream.generation):
-            return
-        await self.upstream.send(serialize_frame(frame).decode())
-        self.svc.journal_frame(self.cp_id, UP, CS_TO_CSMS, V201, frame)
-
-    # -- what the two pumps do when a peer stays silent -----------------------------
-
-    async def _upstream_ready(self, call: Call) -> bool:
-        await self.upstream.connected.wait()
-        return True
-
-    async def _upstream_lost(self, call: Call) -> None:
-        await asyncio.sleep(0.05)  # stays at the head; resent after the reconnect
-
-    async def _upstream_timeout(self, call: Call) -> None:
-        self.svc.metrics.inc("ocppkit_bridge_timeouts_total", leg="upstream")
-        text = f"CSMS did not answer {call.action} within {self.up.timeout:g} s"
-        await self._csms_answer(error_frame(call.message_id, ErrorCode.INTERNAL_ERROR, V201, text))
-
-    async def _charger_ready(self, call: Call) -> bool:
-        if self.downstream is None:
-            await self._charger_silent(call, "charging station is not connected")
-            return False
-        return True
-
-    async def _charger_lost(self, call: Call) -> None:
-        await self._charger_silent(call, "charging station disconnected")
-
-    async def _charger_timeout(self, call: Call) -> None:
-        self.svc.metrics.inc("ocppkit_bridge_timeouts_total", leg="downstream")
-        await self._charger_silent(call, f"no answer within {self.down.timeout:g} s")
-
-    async def _charger_silent(self, call: Call, why: str) -> None:
-        self.down.remove(call.message_id)
-        await self._step(
-            Side.CHARGER, error_frame(call.message_id, ErrorCode.INTERNAL_ERROR, V16, why)
-        )
+    async def _recycle(self, effects: Effects) -> None:
+        if CSMS in effects.recycle:
+            await self.upstream.recycle()

@@ -25,6 +25,7 @@ import aiohttp
 from aiohttp import web
 
 from ocppkit.toolkit.gateway.logs import event
+from ocppkit.toolkit.gateway.routes import FORWARD
 from ocppkit.toolkit.gateway.services import Services
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame
@@ -221,7 +222,7 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     with bridge.claimed(cp_id):
-        session = await bridge.claim(cp_id)
+        session = await bridge.claim(cp_id, FORWARD)  # lifted to 1.6J: the forward pair
         if not await session.wait_upstream(svc.cfg.connect_timeout):
             return bridge.refuse("upstream_unreachable", cp_id, 503, **{"Retry-After": "10"})
         link = session.downstream

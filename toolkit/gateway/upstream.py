@@ -1,10 +1,11 @@
-"""One OCPP 2.0.1 WebSocket link to the CSMS per charger, kept open.
+"""One OCPP-J WebSocket link to the CSMS per charger, kept open.
 
 The bridge is the charging station as far as the CSMS knows: it connects to
 ``{upstream}/{chargePointId}`` with subprotocol ``ocpp2.0.1`` (2.0.1 Part 4
-§3.1) using the security profile the settings give: Basic auth with the
-station id as user (profile 1, also 2), server verification against a CA
-bundle (profile 2), a client certificate (profile 3). A dropped link is
+§3.1; ``ocpp1.6`` for the reverse bridge) using the security profile the
+settings give: Basic auth with the station id as user (profile 1, also 2),
+server verification against a CA bundle (profile 2), a client certificate
+(profile 3). A dropped link is
 reconnected with jittered exponential backoff; WebSocket pings detect dead
 links (``ping_interval``, 2.0.1 Part 4 §5.2 ``WebSocketPingInterval``).
 """
@@ -86,8 +87,11 @@ class Upstream:
         on_change: Callable[[bool], None],
         metrics: Metrics,
         log: logging.Logger,
+        *,
+        subprotocol: str = SUBPROTOCOL,
     ) -> None:
         self.charge_point_id = charge_point_id
+        self.subprotocol = subprotocol or SUBPROTOCOL
         self.cfg = cfg
         self.http = http
         self.ssl_context = ssl_context
@@ -115,21 +119,28 @@ class Upstream:
         except (aiohttp.ClientError, RuntimeError) as exc:
             raise ConnectionError(str(exc)) from exc
 
+    async def recycle(self) -> None:
+        """Close the current link (its call slot is hopeless); :meth:`run` reconnects."""
+        ws = self._ws
+        if ws is not None and not ws.closed:
+            event(self.log, logging.WARNING, "upstream_recycled", cp=self.charge_point_id)
+            await ws.close(code=1001, message=b"call unanswered; reconnecting")
+
     async def _connect(self) -> aiohttp.ClientWebSocketResponse:
         ws = await self.http.ws_connect(
             upstream_url(self.cfg.upstream, self.charge_point_id),
-            protocols=(SUBPROTOCOL,),
+            protocols=(self.subprotocol,),
             headers=auth_headers(self.cfg, self.charge_point_id),
             ssl=self.ssl_context if self.ssl_context is not None else True,
             heartbeat=self.cfg.ping_interval or None,
             timeout=aiohttp.ClientWSTimeout(ws_close=5.0),
             max_msg_size=self.cfg.max_frame_bytes * 4,
         )
-        if ws.protocol != SUBPROTOCOL:
+        if ws.protocol != self.subprotocol:
             # 2.0.1 Part 4 §3.1.2: a server that does not agree answers
-            # without the header; nothing but 2.0.1 may be spoken upstream.
+            # without the header; nothing but the agreed version may be spoken.
             await ws.close()
-            raise ConnectionError(f"CSMS did not accept subprotocol {SUBPROTOCOL}")
+            raise ConnectionError(f"CSMS did not accept subprotocol {self.subprotocol}")
         return ws
 
     async def run(self) -> None:

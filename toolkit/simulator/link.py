@@ -1,5 +1,9 @@
 """One charger's OCPP-J WebSocket: one outstanding call, strict validation, CSMS calls answered.
 
+The OCPP-J rules (one outstanding call, answers matched by id and connection, which frame
+gets which CALLERROR, answers never answered) are the project's one sans-I/O endpoint,
+:class:`ocppkit.translators.bridge.Endpoint`; this module does the I/O around it.
+
 A real charger sends one CALL and waits for its answer before the next (OCPP-J 1.6 §4.1.1 /
 2.0.1 Part 4 §4.1.1: "at most one outstanding CALL"), so :meth:`Link.call` is only ever used
 by the charger's own task. A reader task answers the CSMS's calls as they come, through the
@@ -13,17 +17,27 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
 
+from ocppkit.translators.bridge import (
+    AnswerArrived,
+    BadFrame,
+    CallArrived,
+    Endpoint,
+    EndpointBusy,
+    StrayFrame,
+    error_frame,
+    refusal,
+)
 from ocppkit.translators.errors import ErrorCode, FrameError
 from ocppkit.translators.frames import (
     Call,
     CallError,
     CallResult,
     Frame,
-    parse_frame,
     serialize_frame,
 )
 from ocppkit.translators.schemas import Kind
@@ -93,7 +107,8 @@ class Link:
         self.record_latency = record_latency
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._pending: tuple[str, str, asyncio.Future[Frame]] | None = None
+        self.endpoint = Endpoint(version, call_timeout=timeout)
+        self._waiting: asyncio.Future[Frame] | None = None  # the answer to our outstanding call
         self._answering: set[asyncio.Task[None]] = set()
         # Called after each answer to the CSMS went out (work the command asked for follows
         # its answer on the wire, e.g. StopTransaction after RemoteStopTransaction.conf).
@@ -122,7 +137,8 @@ class Link:
             raise LinkDown(f"CSMS did not accept subprotocol {subprotocol}")
         self._ws = ws
         self.stats.connects += 1
-        self._reader = asyncio.create_task(self._read(ws))
+        generation = self.endpoint.open()
+        self._reader = asyncio.create_task(self._read(ws, generation))
 
     async def close(self) -> None:
         ws, reader = self._ws, self._reader
@@ -152,9 +168,12 @@ class Link:
         ws = self._ws
         if ws is None or ws.closed:
             raise LinkDown("offline")
-        assert self._pending is None, "one outstanding call at a time"
+        try:
+            self.endpoint.send_call(call, datetime.now(UTC))
+        except EndpointBusy as exc:
+            raise AssertionError(f"one outstanding call at a time: {exc}") from None
         future: asyncio.Future[Frame] = asyncio.get_running_loop().create_future()
-        self._pending = (call.message_id, call.action, future)
+        self._waiting = future
         loop = asyncio.get_running_loop()
         sent_at = loop.time()
         try:
@@ -162,11 +181,14 @@ class Link:
             self.stats.sent[call.action] = self.stats.sent.get(call.action, 0) + 1
             answer = await asyncio.wait_for(asyncio.shield(future), self.timeout)
         except TimeoutError:
+            # A charger gives up and moves on (its late answer is dropped, as chargers do).
+            self.endpoint.abandon()
             raise CallTimeout(f"{call.action} {call.message_id}: no answer") from None
         except (ConnectionError, aiohttp.ClientError, RuntimeError) as exc:
+            self.endpoint.abandon()
             raise LinkDown(repr(exc)) from None
         finally:
-            self._pending = None
+            self._waiting = None
         if self.record_latency:
             self.stats.latencies.append(loop.time() - sent_at)
         if isinstance(answer, CallError):
@@ -177,15 +199,16 @@ class Link:
         return answer.payload
 
     def _fail_pending(self) -> None:
-        if self._pending is not None and not self._pending[2].done():
-            self._pending[2].set_exception(LinkDown("connection closed"))
+        self.endpoint.close()
+        if self._waiting is not None and not self._waiting.done():
+            self._waiting.set_exception(LinkDown("connection closed"))
 
-    async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    async def _read(self, ws: aiohttp.ClientWebSocketResponse, generation: int) -> None:
         try:
             async for msg in ws:
                 if msg.type is not aiohttp.WSMsgType.TEXT:
                     continue
-                await self._on_text(ws, msg.data)
+                await self._on_text(ws, msg.data, generation)
         finally:
             self._fail_pending()
             for task in list(self._answering):
@@ -195,39 +218,45 @@ class Link:
                 if self.on_lost is not None:
                     self.on_lost()
 
-    async def _on_text(self, ws: aiohttp.ClientWebSocketResponse, text: str) -> None:
-        try:
-            frame = parse_frame(text, self.version)
-        except FrameError as exc:
+    async def _on_text(
+        self, ws: aiohttp.ClientWebSocketResponse, text: str, generation: int
+    ) -> None:
+        if generation != self.endpoint.generation:
+            return  # the reader of a connection already replaced
+        event = self.endpoint.receive(text, datetime.now(UTC))
+        if isinstance(event, BadFrame):
             self.stats.csms_violations += 1
-            if exc.message_id is not None:
-                await self._answer(ws, CallError(exc.message_id, exc.code.wire(self.version)))
-            return
-        if isinstance(frame, Call):
+            if event.reply is not None:
+                await self._answer(ws, event.reply)
+        elif isinstance(event, StrayFrame):
+            # A late answer (after a timeout) is dropped, as chargers do; a broken one is
+            # the CSMS's violation. Neither is ever answered.
+            if event.error is not None:
+                self.stats.csms_violations += 1
+        elif isinstance(event, CallArrived):
             # Answer in a task: a handler may wait (e.g. for the charger to be idle).
-            task = asyncio.create_task(self._serve(ws, frame))
+            task = asyncio.create_task(self._serve(ws, event.call, event.generation))
             self._answering.add(task)
             task.add_done_callback(self._answering.discard)
-            return
-        pending = self._pending
-        if pending is not None and pending[0] == frame.message_id and not pending[2].done():
-            pending[2].set_result(frame)
-        # An answer to nothing we asked (late, after a timeout) is dropped, as chargers do.
+        elif isinstance(event, AnswerArrived) and self._waiting and not self._waiting.done():
+            self._waiting.set_result(event.answer)
 
-    async def _serve(self, ws: aiohttp.ClientWebSocketResponse, call: Call) -> None:
-        out: Frame
+    async def _serve(
+        self, ws: aiohttp.ClientWebSocketResponse, call: Call, generation: int
+    ) -> None:
+        out: CallResult | CallError
         try:
             self.validator.validate(
                 self.version, call.action, Kind.REQUEST, call.payload, message_id=call.message_id
             )
         except FrameError as exc:
             self.stats.csms_violations += 1
-            out = CallError(call.message_id, exc.code.wire(self.version), exc.description[:255])
+            out = refusal(exc, call.message_id, self.version)
         else:
             try:
                 payload = await self.handler(call.action, call.payload)
             except FrameError as exc:
-                out = CallError(call.message_id, exc.code.wire(self.version), exc.description[:255])
+                out = refusal(exc, call.message_id, self.version)
             else:
                 # Our own answer must be valid too; a failure is a simulator bug: it is
                 # recorded (the run reports it) and the CSMS gets an InternalError.
@@ -235,11 +264,13 @@ class Link:
                     self.validator.validate(self.version, call.action, Kind.RESPONSE, payload)
                 except FrameError as exc:
                     self.stats.bugs.append(f"invalid {call.action} answer: {exc.description}")
-                    out = CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(self.version))
+                    out = error_frame(call.message_id, ErrorCode.INTERNAL_ERROR, self.version, "")
                 else:
                     out = CallResult(call.message_id, payload)
                     self.stats.answered[call.action] = self.stats.answered.get(call.action, 0) + 1
-        await self._answer(ws, out)
+        released = self.endpoint.answer(out, generation)  # only on the link the call came on
+        if released is not None:
+            await self._answer(ws, released)
         if self.after_answer is not None:
             self.after_answer()
 

@@ -1,0 +1,227 @@
+"""``BridgePair``: a charger, the bridge core and a CSMS in memory, on a virtual clock.
+
+In the style of h11's ``ConnectionPair``: no sockets, no sleeps, no threads.
+Each peer holds its own OCPP-J :class:`Endpoint` (so it notices a stray
+answer, a second concurrent call, an answer on the wrong connection); the
+core's :class:`Effects` are carried out by a small in-memory shell that keeps
+the committed state and outbox the way the gateway's SQLite store does.
+Time moves only when a test calls :meth:`BridgePair.advance`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from ocppkit.toolkit.gateway.routes import FORWARD, Route
+from ocppkit.translators.bridge import (
+    AnswerArrived,
+    BridgeCore,
+    CallArrived,
+    Commit,
+    Effects,
+    Endpoint,
+    Event,
+    LogLine,
+    Side,
+)
+from ocppkit.translators.frames import Call, CallError, CallResult, Frame, serialize_frame
+from ocppkit.translators.outcome import Note
+from ocppkit.translators.validation import Validator
+
+CHARGER, CSMS = Side.CHARGER, Side.CSMS
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+class VirtualClock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@dataclass
+class Peer:
+    """One peer of the bridge: its endpoint, what reached it, its connection number."""
+
+    endpoint: Endpoint
+    clock: VirtualClock
+    wire: list[list[Any]] = field(default_factory=list)  # every frame received, as arrays
+    events: list[Event] = field(default_factory=list)
+
+    def deliver(self, frame: Frame) -> None:
+        text = serialize_frame(frame).decode()
+        self.wire.append(orjson.loads(text))
+        self.events.append(self.endpoint.receive(text, self.clock.now))
+
+    def calls(self, action: str | None = None) -> list[Call]:
+        return [
+            e.call
+            for e in self.events
+            if isinstance(e, CallArrived) and (action is None or e.call.action == action)
+        ]
+
+    def answers(self) -> list[CallResult | CallError]:
+        return [e.answer for e in self.events if isinstance(e, AnswerArrived)]
+
+    def answer_to(self, message_id: str) -> CallResult | CallError:
+        found = [a for a in self.answers() if a.message_id == message_id]
+        assert len(found) == 1, (message_id, self.wire)
+        return found[0]
+
+
+class BridgePair:
+    """Charger endpoint <-> bridge core <-> CSMS endpoint, in memory.
+
+    Args:
+        call_timeout: seconds each side has to answer.
+        route: the version pair (default: 1.6 charger, 2.0.1 CSMS).
+        translator: replaces the route's translator (fault injection).
+        charger_validator: how the charger's frames are checked.
+    """
+
+    def __init__(
+        self,
+        *,
+        call_timeout: float = 30,
+        route: Route = FORWARD,
+        translator: Any = None,
+        charger_validator: Validator | None = None,
+    ) -> None:
+        self.clock = VirtualClock()
+        counter = itertools.count(1)
+        self.ids = lambda: f"bridge-{next(counter)}"
+        self.route = route
+        self.translator = translator or route.translator
+        self.call_timeout = call_timeout
+        self.charger_validator = charger_validator or Validator()
+        self.charger = Peer(Endpoint(route.charger_version, call_timeout=call_timeout), self.clock)
+        self.csms = Peer(Endpoint(route.csms_version, call_timeout=call_timeout), self.clock)
+        self.stored_state: bytes | None = None  # what the store holds
+        self.stored_outbox: dict[str, Call] = {}
+        self.fail_commits = 0  # the next N commits fail
+        self.commits: list[Commit] = []
+        self.logs: list[LogLine] = []
+        self.notes: list[Note] = []
+        self.counters: Counter[tuple[str, tuple[tuple[str, str], ...]]] = Counter()
+        self.effects: list[Effects] = []
+        self.recycled: list[Side] = []
+        self.core = self._new_core(route.new_state("CP1"), [])
+
+    def _new_core(self, state: Any, outbox: list[Call]) -> BridgeCore[Any]:
+        return BridgeCore(
+            "CP1",
+            self.translator,
+            state,
+            restore=self.route.restore,
+            new_id=self.ids,
+            call_timeout=self.call_timeout,
+            charger_validator=self.charger_validator,
+            csms_validator=Validator(),
+            charger_version=self.route.charger_version,
+            csms_version=self.route.csms_version,
+            outbox=outbox,
+        )
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now
+
+    # -- links -------------------------------------------------------------------
+
+    def connect(self, side: Side) -> None:
+        self.peer(side).endpoint.open()
+        self.core.connect(side)
+        self.settle()
+
+    def disconnect(self, side: Side) -> None:
+        self.peer(side).endpoint.close()
+        self.apply(self.core.disconnect(side, self.now))
+        self.settle()
+
+    def restart(self) -> None:
+        """kill -9 and start again: a new core from what the store holds."""
+        assert self.stored_state is not None
+        state = self.route.restore(orjson.loads(self.stored_state))
+        self.core = self._new_core(state, list(self.stored_outbox.values()))
+        for peer in (self.charger, self.csms):
+            peer.endpoint.close()
+
+    def peer(self, side: Side) -> Peer:
+        return self.charger if side is CHARGER else self.csms
+
+    # -- frames ------------------------------------------------------------------
+
+    def send(self, side: Side, frame: Frame | str) -> None:
+        """``side`` puts ``frame`` (or raw text) on its link to the bridge."""
+        if isinstance(frame, Call) and self.peer(side).endpoint.ready:
+            self.peer(side).endpoint.send_call(frame, self.now)
+        text = frame if isinstance(frame, str) else serialize_frame(frame).decode()
+        self.apply(self.core.receive(side, text, self.now))
+        self.settle()
+
+    def answer(self, side: Side, call: Call, payload: dict[str, Any]) -> None:
+        """``side`` answers the bridge's ``call`` with a CALLRESULT."""
+        self.send(side, CallResult(call.message_id, payload))
+
+    def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        self.settle()
+
+    # -- the shell -----------------------------------------------------------------
+
+    def settle(self) -> None:
+        for _ in range(100):
+            effects = self.core.poll(self.now)
+            if effects.empty:
+                return
+            self.apply(effects)
+        raise AssertionError("the core keeps producing effects")
+
+    def apply(self, effects: Effects) -> None:
+        self.effects.append(effects)
+        self.logs += effects.logs
+        self.notes += effects.notes
+        for c in effects.counters:
+            self.counters[(c.name, c.labels)] += 1
+        commit = effects.commit
+        if commit is not None:
+            if effects.early:
+                self._send(effects)
+            if self.fail_commits:
+                self.fail_commits -= 1
+                self.core.rollback()
+                return
+            self.stored_state = commit.state
+            for mid in commit.outbox_done:
+                self.stored_outbox.pop(mid, None)
+            for call in commit.outbox_add:
+                self.stored_outbox[call.message_id] = call
+            self.commits.append(commit)
+            self.core.committed()
+            if effects.early:
+                self.recycled += effects.recycle
+                return
+        self._send(effects)
+        self.recycled += effects.recycle
+
+    def _send(self, effects: Effects) -> None:
+        for frame in effects.to_charger:
+            self.charger.deliver(frame)
+        for frame in effects.to_csms:
+            self.csms.deliver(frame)
+
+    # -- reading what happened ---------------------------------------------------------
+
+    def count(self, name: str, **labels: str) -> int:
+        key = (name, tuple(sorted(labels.items())))
+        return self.counters[key]
+
+    def logged(self, name: str) -> list[LogLine]:
+        return [line for line in self.logs if line.name == name]
