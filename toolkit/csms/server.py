@@ -58,7 +58,7 @@ from ocppkit.translators.frames import (
 )
 from ocppkit.translators.journal import Direction, JournalRecord, format_timestamp
 from ocppkit.translators.schemas import Kind
-from ocppkit.translators.validation import Validator
+from ocppkit.translators.validation import Validator, load_slow_path
 from ocppkit.translators.versions import OcppVersion
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,9 @@ class Csms:
     # ---- lifecycle -----------------------------------------------------
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen on ``host:port`` (port 0 picks a free port, see :attr:`port`)."""
+        # Load the slow path now: otherwise the first invalid payload pays for jsonschema's
+        # import (1 s quiet, 4-6 s on a loaded machine) while that station waits.
+        load_slow_path()
         app = web.Application()
         app.router.add_get("/{path:.*}", self._handle)
         self._runner = web.AppRunner(app, handle_signals=False)
