@@ -53,6 +53,7 @@ from ocppkit.translators.frames import Call, CallError, CallResult, Frame, call_
 from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import Pending, Side, expect_answer, pending_key
 from ocppkit.translators.schemas import actions
+from ocppkit.translators.timestamps import limit_step
 from ocppkit.translators.versions import OcppVersion
 
 __all__ = [
@@ -98,6 +99,9 @@ S = TypeVar("S", bound=PairState)
 CallHandler: TypeAlias = Callable[[S, Call, Context], Step]
 ResultHandler: TypeAlias = Callable[[S, Pending, CallResult | CallError, Context], Step]
 
+# The versions whose date-times the engine cuts to milliseconds in every frame it sends.
+MILLISECOND_VERSIONS = frozenset({OcppVersion.V201})
+
 # What a handler raises on a payload that is not schema-valid.
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
@@ -121,6 +125,9 @@ class Pair(Generic[S]):
         load_state: the state back from its ``to_dict`` (after a restart).
         tables: every value table of the pair (for docs/mapping.md and the
             round-trip property).
+        after: by sending side, what the pair does after every frame that
+            side sent, whatever it was (e.g. end transactions a charger
+            abandoned: its every frame is a moment to check).
     """
 
     name: str
@@ -132,6 +139,7 @@ class Pair(Generic[S]):
     refusals: Mapping[Side, Mapping[str, str]] = field(default_factory=dict)
     wrong_sender: Mapping[Side, str] = field(default_factory=dict)
     tables: tuple[EnumMap, ...] = ()
+    after: Mapping[Side, Callable[[S, Context], Step]] = field(default_factory=dict)
 
     @property
     def charger(self) -> OcppVersion:
@@ -172,8 +180,17 @@ def receive(pair: Pair[S], state: S, side: Side, frame: Frame, ctx: Context) -> 
         a frame of the sender's version: refusals are CALLERROR frames.
     """
     if isinstance(frame, Call):
-        return _call(pair, state, side, frame, ctx)
-    return _answer(pair, state, side, frame, ctx)
+        step = _call(pair, state, side, frame, ctx)
+    else:
+        step = _answer(pair, state, side, frame, ctx)
+    after = pair.after.get(side)
+    if after is not None:
+        step = step + after(state, ctx)
+    # 2.0.1 date-times carry milliseconds at most (CitrineOS refuses more).
+    for to in (Side.CHARGER, Side.CSMS):
+        if pair.versions[to] in MILLISECOND_VERSIONS:
+            step = limit_step(step, to_csms=to is Side.CSMS)
+    return step
 
 
 def _failure(exc: Exception, what: str) -> tuple[ErrorCode, str] | None:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from ocppkit.translators.charger16_csms201 import (
     charger_messages,
     commands,
+    dangling,
     id_tokens,
     meter_values,
     status,
@@ -100,6 +101,8 @@ PAIR: Pair[BridgeState] = Pair(
         for module in (charger_messages, id_tokens, transactions, meter_values, status, commands)
         for table in module.TABLES
     ),
+    # Whatever the charger sends is a moment to end what it abandoned.
+    after={Side.CHARGER: dangling.sweep},
 )
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocppkit.translators.charger16_csms201 import dangling
 from ocppkit.translators.charger16_csms201.charger_kit import (
     derive,
     empty_answer,
@@ -160,6 +161,8 @@ def status_notification(state: BridgeState, call: Call, ctx: Context) -> Step:
     status = p["status"]
     timestamp = p.get("timestamp") or ctx.timestamp()
     state.connector_status[str(connector)] = status
+    if connector != 0:
+        dangling.on_status(state, ctx, connector, status, timestamp)
     target = CONNECTOR_STATUS(status)[0]
     notes: list[Note] = []
     if p["errorCode"] == "NoError" and ("info" in p or "vendorErrorCode" in p):
