@@ -33,6 +33,8 @@ from ocppkit.translators.versions import OcppVersion
 
 FIRST_TX_ID = 4711  # the 1.6 central system mints 4711, 4712, ...
 _VALIDATOR = Validator()
+TAG = {"idToken": "TAG-PLUG", "type": "ISO14443"}
+EVSE = {"id": 1, "connectorId": 1}
 
 
 def stamp() -> str:
@@ -260,6 +262,35 @@ class Station201(_Audited, ChargePoint201):
 
     def got(self, action: str) -> list[dict[str, Any]]:
         return [p for a, p in self.received if a == action]
+
+
+async def plug_in_first_session(
+    st: Station201, tx: str, starts_seen: Callable[[], int]
+) -> dict[str, Any]:
+    """E02: cable first, then authorisation; energy in kWh (12.345 at plug-in, 13.5 and
+    14.75 periodic, 15.5 at plug-out). Returns the station's answers, and how many
+    StartTransactions the CSMS had seen (``starts_seen``) before the idToken was known."""
+    got: dict[str, Any] = {}
+    await st.status("Occupied")
+    got["started"] = await st.event(
+        "Started", tx, "CablePluggedIn", 12.345, "Transaction.Begin",
+        info={"chargingState": "EVConnected"}, evse=EVSE,
+    )  # fmt: skip
+    # A round trip through the CSMS: a StartTransaction sent before it would be seen by now.
+    await st.call(call201.Heartbeat())
+    got["start_before_authorisation"] = starts_seen()
+    assert (await st.call(call201.Authorize(id_token=TAG))).id_token_info["status"] == "Accepted"
+    got["authorized"] = await st.event(
+        "Updated", tx, "Authorized", info={"chargingState": "Charging"}, id_token=TAG
+    )
+    for kwh in (13.5, 14.75):
+        await st.event("Updated", tx, "MeterValuePeriodic", kwh)
+    got["ended"] = await st.event(
+        "Ended", tx, "EVCommunicationLost", 15.5, "Transaction.End",
+        info={"chargingState": "Idle", "stoppedReason": "EVDisconnected"},
+    )  # fmt: skip
+    await st.status("Available")
+    return got
 
 
 async def run_peer(peer: Any) -> None:

@@ -9,28 +9,30 @@ with ocppkit's strict validator (:mod:`tests.gateway.reverse_peers`). Every wait
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
+from ocpp.exceptions import OCPPError
 from ocpp.v16 import call as call16
-from ocpp.v201 import call as call201
 
 from tests.gateway.harness import BridgeProcess
 from tests.gateway.reverse_peers import (
+    EVSE,
     FIRST_TX_ID,
+    TAG,
     CentralSystem16,
     Station201,
     minter,
+    plug_in_first_session,
     spawn,
 )
 
 pytestmark = pytest.mark.timeout(90)
-TAG = {"idToken": "TAG-PLUG", "type": "ISO14443"}
 REMOTE_TAG = "TAG-REMOTE"
-EVSE = {"id": 1, "connectorId": 1}
 
 
 class Csms:
@@ -100,31 +102,6 @@ def register_readings(meter_values: list[dict[str, Any]]) -> list[tuple[Decimal,
     ]
 
 
-async def plug_in_first_session(st: Station201, csms: Csms, tx: str) -> dict[str, Any]:
-    """E02: cable first, then authorisation; energy in kWh. Returns what the station got."""
-    got: dict[str, Any] = {}
-    await st.status("Occupied")
-    got["started"] = await st.event(
-        "Started", tx, "CablePluggedIn", 12.345, "Transaction.Begin",
-        info={"chargingState": "EVConnected"}, evse=EVSE,
-    )  # fmt: skip
-    # A round trip through the CSMS: a StartTransaction sent before it would be seen by now.
-    await st.call(call201.Heartbeat())
-    got["start_before_authorisation"] = len(csms.payloads("StartTransaction"))
-    assert (await st.call(call201.Authorize(id_token=TAG))).id_token_info["status"] == "Accepted"
-    got["authorized"] = await st.event(
-        "Updated", tx, "Authorized", info={"chargingState": "Charging"}, id_token=TAG
-    )
-    for kwh in (13.5, 14.75):
-        await st.event("Updated", tx, "MeterValuePeriodic", kwh)
-    got["ended"] = await st.event(
-        "Ended", tx, "EVCommunicationLost", 15.5, "Transaction.End",
-        info={"chargingState": "Idle", "stoppedReason": "EVDisconnected"},
-    )  # fmt: skip
-    await st.status("Available")
-    return got
-
-
 def test_a_strict_201_station_through_the_reverse_bridge_process_on_a_strict_16_csms(
     tmp_path: Path,
 ) -> None:
@@ -142,7 +119,9 @@ def test_a_strict_201_station_through_the_reverse_bridge_process_on_a_strict_16_
                 loop = spawn(st)
                 out["boot"] = (await st.boot()).status
                 await st.status("Available")
-                out["plug"] = await plug_in_first_session(st, csms, "tx-plug")
+                out["plug"] = await plug_in_first_session(
+                    st, "tx-plug", lambda: len(csms.payloads("StartTransaction"))
+                )
                 await asyncio.wait_for(csms.connected.wait(), 5)
                 cs = csms.latest
 
@@ -266,3 +245,134 @@ def test_a_strict_201_station_through_the_reverse_bridge_process_on_a_strict_16_
     ]
     assert st.got("UnlockConnector") == [{"evse_id": 1, "connector_id": 1}]
     assert st.got("Reset") == [{"type": "Immediate"}]
+
+
+async def until_answered(
+    url: str, send: Callable[[Station201], Awaitable[Any]], tries: int = 60
+) -> tuple[Any, int]:
+    """The station's own retry: (re)connect and send until answered with a CALLRESULT.
+
+    Returns the answer and how many attempts were refused (CALLERROR) or cut. Bounded.
+    """
+    refused = 0
+    for _ in range(tries):
+        try:
+            async with websockets.connect(url, subprotocols=["ocpp2.0.1"]) as ws:
+                st = Station201(url.rsplit("/", 1)[-1], ws)
+                loop = spawn(st)
+                try:
+                    return await send(st), refused
+                finally:
+                    loop.cancel()
+        except (OSError, OCPPError, TimeoutError, websockets.exceptions.WebSocketException):
+            refused += 1
+            await asyncio.sleep(0.25)
+    raise AssertionError(f"never answered after {tries} attempts")
+
+
+class Sessions:
+    """One plug-in-first transaction's events sent one by one, each retried until answered."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.seq = 0
+        self.refused = 0
+
+    async def event(self, kind: str, trigger: str, kwh: float | None = None,
+                    context: str = "Sample.Periodic", **extra: Any) -> Any:  # fmt: skip
+        seq = self.seq
+
+        async def send(st: Station201) -> Any:
+            st._seq["tx-fault"] = seq - 1  # the same seqNo on every retry
+            return await st.event(kind, "tx-fault", trigger, kwh, context, **dict(extra))
+
+        answer, refused = await until_answered(self.url, send)
+        self.seq += 1
+        self.refused += refused
+        return answer
+
+
+def assert_one_plug_in_first_transaction(csms: Csms, start_wh: int, stop_wh: int) -> None:
+    starts = csms.payloads("StartTransaction")
+    stops = csms.payloads("StopTransaction")
+    assert len(starts) == 1 and starts[0]["meter_start"] == start_wh
+    assert starts[0]["id_tag"] == "TAG-PLUG"
+    assert len(stops) == 1 and stops[0]["meter_stop"] == stop_wh
+    assert stops[0]["transaction_id"] == FIRST_TX_ID and stops[0]["reason"] == "EVDisconnected"
+    meters = csms.payloads("MeterValues")
+    assert meters and all(p["transaction_id"] == FIRST_TX_ID for p in meters)
+    readings = [r for p in meters for r in register_readings(p["meter_value"])]
+    # The reading of the event sent before authorisation (and before the fault) is kept.
+    assert (Decimal(start_wh), "Transaction.Begin") in readings
+    assert csms.violations() == []
+
+
+def test_kill_9_of_the_reverse_bridge_before_authorisation_keeps_the_buffered_start(
+    tmp_path: Path,
+) -> None:
+    async def main() -> Csms:
+        csms = Csms()
+        await csms.serve()
+        bridge = BridgeProcess(csms.url, tmp_path / "b.db", tmp_path / "journal",
+                               "--upstream-version", "1.6")  # fmt: skip
+        await bridge.start()
+        url = f"{bridge.url}/ST-K9"
+        tx = Sessions(url)
+        try:
+            await until_answered(url, lambda st: st.boot())
+            # Cable first: the event is kept by the bridge (answered locally), not yet sent.
+            await tx.event("Started", "CablePluggedIn", 2.0, "Transaction.Begin",
+                           info={"chargingState": "EVConnected"}, evse=EVSE)  # fmt: skip
+            bridge.kill()
+            await bridge.wait_killed()
+            await bridge.start()
+            url = tx.url = f"{bridge.url}/ST-K9"
+            await tx.event("Updated", "Authorized", info={"chargingState": "Charging"},
+                           id_token=TAG)  # fmt: skip
+            await tx.event("Updated", "MeterValuePeriodic", 3.5)
+            await tx.event("Ended", "EVCommunicationLost", 4.25, "Transaction.End",
+                           info={"stoppedReason": "EVDisconnected"})  # fmt: skip
+        finally:
+            assert await bridge.terminate() == 0
+            await csms.close()
+        return csms
+
+    csms = asyncio.run(main())
+    assert_one_plug_in_first_transaction(csms, 2000, 4250)
+    assert len(csms.systems) >= 2  # the killed bridge really came back upstream
+
+
+def test_a_csms_cut_during_a_plug_in_first_session_loses_and_doubles_nothing(
+    tmp_path: Path,
+) -> None:
+    async def main() -> Csms:
+        csms = Csms()
+        await csms.serve()
+        bridge = BridgeProcess(csms.url, tmp_path / "b.db", tmp_path / "journal",
+                               "--upstream-version", "1.6")  # fmt: skip
+        await bridge.start()
+        url = f"{bridge.url}/ST-CUT"
+        tx = Sessions(url)
+        try:
+            await until_answered(url, lambda st: st.boot())
+            await tx.event("Started", "CablePluggedIn", 7.0, "Transaction.Begin",
+                           info={"chargingState": "EVConnected"}, evse=EVSE)  # fmt: skip
+            await csms.close()  # the CSMS goes away; authorisation happens meanwhile
+            authorise = tx.event(
+                "Updated", "Authorized", info={"chargingState": "Charging"}, id_token=TAG
+            )
+            authorised = asyncio.create_task(authorise)
+            await asyncio.sleep(1.5)
+            await csms.serve()  # back on the same port
+            await asyncio.wait_for(authorised, 60)
+            await tx.event("Updated", "MeterValuePeriodic", 8.5)
+            await tx.event("Ended", "EVCommunicationLost", 9.0, "Transaction.End",
+                           info={"stoppedReason": "EVDisconnected"})  # fmt: skip
+        finally:
+            assert await bridge.terminate() == 0
+            await csms.close()
+        return csms
+
+    csms = asyncio.run(main())
+    assert len(csms.systems) >= 2  # it really reconnected
+    assert_one_plug_in_first_transaction(csms, 7000, 9000)
