@@ -6,9 +6,11 @@ Structure only: timings are measured by the bench, never asserted by tests.
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +37,62 @@ def test_quick_bench_reports_each_suite_with_value_baseline_and_ratio() -> None:
         assert figures["ratio"] == pytest.approx(
             figures["value"] / figures["baseline"], rel=0.05
         ), suite
+        assert isinstance(figures["met"], bool), suite
+    _check_validate(result["validate"])
+    _check_bridge(result["bridge"])
+    _check_ingest(result["ingest"])
+
+
+def _ratio_of(figures: dict[str, Any], value: str, baseline: str, ratio: str) -> None:
+    assert figures[value] > 0 and figures[baseline] > 0, (value, baseline)
+    assert figures[ratio] == pytest.approx(figures[value] / figures[baseline], rel=0.05), ratio
+
+
+def _check_validate(v: dict[str, Any]) -> None:
+    # The parse floor: bare orjson.loads of the same frames, a second baseline.
+    _ratio_of(v, "value", "baseline_orjson", "ratio_orjson")
+    assert v["met"] is (v["met_orjson"] and v["met_ocpp"])
+    assert "orjson" in v["target"] and "ocpp" in v["target"]
+
+
+def _check_bridge(b: dict[str, Any]) -> None:
+    # Three interleaved pairs with --quick, each judged against its own fsync p99.
+    assert b["pairs"] == 3 and len(b["runs"]) == 3
+    for run in b["runs"]:
+        assert run["verdict"] in ("met", "not met")
+        assert run["limit_ms"] == pytest.approx(2.0 + run["fsync_p99_ms"], abs=0.002)
+        assert (run["verdict"] == "met") is (run["added_p99_ms"] <= run["limit_ms"])
+        assert run["added_p99_ms"] == pytest.approx(
+            run["bridged_p99_ms"] - run["direct_p99_ms"], abs=0.002
+        )
+        assert run["fsync_p50_ms"] <= run["fsync_p99_ms"]
+        assert run["load_average_1m"] >= 0
+    assert b["runs_met"] == sum(run["verdict"] == "met" for run in b["runs"])
+    assert b["added_p99_ms"] == pytest.approx(
+        statistics.median(run["added_p99_ms"] for run in b["runs"]), abs=0.002
+    )
+    assert len(b["load_average"]) == 3
+    for fleet in b["fleets"]:
+        assert fleet["met_every_run"] is all(r["verdict"] == "met" for r in fleet["runs"])
+
+
+def _check_ingest(i: dict[str, Any]) -> None:
+    _ratio_of(i, "value", "duckdb_derived", "ratio_derived")
+    lens = i["ocpp_lens"]
+    if "error" in lens:  # said so, never a silent gap
+        assert i["ratio_ocpp_lens"] is None and "ocpp-lens" in lens["error"]
+    else:
+        assert i["ratio_ocpp_lens"] == pytest.approx(i["value"] / lens["frames_per_s"], rel=0.05)
+    split = i["split"]
+    assert set(split["share"]) == {"read", "parse", "derive", "derive_in_order", "write"}
+    assert sum(split["share"].values()) == pytest.approx(1.0, abs=0.01)
+    assert all(s >= 0 for s in split["seconds"].values())
+    for table in ("frames", "meter_values"):
+        trial = i["columnar"][table]
+        rates = {k: v for k, v in trial.items() if isinstance(v, int) and not isinstance(v, bool)}
+        assert len(rates) >= 2 and all(r > 0 for r in rates.values()), table
+        assert trial["fastest"] == max(rates, key=rates.__getitem__)
+        assert trial["kept_is_fastest"] is (trial["kept"] == trial["fastest"])
 
 
 def test_unknown_suite_is_a_one_line_error() -> None:

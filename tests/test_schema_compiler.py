@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 from ocppkit.translators import schemas
 from ocppkit.translators.schema_compiler import SchemaCompileError, compile_schema, is_date_time
 from ocppkit.translators.schemas import Kind
-from ocppkit.translators.validation import Validator
+from ocppkit.translators.validation import ValidationMode, Validator
 from ocppkit.translators.versions import OcppVersion
 from tests.schema_examples import valid_example
 
@@ -94,3 +95,52 @@ def test_integer_semantics_follow_the_schema_draft() -> None:
     assert not draft4(1.0) and draft6(1.0)
     assert not draft4(True) and not draft6(True)
     assert jsonschema.Draft6Validator({"type": "integer"}).is_valid(1.0)
+
+
+@pytest.mark.parametrize(
+    ("version", "action", "kind"), CASES[::7], ids=[f"{v}-{a}-{k}" for v, a, k in CASES[::7]]
+)
+def test_open_schema_as_published_agrees_with_reference_too(
+    version: OcppVersion, action: str, kind: Kind
+) -> None:
+    # Lenient mode compiles the schema as published (objects open to unknown keys).
+    validator = Validator(ValidationMode.LENIENT)
+    compiled = compile_schema(validator._schema(version, action, kind))
+    for candidate in mutations(valid_example(schemas.schema(version, action, kind), full=True)):
+        expected = not validator.violations(version, action, kind, candidate)
+        assert compiled(copy.deepcopy(candidate)) is expected, candidate
+
+
+def test_dict_subclass_is_read_without_running_its_missing_hook_or_changing_it() -> None:
+    check = compile_schema(
+        {
+            "type": "object",
+            "properties": {"a": {"type": "integer"}, "b": {"type": "string"}},
+            "required": ["a"],
+            "additionalProperties": False,
+        }
+    )
+    absent = defaultdict(int, {"b": "x"})
+    assert check(absent) is False
+    assert dict(absent) == {"b": "x"}
+    assert check(OrderedDict(a=1, b="x")) is True
+    assert check(OrderedDict(a=1, c="x")) is False
+
+
+def test_closed_object_requiring_a_name_it_does_not_list_never_passes() -> None:
+    check = compile_schema(
+        {
+            "type": "object",
+            "properties": {"a": {}},
+            "required": ["z"],
+            "additionalProperties": False,
+        }
+    )
+    assert check({"z": 1}) is False and check({"a": 1, "z": 1}) is False and check({}) is False
+
+
+def test_a_date_time_seen_valid_once_is_still_judged_the_same() -> None:
+    check = compile_schema({"type": "string", "format": "date-time"})
+    for _ in range(2):
+        assert check("2026-03-02T08:00:00Z") is True
+        assert check("2026-02-31T08:00:00Z") is False

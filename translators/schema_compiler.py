@@ -21,6 +21,7 @@ multiple of 0.1 as the spec's authors meant (binary floats disagree).
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable
 from datetime import date
@@ -74,6 +75,22 @@ def is_date_time(value: str) -> bool:
     return True
 
 
+# Date-times a compiled schema has met valid: a stream repeats them (every sample of a
+# MeterValues shares one), and a set lookup costs less than a call. Bounded: emptied when full.
+_valid_stamps: set[str] = set()
+_STAMPS_MAX = 4096
+
+
+def _remember_stamp(value: str) -> bool:
+    """:func:`is_date_time`, remembering a valid ``value`` in :data:`_valid_stamps`."""
+    if not is_date_time(value):
+        return False
+    if len(_valid_stamps) >= _STAMPS_MAX:
+        _valid_stamps.clear()
+    _valid_stamps.add(value)
+    return True
+
+
 def is_uri(value: str) -> bool:
     return _URI.match(value) is not None
 
@@ -93,13 +110,41 @@ def multiple_of(value: int | float, step: str | float) -> bool:
         return False
 
 
+# The compiled functions read every name through their closure (a local-speed
+# load), builtins included.
+_BUILTINS = ("isinstance", "len", "type", "dict", "list", "str", "int", "float", "bool")
+
+
 class _Compiler:
+    """Emits the body of ``check(v0)``; each constant becomes a closure variable.
+
+    The code is shaped by what a valid payload costs, the common case:
+
+    * a type test is ``type(v) is T`` first (one pointer comparison), the
+      ``isinstance`` that admits subclasses only when that fails;
+    * a required property is read by subscript, and a missing one raises
+      KeyError, caught once around the whole body: no separate ``required``
+      test. A dict subclass is copied to a plain dict first, so a
+      ``__missing__`` hook never runs and the payload is never modified;
+    * an optional property is a membership test, then a subscript;
+    * a closed object (``additionalProperties: false``) counts the known
+      properties it met and compares the count with its length, instead of a
+      key-set comparison;
+    * an enum of strings is one frozenset lookup (only a string can equal one
+      of its members; an unhashable value raises TypeError, caught too);
+    * a date-time already seen valid is one set lookup.
+    """
+
     def __init__(self, root: dict[str, Any]) -> None:
         self.root = root
         draft = str(root.get("$schema", ""))
         self.integral_floats = "draft-04" not in draft
         self.lines: list[str] = []
-        self.constants: dict[str, Any] = {"_re": re, "_multiple_of": multiple_of}
+        self.constants: dict[str, Any] = {
+            "_multiple_of": multiple_of,
+            "_stamps": _valid_stamps,
+            "_stamp_ok": _remember_stamp,
+        }
         self.counter = 0
 
     def const(self, value: Any) -> str:
@@ -153,10 +198,9 @@ class _Compiler:
             values = node["enum"]
             if not all(isinstance(v, str) for v in values):
                 raise SchemaCompileError("only string enums supported")
+            # Only a str (or subclass) equals a str member; unhashables raise TypeError.
             allowed = self.const(frozenset(values))
-            self.emit(
-                indent, f"if not isinstance({var}, str) or {var} not in {allowed}: return False"
-            )
+            self.emit(indent, f"if {var} not in {allowed}: return False")
         if kind == "object" or (kind is None and "properties" in node):
             self.obj(node, var, indent)
         elif kind == "array":
@@ -164,28 +208,32 @@ class _Compiler:
         elif kind == "string" and "enum" in node and self.enum_fits(node):
             pass  # the enum check above already pins the value to valid strings
         elif kind == "string":
-            self.emit(indent, f"if not isinstance({var}, str): return False")
+            self.emit(
+                indent, f"if type({var}) is not str and not isinstance({var}, str): return False"
+            )
             if "maxLength" in node:
                 self.emit(indent, f"if len({var}) > {int(node['maxLength'])}: return False")
             if "minLength" in node:
                 self.emit(indent, f"if len({var}) < {int(node['minLength'])}: return False")
             fmt = node.get("format")
-            if fmt is not None:
+            if fmt == "date-time":
+                self.emit(indent, f"if {var} not in _stamps and not _stamp_ok({var}): return False")
+            elif fmt is not None:
                 if fmt not in FORMAT_CHECKS:
                     raise SchemaCompileError(f"unsupported format {fmt!r}")
                 check = self.const(FORMAT_CHECKS[fmt])
                 self.emit(indent, f"if not {check}({var}): return False")
         elif kind in ("integer", "number"):
+            is_int = f"(isinstance({var}, int) and not isinstance({var}, bool))"
             if kind == "integer" and self.integral_floats:
-                is_int = f"(isinstance({var}, int) and not isinstance({var}, bool))"
                 integral = f"(isinstance({var}, float) and {var}.is_integer())"
-                self.emit(indent, f"if not ({is_int} or {integral}): return False")
+                test = f"type({var}) is not int and not ({is_int} or {integral})"
             elif kind == "integer":
-                is_int = f"isinstance({var}, int) and not isinstance({var}, bool)"
-                self.emit(indent, f"if not ({is_int}): return False")
+                test = f"type({var}) is not int and not {is_int}"
             else:
-                is_num = f"isinstance({var}, (int, float)) and not isinstance({var}, bool)"
-                self.emit(indent, f"if not ({is_num}): return False")
+                is_num = f"(isinstance({var}, (int, float)) and not isinstance({var}, bool))"
+                test = f"type({var}) is not float and type({var}) is not int and not {is_num}"
+            self.emit(indent, f"if {test}: return False")
             if "minimum" in node:
                 self.emit(indent, f"if {var} < {node['minimum']!r}: return False")
             if "maximum" in node:
@@ -195,41 +243,56 @@ class _Compiler:
                     indent, f"if not _multiple_of({var}, {str(node['multipleOf'])!r}): return False"
                 )
         elif kind == "boolean":
-            self.emit(indent, f"if not isinstance({var}, bool): return False")
+            self.emit(indent, f"if type({var}) is not bool: return False")
         elif kind is not None and kind != "object":
             raise SchemaCompileError(f"unsupported type {kind!r}")
 
     def obj(self, node: dict[str, Any], var: str, indent: int) -> None:
-        # Subclasses of dict are accepted (a caller's OrderedDict); JSON gives dict.
-        self.emit(indent, f"if not isinstance({var}, dict): return False")
+        # Subclasses of dict are accepted (a caller's OrderedDict), read as a plain copy.
+        self.emit(indent, f"if type({var}) is not dict:")
+        self.emit(indent + 1, f"if not isinstance({var}, dict): return False")
+        self.emit(indent + 1, f"{var} = dict({var})")
         props: dict[str, Any] = node.get("properties", {})
         required = node.get("required", [])
-        if required:
+        unlisted = [name for name in required if name not in props]
+        if unlisted:
             self.emit(
-                indent, f"if not {var}.keys() >= {self.const(frozenset(required))}: return False"
+                indent, f"if not {var}.keys() >= {self.const(frozenset(unlisted))}: return False"
             )
         extra = node.get("additionalProperties", True)
-        if extra is False:
-            self.emit(
-                indent, f"if not {var}.keys() <= {self.const(frozenset(props))}: return False"
-            )
-        elif extra is not True:
+        if extra is not True and extra is not False:
             raise SchemaCompileError("additionalProperties must be a boolean")
+        closed = extra is False
+        optional = [name for name in props if name not in required]
+        count = f"n{var}"
+        if closed and optional:
+            self.emit(indent, f"{count} = {sum(1 for name in required if name in props)}")
         for name, sub in props.items():
             sub_var = self.var()
             if name in required:
-                self.emit(indent, f"{sub_var} = {var}[{name!r}]")
+                self.emit(indent, f"{sub_var} = {var}[{name!r}]")  # KeyError: missing
                 self.node(sub, sub_var, indent)
-            else:
-                self.emit(indent, f"if {name!r} in {var}:")
-                self.emit(indent + 1, f"{sub_var} = {var}[{name!r}]")
-                before = len(self.lines)
-                self.node(sub, sub_var, indent + 1)
-                if len(self.lines) == before:
-                    self.emit(indent + 1, "pass")
+                continue
+            # Measured: a membership test then a subscript beats one dict.get
+            # against a sentinel (both specialise; a method call does not).
+            self.emit(indent, f"if {name!r} in {var}:")
+            if closed:
+                self.emit(indent + 1, f"{count} += 1")
+            before = len(self.lines)
+            self.emit(indent + 1, f"{sub_var} = {var}[{name!r}]")
+            self.node(sub, sub_var, indent + 1)
+            if len(self.lines) == before + 1:  # no constraint: the read is not needed
+                self.lines[-1] = "    " * (indent + 1) + "pass"
+        if closed:
+            known = count if optional else str(len(required))
+            # Every required name is present (KeyError otherwise); an unlisted one
+            # is counted by len() only, so a closed object requiring it never passes.
+            self.emit(indent, f"if len({var}) != {known}: return False")
 
     def array(self, node: dict[str, Any], var: str, indent: int) -> None:
-        self.emit(indent, f"if not isinstance({var}, list): return False")
+        self.emit(
+            indent, f"if type({var}) is not list and not isinstance({var}, list): return False"
+        )
         if "minItems" in node:
             self.emit(indent, f"if len({var}) < {int(node['minItems'])}: return False")
         if "maxItems" in node:
@@ -254,14 +317,17 @@ def compile_schema(schema: dict[str, Any], name: str = "schema") -> Callable[[An
         SchemaCompileError: the schema uses a keyword outside the OCPP subset.
     """
     compiler = _Compiler(schema)
-    compiler.emit(0, "def check(v0):")
-    compiler.emit(1, "try:")
-    compiler.node(schema, "v0", 2)
-    compiler.emit(1, "except TypeError:  # an unhashable value tested against an enum")
-    compiler.emit(2, "return False")
-    compiler.emit(1, "return True")
-    source = "\n".join(compiler.lines)
-    namespace = dict(compiler.constants)
+    compiler.emit(1, "def check(v0):")
+    compiler.emit(2, "try:")
+    compiler.node(schema, "v0", 3)
+    compiler.emit(2, "except (KeyError, TypeError):  # a required property missing; unhashable")
+    compiler.emit(3, "return False")
+    compiler.emit(2, "return True")
+    compiler.emit(1, "return check")
+    names = [*_BUILTINS, *compiler.constants]
+    source = "\n".join([f"def make({', '.join(names)}):", *compiler.lines])
+    namespace: dict[str, Any] = {}
     exec(compile(source, f"<ocpp-schema {name}>", "exec"), namespace)
-    check: Callable[[Any], bool] = namespace["check"]
+    found = [getattr(builtins, b) for b in _BUILTINS]
+    check: Callable[[Any], bool] = namespace["make"](*found, *compiler.constants.values())
     return check

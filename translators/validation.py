@@ -194,7 +194,9 @@ class Validator:
             ValidationFailed: in STRICT mode, when the payload is invalid; its
                 ``code`` comes from :data:`KEYWORD_CODES` for the first violation.
         """
-        if self._compiled(version, action, kind)(payload):
+        # The hot path: one dict lookup and the compiled function.
+        check = self._fast.get((version, action, kind)) or self._compiled(version, action, kind)
+        if check(payload):
             return ()
         found = self.violations(version, action, kind, payload) or (
             # The two paths disagree only on a bug of ours; never let it pass.

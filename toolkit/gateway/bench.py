@@ -17,10 +17,12 @@ come first and closing comes after the last answer of the whole fleet: the
 timed phase is steady load only. The bridge runs with its production
 defaults: SQLite ``synchronous=full`` and the journal on.
 
-Each size runs as three interleaved (direct, bridged) pairs (the 5,000 fleet
-once) and the medians are reported, every run's p99 kept beside them: on
-these shared machines one slow fsync can decide a p99 alone, so the disk's
-own fsync latency is measured in the same run too (``disk_fsync_ms``).
+Each size runs as five interleaved (direct, bridged) pairs (three with
+``--quick``; the 5,000 fleet once) and the medians are reported, every pair
+kept beside them with its own verdict: on these shared machines one slow
+fsync can decide a p99 alone, so right after each pair the disk's own fsync
+latency is probed (p50/p99) and the load average read, and the pair is judged
+against the target *with that run's fsync p99*: added p99 <= 2 ms + fsync p99.
 
 Reported per fleet: round-trip p50/p99 of both runs, the bridge's added
 latency (bridged minus direct, per percentile), the sustained message rate,
@@ -205,6 +207,14 @@ async def _run_fleet(
     }
 
 
+ADDED_P99_MS = 2.0  # the target: added p99 <= this + the same run's fsync p99
+
+
+def _load_average() -> list[float]:
+    """The machine's 1, 5 and 15 minute load averages (runnable + waiting tasks)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 async def _compare(
     n: int,
     seconds: float,
@@ -213,35 +223,65 @@ async def _compare(
     bridge_url: str,
     bridge_pid: int,
     idle_kib: int,
+    probe_dir: str,
 ) -> dict[str, Any]:
-    """One fleet size: ``repeats`` pairs of (direct, bridged) runs at :data:`RATE`
-    for about ``seconds`` each; the medians are reported, every run is kept.
+    """One fleet size: ``repeats`` interleaved (direct, bridged) pairs at :data:`RATE`
+    for about ``seconds`` each; every pair is kept with its own verdict, and the
+    medians are reported.
 
-    A median of interleaved pairs, because one slow fsync of this machine's
-    disk (the bridge commits with ``synchronous=full``) can decide a p99 alone.
+    Each pair is judged against the weather it met: right after it, the disk's
+    fsync latency is probed (the bridge commits with ``synchronous=full``, so a
+    slow fsync lands in its p99 and in nothing of the direct run's) and the
+    load average read. The order alternates (direct first, then bridged first)
+    so neither side always meets a cache the other warmed.
     """
     calls = max(2, round(RATE * seconds / n))
     runs = []
     for r in range(repeats):
-        direct = await _run_fleet(
-            upstream, "ocpp2.0.1", "2.0.1", n, calls, RATE, None, f"D{n}-{r}-"
+        legs = [
+            ("direct", upstream, "ocpp2.0.1", "2.0.1", None, "D"),
+            ("bridged", bridge_url, "ocpp1.6", "1.6", bridge_pid, "B"),
+        ]
+        if r % 2:
+            legs.reverse()
+        got = {}
+        for name, url, protocol, version, pid, tag in legs:
+            got[name] = await _run_fleet(
+                url, protocol, version, n, calls, RATE, pid, f"{tag}{n}-{r}-"
+            )
+        direct, bridged = got["direct"], got["bridged"]
+        fsync = _fsync_ms(probe_dir, 100)
+        added_p99 = round(bridged["p99_ms"] - direct["p99_ms"], 3)
+        limit = round(ADDED_P99_MS + fsync["p99_ms"], 3)
+        runs.append(
+            {
+                "order": "direct, bridged" if r % 2 == 0 else "bridged, direct",
+                "direct": direct,
+                "bridged": bridged,
+                "added_p50_ms": round(bridged["p50_ms"] - direct["p50_ms"], 3),
+                "added_p99_ms": added_p99,
+                "disk_fsync_ms": fsync,
+                "load_average": _load_average(),
+                "limit_ms": limit,
+                "verdict": "met" if added_p99 <= limit else "not met",
+            }
         )
-        bridged = await _run_fleet(
-            bridge_url, "ocpp1.6", "1.6", n, calls, RATE, bridge_pid, f"B{n}-{r}-"
-        )
-        runs.append((direct, bridged))
-    direct = _median_run([d for d, _ in runs])
-    bridged = _median_run([b for _, b in runs])
+    direct = _median_run([run["direct"] for run in runs])
+    bridged = _median_run([run["bridged"] for run in runs])
     return {
         "chargers": n,
+        "pairs": repeats,
         "direct": direct,
         "bridged": bridged,
-        "added_p50_ms": round(bridged["p50_ms"] - direct["p50_ms"], 3),
-        "added_p99_ms": round(bridged["p99_ms"] - direct["p99_ms"], 3),
+        # The median of the pairs' own differences: each pair met the same weather.
+        "added_p50_ms": round(statistics.median(run["added_p50_ms"] for run in runs), 3),
+        "added_p99_ms": round(statistics.median(run["added_p99_ms"] for run in runs), 3),
         "sustained": bridged["msgs_per_s"] >= 0.95 * RATE,
         "rss_mib": round(bridged["rss_kib"] / 1024, 1),
         "rss_kib_per_charger": round((bridged["rss_kib"] - idle_kib) / n, 1),
-        "runs_p99_ms": [(d["p99_ms"], b["p99_ms"]) for d, b in runs],
+        "runs_p99_ms": [(run["direct"]["p99_ms"], run["bridged"]["p99_ms"]) for run in runs],
+        "runs": runs,
+        "met_every_run": all(run["verdict"] == "met" for run in runs),
     }
 
 
@@ -274,7 +314,8 @@ def _fsync_ms(directory: str, count: int = 200) -> dict[str, float]:
 
 async def _bench(quick: bool) -> dict[str, Any]:
     sizes, seconds = ((100, 1000), 4.0) if quick else ((100, 1000, 5000), 8.0)
-    repeats = {100: 3, 1000: 3, 5000: 1}
+    pairs = 3 if quick else 5
+    repeats = {100: pairs, 1000: pairs, 5000: 1}
     with tempfile.TemporaryDirectory(prefix="ocppkit-bench-") as tmp:
         csms, csms_port = await _spawn(["-c", CSMS_SCRIPT], _READY, "stdout")
         upstream = f"ws://127.0.0.1:{csms_port}/ocpp"
@@ -301,7 +342,7 @@ async def _bench(quick: bool) -> dict[str, Any]:
             await _run_fleet(bridge_url, "ocpp1.6", "1.6", 2, 3, 50.0, None, "W")
             idle = _rss_kib(bridge.pid)
             fleets = [
-                await _compare(n, seconds, repeats[n], upstream, bridge_url, bridge.pid, idle)
+                await _compare(n, seconds, repeats[n], upstream, bridge_url, bridge.pid, idle, tmp)
                 for n in sizes
             ]
             fsync = _fsync_ms(tmp)
@@ -318,10 +359,27 @@ async def _bench(quick: bool) -> dict[str, Any]:
         "baseline": direct["p99_ms"],
         "baseline_unit": "ms p99 round trip, 1,000 stations direct to the same CSMS",
         "ratio": round(bridged["p99_ms"] / direct["p99_ms"], 2) if direct["p99_ms"] else None,
-        "target": "p99 added <= 5 ms at 2,000 msgs/s (1,000 chargers); 5,000 chargers < 2 GiB",
-        "met": head["added_p99_ms"] <= 5.0 and head["sustained"],
+        "target": f"added p99 <= {ADDED_P99_MS:g} ms + that run's fsync p99 in every run, "
+        "at 2,000 msgs/s (1,000 chargers); 5,000 chargers < 2 GiB",
+        "met": head["met_every_run"] and head["sustained"],
         "added_p99_ms": head["added_p99_ms"],
         "added_p50_ms": head["added_p50_ms"],
+        "pairs": head["pairs"],
+        "runs": [
+            {
+                "direct_p99_ms": run["direct"]["p99_ms"],
+                "bridged_p99_ms": run["bridged"]["p99_ms"],
+                "added_p99_ms": run["added_p99_ms"],
+                "fsync_p50_ms": run["disk_fsync_ms"]["p50_ms"],
+                "fsync_p99_ms": run["disk_fsync_ms"]["p99_ms"],
+                "limit_ms": run["limit_ms"],
+                "load_average_1m": run["load_average"][0],
+                "verdict": run["verdict"],
+            }
+            for run in head["runs"]
+        ],
+        "runs_met": sum(run["verdict"] == "met" for run in head["runs"]),
+        "load_average": _load_average(),
         "offered_msgs_per_s": RATE,
         "sustained_msgs_per_s": bridged["msgs_per_s"],
         "largest_fleet": largest["chargers"],

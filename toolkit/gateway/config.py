@@ -30,6 +30,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ocppkit.toolkit.gateway.callbacks import callback_rules
 from ocppkit.translators.errors import ConfigError
 
 ENV_PREFIX = "OCPPKIT_BRIDGE_"
@@ -72,6 +73,28 @@ class BridgeConfig:
             profile 1); empty: no authentication.
         tls_cert: PEM certificate chain for TLS on the listening port (profile 2).
         tls_key: its private key.
+        tls_client_ca: CA bundle that signs chargers' client certificates
+            (1.6 security profile 3, mutual TLS); empty: none are asked for.
+        tls_client_crl: a PEM CRL file; certificates it lists are refused.
+        tls_client_required: chargers that must show a client certificate;
+            ``"*"`` for all. Others may show one (then it is checked too) or
+            authenticate with Basic auth. A certificate's subject CN must
+            equal the charger id.
+        charger_id_max_length: longest charger id accepted at the handshake
+            (2.0.1 Part 4 §3.1.1: 48; at most 255, the journal's limit).
+        header_timeout: seconds a new connection (or an idle keep-alive one)
+            has to send complete request headers.
+        handshake_timeout: seconds from the headers to the admitted WebSocket
+            (or the end of an HTTP request); above ``connect_timeout``.
+        max_unauthenticated_per_source: connections one source address may
+            hold open before they are admitted; more are closed at once.
+        ws_compression: accept permessage-deflate from chargers. Each
+            compressed connection keeps zlib state (some 100 KiB); with heavy
+            reconnect churn, turn it off to keep the memory flat.
+        soap_callback_allow: hosts or networks (``192.0.2.0/24``, ``cp.example``)
+            the bridge may POST 1.5 SOAP callbacks to; empty: only the source
+            address of the charger's own request.
+
         upstream_password: Basic auth password towards the CSMS for every charger.
         upstream_passwords: per-charger passwords towards the CSMS (override).
         upstream_ca: CA bundle to verify the CSMS (security profile 2).
@@ -104,6 +127,15 @@ class BridgeConfig:
     charger_passwords: Mapping[str, str] = field(default_factory=dict)
     tls_cert: str = ""
     tls_key: str = ""
+    tls_client_ca: str = ""
+    tls_client_crl: str = ""
+    tls_client_required: tuple[str, ...] = ()
+    charger_id_max_length: int = 48
+    header_timeout: float = 10.0
+    handshake_timeout: float = 15.0
+    max_unauthenticated_per_source: int = 128
+    ws_compression: bool = True
+    soap_callback_allow: tuple[str, ...] = ()
     upstream_password: str = ""
     upstream_passwords: Mapping[str, str] = field(default_factory=dict)
     upstream_ca: str = ""
@@ -156,6 +188,21 @@ class BridgeConfig:
             raise ConfigError("upstream_cert and upstream_key go together")
         if self.backoff_min <= 0 or self.backoff_max < self.backoff_min:
             raise ConfigError("need 0 < backoff_min <= backoff_max")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ConfigError("tls_client_ca needs tls_cert and tls_key (mutual TLS is TLS)")
+        if (self.tls_client_crl or self.tls_client_required) and not self.tls_client_ca:
+            raise ConfigError("tls_client_crl and tls_client_required need tls_client_ca")
+        if self.handshake_timeout <= self.connect_timeout or self.header_timeout <= 0:
+            raise ConfigError("need 0 < header_timeout and handshake_timeout > connect_timeout")
+        if not 1 <= self.charger_id_max_length <= 255:
+            # The journal keeps ids of up to 255 characters (translators/journal.py).
+            raise ConfigError("charger_id_max_length must be between 1 and 255")
+        if self.max_unauthenticated_per_source < 1:
+            raise ConfigError("max_unauthenticated_per_source must be >= 1")
+        try:
+            callback_rules(self.soap_callback_allow)
+        except ValueError as exc:
+            raise ConfigError(f"soap_callback_allow: {exc}") from None
         return self
 
 
@@ -208,6 +255,13 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "max_frame_bytes": int,
     "max_in_flight": int,
     "journal_compress": _as_bool,
+    "ws_compression": _as_bool,
+    "charger_id_max_length": int,
+    "max_unauthenticated_per_source": int,
+    "header_timeout": float,
+    "handshake_timeout": float,
+    "tls_client_required": _as_list,
+    "soap_callback_allow": _as_list,
     "call_timeout": float,
     "connect_timeout": float,
     "upstream_grace": float,

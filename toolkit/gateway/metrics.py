@@ -52,6 +52,32 @@ METRICS: dict[str, tuple[str, str]] = {
     "ocppkit_bridge_upstream_reconnects_total": ("counter", "Upstream connection attempts."),
     "ocppkit_bridge_refused_total": ("counter", "Charger handshakes refused, by reason."),
     "ocppkit_bridge_outbox_depth": ("gauge", "Upstream calls stored and not yet answered."),
+    "ocppkit_bridge_journal_dropped_total": (
+        "counter",
+        "Journal records lost because the journal could not be written (full disk, I/O error).",
+    ),
+    "ocppkit_bridge_journal_writable": (
+        "gauge",
+        "1 while the journal is written, 0 while failing.",
+    ),
+    "ocppkit_bridge_store_writable": (
+        "gauge",
+        "1 while the state database commits, 0 while its commits fail.",
+    ),
+    "ocppkit_bridge_connections_closed_total": (
+        "counter",
+        "Connections the listener closed before admission, by reason "
+        "(header_timeout, handshake_timeout, per_source_cap).",
+    ),
+    "ocppkit_bridge_soap_callbacks_refused_total": (
+        "counter",
+        "SOAP callbacks to a charger not made, by reason (address not allowed, "
+        "redirect, answer too large...).",
+    ),
+    "ocppkit_bridge_credentials_rotated_total": (
+        "counter",
+        "Charger passwords changed through AuthorizationKey and stored.",
+    ),
     "ocppkit_bridge_upstream_latency_seconds": (
         "histogram",
         "Time from sending a call upstream to its answer.",

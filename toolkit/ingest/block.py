@@ -44,6 +44,7 @@ before within the summary.
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,7 @@ class BlockResult:
     counts: dict[str, int] = field(default_factory=dict)
     call_rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))  # duplicates
     nbytes: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)  # stage -> time in the worker
 
 
 def process_job(job: BlockJob) -> BlockResult:
@@ -127,20 +129,31 @@ def process_job(job: BlockJob) -> BlockResult:
 def _process(job: BlockJob) -> BlockResult:
     reader = get_reader(job.reader)
     read_block = getattr(reader, "read_block", None)  # optional: a reader that scans blocks
-    items = (
+    clock = time.perf_counter
+    started = clock()
+    # Parsed in full before building, so the two stages are timed apart
+    # (``ocppkit bench ingest`` reports the split); a block is a few MB.
+    items = list(
         read_block(job.blob, job.first_line, job.options) if read_block is not None
         else reader.read(lines_of(job.blob, job.first_line), job.options)
     )  # fmt: skip
+    parsed = clock()
     result = build_block(items, job.options.source_file, job.salt)
+    built = clock()
+    parse_s, derive_s = parsed - started, built - parsed
     if job.reader == "journal" and result.counts.get("invalid_payload"):
         # The journal's fast path hands payloads over unchecked; one was not JSON.
         # Read the block again the general way, so such a line is quarantined
         # exactly as it is when the general path meets it first.
         from ocppkit.toolkit.ingest.readers.journal import read_general
 
-        items = read_general(lines_of(job.blob, job.first_line), job.options)
+        again = clock()
+        items = list(read_general(lines_of(job.blob, job.first_line), job.options))
+        parsed = clock()
         result = build_block(items, job.options.source_file, job.salt)
+        parse_s, derive_s = parse_s + parsed - again, derive_s + clock() - parsed
     result.nbytes = len(job.blob)
+    result.seconds = {"parse": parse_s, "derive": derive_s}
     return result
 
 
@@ -180,9 +193,13 @@ def build_block(
             earlier = pending.get(key)
             if earlier is None:
                 opened.append(row)  # checked against earlier blocks' calls by the parent
-            elif still_open(earlier[1], ts):
-                flag = "duplicate_message_id"
-                counts["duplicate_message_id"] += 1
+            else:
+                # The new CALL takes over the id: no result in the log answers the earlier one.
+                flags[earlier[3]] = _add(flags.get(earlier[3]), "unanswered_call")
+                counts["unanswered_call"] = counts.get("unanswered_call", 0) + 1
+                if still_open(earlier[1], ts):
+                    flag = "duplicate_message_id"
+                    counts["duplicate_message_id"] += 1
             if out_dir is None:
                 out_dir = CS_TO_CSMS if action in cs_actions else CSMS_TO_CS
             pending[key] = (action, ts, out_dir, row)
