@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import ssl
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any, Protocol
@@ -104,6 +104,8 @@ class Services:
 
     def __post_init__(self) -> None:
         self.charger_validator = Validator(ValidationMode(self.cfg.validation))
+        # The operator's translator rules travel with the clock (translators/settings.py).
+        self.ctx = replace(self.ctx, settings=self.cfg.translator_settings())
 
     def journal_frame(
         self,

@@ -46,6 +46,7 @@ from ocppkit.translators.soap15 import (
     parse_response,
 )
 from ocppkit.translators.soap15.operations import Role
+from ocppkit.translators.soap15.settings import SoapSettings
 from ocppkit.translators.versions import OcppVersion
 
 V15, V16 = OcppVersion.V15, OcppVersion.V16
@@ -236,7 +237,9 @@ class SoapLink:
                 raise CallbackRefused("redirect")
             body = await read_limited(resp.content, resp.content_length, body_limit(self.svc))
         self.journal(Direction.CS_TO_CSMS, body, call.action)
-        msg = parse_response(body, Role.CHARGE_POINT)
+        msg = parse_response(
+            body, Role.CHARGE_POINT, SoapSettings.for_validation(self.svc.cfg.validation)
+        )
         if isinstance(msg, SoapFault):
             code = FAULT_TO_ERROR.get(msg.code, ErrorCode.INTERNAL_ERROR)
             return CallError(call.message_id, code.wire(V16), msg.reason[:255])
@@ -308,7 +311,9 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
         )
     body = await request.read()  # at most client_max_size, the same limit as callbacks
     try:
-        msg = parse_request(body, Role.CENTRAL_SYSTEM)
+        msg = parse_request(
+            body, Role.CENTRAL_SYSTEM, SoapSettings.for_validation(svc.cfg.validation)
+        )
     except SoapError as exc:
         svc.metrics.inc("ocppkit_bridge_frame_errors_total", leg="downstream", code="soap")
         event(svc.log, logging.WARNING, "soap_request_refused", reason=exc.reason[:200])
@@ -336,6 +341,12 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
             if msg.addressing.from_address:
                 link.address = msg.addressing.from_address
         link.journal(Direction.CS_TO_CSMS, body, msg.operation)
+        for (
+            repaired
+        ) in msg.repairs:  # validation = lenient (soap15.repair); journal has the original
+            svc.metrics.inc("ocppkit_bridge_translation_notes_total", kind="lossy")
+            event(svc.log, logging.INFO, "soap_lenient_repair", cp=cp_id, action=msg.operation,
+                  detail=repaired[:300])  # fmt: skip
         try:
             out, error = _reply(msg, await _through_session(session, link, msg))
         except OcppkitError as exc:
