@@ -84,3 +84,83 @@ def test_a_16_callerror_is_relayed_and_logged() -> None:
     pair.send(CSMS, CallError(call.message_id, "InternalError", "down", {}))
     assert pair.charger.wire[-1][:2] == [4, "a1"]
     assert pair.logged("csms_call_error")[0].fields["action"] == "Authorize"
+
+
+def event(message_id: str, kind: str, seq: int, trigger: str, **extra: object) -> Call:
+    info = {"transactionId": "tx-1", **extra.pop("info", {})}  # type: ignore[dict-item]
+    payload = {"eventType": kind, "timestamp": "2026-03-01T12:00:00.000Z", "seqNo": seq,
+               "triggerReason": trigger, "transactionInfo": info, **extra}  # fmt: skip
+    return Call(message_id, "TransactionEvent", payload)
+
+
+def register(kwh: float, context: str) -> list[dict[str, object]]:
+    sample = {"value": kwh, "context": context, "measurand": "Energy.Active.Import.Register",
+              "unitOfMeasure": {"unit": "kWh"}}  # fmt: skip
+    return [{"timestamp": "2026-03-01T12:00:00.000Z", "sampledValue": [sample]}]
+
+
+def test_a_transaction_started_before_authorisation_starts_in_16_once_its_idtoken_is_known() -> (
+    None
+):
+    pair = booted()
+    pair.send(CHARGER, event("e0", "Started", 0, "CablePluggedIn",
+                             info={"chargingState": "EVConnected"}, evse={"id": 1},
+                             meterValue=register(12.345, "Transaction.Begin")))  # fmt: skip
+    # Kept by the bridge, answered at once, nothing for the 1.6 CSMS yet.
+    assert pair.charger.answer_to("e0") == CallResult("e0", {})
+    assert pair.csms.calls("StartTransaction") == []
+    pair.send(CHARGER, event("e1", "Updated", 1, "Authorized", info={"chargingState": "Charging"},
+                             idToken={"idToken": "T1", "type": "ISO14443"}))  # fmt: skip
+    (start,) = pair.csms.calls("StartTransaction")
+    assert start.payload["idTag"] == "T1" and start.payload["meterStart"] == 12345
+    assert start.payload["connectorId"] == 1
+    assert "e1" not in [f[1] for f in pair.charger.wire]  # answered end to end, from the CSMS
+    pair.answer(CSMS, start, {"transactionId": 99, "idTagInfo": {"status": "Accepted"}})
+    assert pair.charger.answer_to("e1") == CallResult("e1", {"idTokenInfo": {"status": "Accepted"}})
+    # The events before the idToken follow, under the CSMS's id, one call at a time.
+    (status,) = pair.csms.calls("StatusNotification")
+    assert status.payload["status"] == "Preparing"  # EVConnected (§3.4)
+    assert pair.csms.calls("MeterValues") == []
+    pair.answer(CSMS, status, {})
+    (meter,) = pair.csms.calls("MeterValues")
+    assert meter.payload["transactionId"] == 99
+    assert meter.payload["meterValue"][0]["sampledValue"][0]["value"] == "12.345"
+    pair.answer(CSMS, meter, {})
+    charging = pair.csms.calls("StatusNotification")[1]  # the Authorized event's Charging
+    assert charging.payload["status"] == "Charging"
+    pair.answer(CSMS, charging, {})
+    pair.send(CHARGER, event("e2", "Ended", 2, "EVCommunicationLost",
+                             info={"stoppedReason": "EVDisconnected"},
+                             meterValue=register(15.5, "Transaction.End")))  # fmt: skip
+    (stop,) = pair.csms.calls("StopTransaction")
+    assert stop.payload["transactionId"] == 99 and stop.payload["meterStop"] == 15500
+    assert stop.payload["reason"] == "EVDisconnected"
+
+
+def test_a_remote_started_transaction_takes_the_csms_idtag_when_its_events_carry_none() -> None:
+    pair = booted()
+    pair.send(CSMS, Call("rs", "RemoteStartTransaction", {"idTag": "R1", "connectorId": 1}))
+    (request,) = pair.charger.calls("RequestStartTransaction")
+    assert request.payload["idToken"]["idToken"] == "R1" and request.payload["evseId"] == 1
+    pair.answer(CHARGER, request, {"status": "Accepted"})
+    assert pair.csms.answer_to("rs") == CallResult("rs", {"status": "Accepted"})
+    remote_start_id = request.payload["remoteStartId"]
+    pair.send(CHARGER, event("e0", "Started", 0, "RemoteStart",
+                             info={"remoteStartId": remote_start_id}, evse={"id": 1},
+                             meterValue=register(2.0, "Transaction.Begin")))  # fmt: skip
+    (start,) = pair.csms.calls("StartTransaction")
+    assert start.payload["idTag"] == "R1" and start.payload["meterStart"] == 2000
+    pair.answer(CSMS, start, {"transactionId": 7, "idTagInfo": {"status": "Accepted"}})
+    (begin,) = pair.csms.calls("MeterValues")  # the Started event's reading, kept
+    assert begin.payload["transactionId"] == 7
+    pair.answer(CSMS, begin, {})
+    pair.send(CSMS, Call("stop", "RemoteStopTransaction", {"transactionId": 7}))
+    (stop_request,) = pair.charger.calls("RequestStopTransaction")
+    assert stop_request.payload == {"transactionId": "tx-1"}
+    pair.answer(CHARGER, stop_request, {"status": "Accepted"})
+    assert pair.csms.answer_to("stop") == CallResult("stop", {"status": "Accepted"})
+    pair.send(CHARGER, event("e1", "Ended", 1, "RemoteStop", info={"stoppedReason": "Remote"},
+                             meterValue=register(3.25, "Transaction.End")))  # fmt: skip
+    (stop,) = pair.csms.calls("StopTransaction")
+    assert (stop.payload["transactionId"], stop.payload["meterStop"]) == (7, 3250)
+    assert stop.payload["reason"] == "Remote"
