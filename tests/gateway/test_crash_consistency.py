@@ -111,8 +111,9 @@ class Link:
                     return answer.result()
                 answer.cancel()
                 raise TimeoutError("no answer" if not done else "connection lost")
-            except (websockets.exceptions.ConnectionClosed, TimeoutError, OSError,
-                    AssertionError) as exc:  # fmt: skip
+            # InvalidHandshake: the bridge was killed during the opening handshake.
+            except (websockets.exceptions.ConnectionClosed, websockets.exceptions.InvalidHandshake,
+                    TimeoutError, OSError, AssertionError) as exc:  # fmt: skip
                 self.lane.resends += 1
                 await self.close()
                 if isinstance(exc, AssertionError) and "could not connect" not in str(exc):
