@@ -17,6 +17,7 @@ Keyword -> CALLERROR code is the table :data:`KEYWORD_CODES`.
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from functools import cache
@@ -59,6 +60,28 @@ KEYWORD_CODES: dict[str, ErrorCode] = {
 }
 
 
+# jsonschema imports these, when installed, only for format checks this module
+# never enables (its checker is built from FORMAT_CHECKS alone); rfc3987_syntax
+# compiles some forty grammars at import, about a CPU second for every process
+# that starts (the profile of a bridge start, where it was most of the time).
+_UNUSED_FORMAT_LIBRARIES = ("rfc3987_syntax",)
+
+
+def _jsonschema() -> Any:
+    """``import jsonschema`` without the format libraries it would not use here."""
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    blocked = [name for name in _UNUSED_FORMAT_LIBRARIES if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        import jsonschema
+    finally:
+        for name in blocked:
+            del sys.modules[name]
+    return jsonschema
+
+
 @cache
 def _slow_validator_class(draft: str) -> Any:
     """jsonschema's validator for ``draft``, agreeing with the compiled path.
@@ -67,7 +90,7 @@ def _slow_validator_class(draft: str) -> Any:
     only a failing payload ever needs it. The slow path must agree with the
     fast one: the same format checks and the same decimal multipleOf.
     """
-    import jsonschema
+    jsonschema = _jsonschema()
 
     def multiple_of_rule(validator: Any, step: Any, instance: Any, schema: Any) -> Iterator[Any]:
         is_number = isinstance(instance, int | float) and not isinstance(instance, bool)
@@ -80,7 +103,7 @@ def _slow_validator_class(draft: str) -> Any:
 
 @cache
 def _format_checker() -> Any:
-    import jsonschema
+    jsonschema = _jsonschema()
 
     checker = jsonschema.FormatChecker(formats=())
     for name, check in FORMAT_CHECKS.items():
