@@ -341,7 +341,8 @@ class _Run:
                 self.flags["unanswered_call"] += flag_unanswered(out / "frames", self.unanswered)
             if self.answered_late:
                 flag_unanswered(out / "frames", self.answered_late, remove=True)
-        state.write_open(out, open_state)
+        if self.options.tables == frozenset(model.TABLES):  # what --append can carry on
+            state.write_open(out, open_state)
         self.stages["write"] += time.perf_counter() - closing
         self.stages["derive_in_order"] += closing - started
         self.summary.stages = {k: round(v, 4) for k, v in self.stages.items()}
@@ -525,7 +526,8 @@ def ingest(
     run.close(out)
     summary.bytes = total
     summary.seconds = time.perf_counter() - started
-    state.write_files(out, {**state.read_files(out), **hashes})
+    if options.tables == frozenset(model.TABLES):
+        state.write_files(out, {**state.read_files(out), **hashes})
     name = "_summary.json" if carried is None else f"_summary-{run.part}.json"
     (out / name).write_bytes(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2))
     return summary
