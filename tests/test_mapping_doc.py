@@ -6,8 +6,8 @@ from functools import cache
 from pathlib import Path
 
 from ocppkit.translators import mapping_doc
+from ocppkit.translators.charger16_csms201 import session
 from ocppkit.translators.enum_map import EnumMap
-from ocppkit.translators.j16_to_201 import session
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "mapping.md"
 render = cache(mapping_doc.render)
@@ -36,7 +36,7 @@ def test_enum_map_renders_lossy_rows_and_default() -> None:
 
 def test_every_table_of_the_charger_side_is_in_the_document() -> None:
     text = render()
-    from ocppkit.translators.j16_to_201 import (
+    from ocppkit.translators.charger16_csms201 import (
         charger_messages,
         id_tokens,
         meter_values,

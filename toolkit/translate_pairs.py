@@ -7,9 +7,9 @@ different pair of the translators (:mod:`ocppkit.translators`):
 conversion                    the charger's own messages   the CSMS's own commands
 ============================  ===========================  ==========================
 1.6 -> 2.0.1                  1.6 charger / 2.0.1 CSMS     2.0.1 station / 1.6 CSMS
-                              (``j16_to_201``)             (``j201_to_16``)
+                              (``charger16_csms201``)             (``station201_csms16``)
 2.0.1 -> 1.6                  2.0.1 station / 1.6 CSMS     1.6 charger / 2.0.1 CSMS
-                              (``j201_to_16``)             (``j16_to_201``)
+                              (``station201_csms16``)             (``charger16_csms201``)
 ============================  ===========================  ==========================
 
 The *commands* pair turns a source-version command into the target-version
@@ -63,7 +63,7 @@ def _same_answer(answer: CallResult | CallError, derived: Call) -> CallResult | 
 
 def share_16_to_201(session: Any, commands: Any) -> None:
     """The forward pair's transactions, as the reverse pair keeps them."""
-    from ocppkit.translators.j201_to_16 import StationTransaction
+    from ocppkit.translators.station201_csms16 import StationTransaction
 
     commands.transactions = {
         tx.id201: StationTransaction(
@@ -88,7 +88,7 @@ def _no_alignment(session: Any, recorded: Call, derived: Call) -> None:
 
 
 def commands_16_to_201() -> CommandSpec:
-    from ocppkit.translators.j201_to_16 import StationState, from_charger, from_csms
+    from ocppkit.translators.station201_csms16 import StationState, from_charger, from_csms
 
     return CommandSpec(
         new_state=lambda cp: StationState(charge_point_id=cp),
@@ -105,7 +105,7 @@ def commands_16_to_201() -> CommandSpec:
 
 def share_201_to_16(session: Any, commands: Any) -> None:
     """The reverse pair's transactions the 1.6 side knows, as the forward pair keeps them."""
-    from ocppkit.translators.j16_to_201.state import Transaction
+    from ocppkit.translators.charger16_csms201.state import Transaction
 
     transactions: dict[str, Any] = {}
     active: dict[str, int] = {}
@@ -204,8 +204,8 @@ def answer_for_201(answer: CallResult | CallError, derived: Call) -> CallResult 
 
 
 def commands_201_to_16() -> CommandSpec:
-    from ocppkit.translators.j16_to_201 import session
-    from ocppkit.translators.j16_to_201.state import BridgeState
+    from ocppkit.translators.charger16_csms201 import session
+    from ocppkit.translators.charger16_csms201.state import BridgeState
 
     return CommandSpec(
         new_state=lambda cp: BridgeState(charge_point_id=cp),
@@ -254,9 +254,9 @@ def why_held_201(state: Any, key: str) -> str:
 
 def session_16_to_201() -> SessionSpec:
     """A 1.6 conversation read as a 1.6 charger behind a 2.0.1 CSMS would be."""
-    from ocppkit.translators.j16_to_201 import session
-    from ocppkit.translators.j16_to_201.replay import ANSWERS_UP, answer_up
-    from ocppkit.translators.j16_to_201.state import BridgeState
+    from ocppkit.translators.charger16_csms201 import session
+    from ocppkit.translators.charger16_csms201.replay import ANSWERS_UP, answer_up
+    from ocppkit.translators.charger16_csms201.state import BridgeState
 
     def replay(state: BridgeState, frame: Frame) -> Frame | None:
         if isinstance(frame, Call):
@@ -280,7 +280,12 @@ def session_16_to_201() -> SessionSpec:
 
 def session_201_to_16() -> SessionSpec:
     """A 2.0.1 conversation read as a 2.0.1 station behind a 1.6 CSMS would be."""
-    from ocppkit.translators.j201_to_16 import StationState, from_charger, from_csms, replay_answer
+    from ocppkit.translators.station201_csms16 import (
+        StationState,
+        from_charger,
+        from_csms,
+        replay_answer,
+    )
 
     return SessionSpec(
         source=OcppVersion.V201,

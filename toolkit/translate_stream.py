@@ -79,7 +79,7 @@ class Chain:
         for stage in self.stages:
             records, out.records = out.records, []
             for rec in records:
-                out.extend(stage.feed(rec, line))
+                out.extend(_carry_notes(rec, stage.feed(rec, line)))
         self._sum()
         return out
 
@@ -103,11 +103,21 @@ class Chain:
         self.counts = sum((s.counts for s in self.stages), Counter())
 
 
-def _j16_to_201(both_legs: bool = False) -> RecordTranslator:
+def _carry_notes(record: JournalRecord, fed: Fed) -> Fed:
+    """What an earlier stage noted (e.g. a lossy 1.5 lift) rides on what a later one made of it."""
+    carried = record.meta.get("notes") or []
+    if carried and fed.records and fed.records[0] is not record:
+        made = fed.records[0]
+        own = [n for n in made.meta.get("notes") or [] if n not in carried]
+        made.meta["notes"] = [*carried, *own]
+    return fed
+
+
+def _charger16_csms201(both_legs: bool = False) -> RecordTranslator:
     return SessionStream(session_16_to_201(), both_legs=both_legs)
 
 
-def _j201_to_16(both_legs: bool = False) -> RecordTranslator:
+def _station201_csms16(both_legs: bool = False) -> RecordTranslator:
     return SessionStream(session_201_to_16(), both_legs=both_legs)
 
 
@@ -140,10 +150,10 @@ class _Lift15:
 # (from, to) -> factory of the stream translator, given ``both_legs``. Add a
 # pair here: that is the whole plug-in point.
 PAIRS: dict[tuple[OcppVersion, OcppVersion], Callable[[bool], RecordTranslator]] = {
-    (OcppVersion.V16, OcppVersion.V201): _j16_to_201,
-    (OcppVersion.V201, OcppVersion.V16): _j201_to_16,
+    (OcppVersion.V16, OcppVersion.V201): _charger16_csms201,
+    (OcppVersion.V201, OcppVersion.V16): _station201_csms16,
     (OcppVersion.V15, OcppVersion.V16): _Lift15,
-    (OcppVersion.V15, OcppVersion.V201): lambda both: Chain(_Lift15(), _j16_to_201(both)),
+    (OcppVersion.V15, OcppVersion.V201): lambda both: Chain(_Lift15(), _charger16_csms201(both)),
 }
 
 

@@ -19,13 +19,22 @@ Tree::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ocppkit.translators.violations import Violation
 
-if TYPE_CHECKING:
-    from ocppkit.translators.versions import OcppVersion
+
+class SpellsErrorCodes(Protocol):
+    """A version, as far as error codes go (:class:`~ocppkit.translators.versions.OcppVersion`).
+
+    Declared here so this module needs nothing from ``versions`` (which
+    raises :class:`ConfigError`): the import graph stays a tree.
+    """
+
+    @property
+    def error_code_spelling(self) -> Mapping[ErrorCode, str]: ...
 
 
 class ErrorCode(StrEnum):
@@ -60,19 +69,15 @@ class ErrorCode(StrEnum):
     # example: MessageId could not be read."
     RPC_FRAMEWORK_ERROR = "RpcFrameworkError"
 
-    def wire(self, version: OcppVersion | str) -> str:
+    def wire(self, version: SpellsErrorCodes) -> str:
         """The code as ``version`` writes it in a CALLERROR."""
-        v = str(version)
-        if v in _V16_LIKE:
-            return _V16_SPELLING.get(self, self.value)
-        return self.value
+        return version.error_code_spelling.get(self, self.value)
 
-
-_V16_LIKE = frozenset({"1.5", "1.6"})
 
 # 1.6 has no MessageTypeNotSupported / RpcFrameworkError; the nearest 1.6
 # codes are the ones OCPP-J 1.6 §4.2.3 lists for an unreadable message.
-_V16_SPELLING: dict[ErrorCode, str] = {
+# (Which version spells which way: OcppVersion.error_code_spelling.)
+V16_SPELLING: Mapping[ErrorCode, str] = {
     ErrorCode.FORMAT_VIOLATION: "FormationViolation",
     ErrorCode.OCCURRENCE_CONSTRAINT_VIOLATION: "OccurenceConstraintViolation",
     ErrorCode.MESSAGE_TYPE_NOT_SUPPORTED: "ProtocolError",

@@ -274,14 +274,35 @@ def serialize_frame(frame: Frame) -> bytes:
     return dumps_bytes(frame_to_list(frame))
 
 
+# 2.0.1 Part 4 §4.2.3 limits errorDescription; OCPP-J 1.6 §4.2.3 sets no limit,
+# and the same cut keeps a relayed 1.6 text valid for a 2.0.1 peer.
+MAX_ERROR_DESCRIPTION = 255
+
+
+def call_error(
+    message_id: str,
+    code: ErrorCode,
+    version: OcppVersion,
+    description: str,
+    details: dict[str, Any] | None = None,
+) -> CallError:
+    """A CALLERROR as ``version`` writes it: the code's spelling, the description cut to fit.
+
+    Every CALLERROR the project emits is built here: the one truncation rule.
+    """
+    return CallError(
+        message_id, code.wire(version), description[:MAX_ERROR_DESCRIPTION], dict(details or {})
+    )
+
+
 def call_error_for(exc: FrameError, version: OcppVersion) -> CallError | None:
     """The CALLERROR answering ``exc``, or None when there is nothing to answer.
 
     Nothing is answered when the id could not be read, or when the frame was
     an answer (CALLRESULT, CALLERROR, and 2.1's CALLRESULTERROR and SEND):
     OCPP-J never answers an answer. The description is the error's own text,
-    cut to fit: 2.0.1 Part 4 §4.2.3 limits errorDescription to 255 characters.
+    cut to fit (:func:`call_error`).
     """
     if exc.message_id is None or exc.message_type in NEVER_ANSWERED:
         return None
-    return CallError(exc.message_id, exc.code.wire(version), exc.description[:255], {})
+    return call_error(exc.message_id, exc.code, version, exc.description)

@@ -75,6 +75,12 @@ def journal_schema() -> dict[str, Any]:
 
 
 @cache
+def _max_cpid_length() -> int:
+    """charge_point_id's maxLength, as the journal schema states it."""
+    return int(journal_schema()["properties"]["charge_point_id"]["maxLength"])
+
+
+@cache
 def _check() -> Any:
     return fastjsonschema.compile(journal_schema())
 
@@ -100,7 +106,7 @@ def _is_record(obj: Any) -> bool:
     stamp, cpid, message = obj["timestamp"], obj["charge_point_id"], obj["message"]
     if not (isinstance(stamp, str) and stamp.endswith("Z") and is_date_time(stamp)):
         return False
-    if not (isinstance(cpid, str) and 0 < len(cpid) <= 255):
+    if not (isinstance(cpid, str) and 0 < len(cpid) <= _max_cpid_length()):
         return False
     direction, version = obj["direction"], obj["ocpp_version"]
     if not (isinstance(direction, str) and direction in _DIRECTIONS):

@@ -21,19 +21,26 @@ from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.schemas import actions
 from ocppkit.translators.versions import OcppVersion
 
+_CHARGER16 = "ocppkit.translators.charger16_csms201."
 # (section title, module exporting TABLES). A module that is not there yet
 # is skipped, so each translator's tables appear as it lands.
 TABLE_SOURCES: tuple[tuple[str, str], ...] = (
     (
         "1.6 charger -> 2.0.1 CSMS: charger messages",
-        "ocppkit.translators.j16_to_201.charger_messages",
+        _CHARGER16 + "charger_messages",
     ),
-    ("1.6 charger -> 2.0.1 CSMS: id tokens", "ocppkit.translators.j16_to_201.id_tokens"),
-    ("1.6 charger -> 2.0.1 CSMS: transactions", "ocppkit.translators.j16_to_201.transactions"),
-    ("1.6 charger -> 2.0.1 CSMS: meter values", "ocppkit.translators.j16_to_201.meter_values"),
-    ("1.6 charger -> 2.0.1 CSMS: connector status", "ocppkit.translators.j16_to_201.status"),
-    ("1.6 charger -> 2.0.1 CSMS: CSMS commands", "ocppkit.translators.j16_to_201.commands"),
-    ("2.0.1 charger -> 1.6 CSMS", "ocppkit.translators.j201_to_16"),
+    ("1.6 charger -> 2.0.1 CSMS: id tokens", _CHARGER16 + "id_tokens"),
+    (
+        "1.6 charger -> 2.0.1 CSMS: transactions",
+        _CHARGER16 + "transactions",
+    ),
+    (
+        "1.6 charger -> 2.0.1 CSMS: meter values",
+        _CHARGER16 + "meter_values",
+    ),
+    ("1.6 charger -> 2.0.1 CSMS: connector status", _CHARGER16 + "status"),
+    ("1.6 charger -> 2.0.1 CSMS: CSMS commands", _CHARGER16 + "commands"),
+    ("2.0.1 charger -> 1.6 CSMS", "ocppkit.translators.station201_csms16"),
     ("1.5 SOAP -> 1.6", "ocppkit.translators.soap15.lift"),
 )
 
@@ -82,8 +89,8 @@ def render_enum_map(table: EnumMap) -> list[str]:
     return [*lines, *_table(("from", "to", ""), rows), ""]
 
 
-def _j16_to_201_coverage() -> list[str]:
-    from ocppkit.translators.j16_to_201 import commands, session
+def _charger16_csms201_coverage() -> list[str]:
+    from ocppkit.translators.charger16_csms201 import commands, session
 
     v16, v201 = OcppVersion.V16, OcppVersion.V201
     lines = ["### 1.6 charger behind a 2.0.1 CSMS", "", "#### 1.6 actions", ""]
@@ -119,8 +126,8 @@ def _j16_to_201_coverage() -> list[str]:
     return [*lines, *_table(("2.0.1 action", "sent by", "outcome", "from / why"), rows201), ""]
 
 
-def _j201_to_16_coverage() -> list[str]:
-    coverage = _optional("ocppkit.translators.j201_to_16.coverage")
+def _station201_csms16_coverage() -> list[str]:
+    coverage = _optional("ocppkit.translators.station201_csms16.coverage")
     if coverage is None:
         return []
     rows = [
@@ -133,8 +140,8 @@ def _j201_to_16_coverage() -> list[str]:
 def render() -> str:
     """The whole of docs/mapping.md."""
     lines = [HEADER, "## Coverage", ""]
-    lines += _j16_to_201_coverage()
-    lines += _j201_to_16_coverage()
+    lines += _charger16_csms201_coverage()
+    lines += _station201_csms16_coverage()
     lines += ["## Value tables", ""]
     seen: set[int] = set()
     for title, name in TABLE_SOURCES:
@@ -157,7 +164,7 @@ README_END = "<!-- coverage:end -->"
 
 def readme_coverage() -> str:
     """The README's coverage block: the 1.6-charger bridge's table, between markers."""
-    body = "\n".join(_j16_to_201_coverage()[2:]).strip()
+    body = "\n".join(_charger16_csms201_coverage()[2:]).strip()
     return f"{README_START}\n{body}\n{README_END}"
 
 

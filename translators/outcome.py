@@ -1,6 +1,6 @@
 """What a translation step returns: frames for each side, and notes.
 
-A session translator (e.g. :mod:`ocppkit.translators.j16_to_201`) is fed every frame
+A session translator (e.g. :mod:`ocppkit.translators.charger16_csms201`) is fed every frame
 that arrives from either side and answers with a :class:`Step`: the frames to
 send to the charger, the frames to send to the CSMS, in order, and notes on
 anything lossy, local or refused. The caller sends, journals and persists;
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ocppkit.translators.frames import Frame
+from ocppkit.translators.pending import Side
 
 
 class NoteKind(StrEnum):
@@ -26,12 +27,21 @@ class NoteKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Note:
+    """What happened on the way; ``rule`` names the bridge rule that acted, if one did.
+
+    A rule (e.g. ``dangling:status``) is counted by the gateway's /metrics.
+    """
+
     kind: NoteKind
     action: str
     detail: str
+    rule: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "action": self.action, "detail": self.detail}
+        out = {"kind": self.kind.value, "action": self.action, "detail": self.detail}
+        if self.rule:
+            out["rule"] = self.rule
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,13 @@ class Step:
     to_charger: tuple[Frame, ...] = ()
     to_csms: tuple[Frame, ...] = ()
     notes: tuple[Note, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def to(cls, side: Side, frames: tuple[Frame, ...], notes: tuple[Note, ...] = ()) -> Step:
+        """A step sending ``frames`` to ``side``."""
+        if side is Side.CHARGER:
+            return cls(to_charger=frames, notes=notes)
+        return cls(to_csms=frames, notes=notes)
 
     def __add__(self, other: Step) -> Step:
         return Step(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
 
-from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.errors import V16_SPELLING, ConfigError, ErrorCode
 
 
 class OcppVersion(StrEnum):
@@ -16,6 +18,11 @@ class OcppVersion(StrEnum):
     def subprotocol(self) -> str | None:
         """The WebSocket subprotocol (OCPP-J); 1.5 is SOAP and has none."""
         return _SUBPROTOCOL[self]
+
+    @property
+    def error_code_spelling(self) -> Mapping[ErrorCode, str]:
+        """The codes this version spells differently from 2.0.1 (:meth:`ErrorCode.wire`)."""
+        return _ERROR_SPELLING[self]
 
     @property
     def is_json(self) -> bool:
@@ -38,3 +45,8 @@ _SUBPROTOCOL = {
     OcppVersion.V201: "ocpp2.0.1",
 }
 _BY_KEY = {"15": OcppVersion.V15, "16": OcppVersion.V16, "201": OcppVersion.V201}
+_ERROR_SPELLING: dict[OcppVersion, Mapping[ErrorCode, str]] = {
+    OcppVersion.V15: V16_SPELLING,  # a 1.5 fault lifted to 1.6 speaks 1.6
+    OcppVersion.V16: V16_SPELLING,
+    OcppVersion.V201: MappingProxyType({}),
+}

@@ -9,10 +9,10 @@ import pytest
 
 from ocppkit.translators.bridge import Side
 from ocppkit.translators.bridge.effects import INFO, WARNING
+from ocppkit.translators.charger16_csms201 import session as real_translator
+from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.context import Context
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame
-from ocppkit.translators.j16_to_201 import session as real_translator
-from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import NoteKind, Step
 from tests.bridge.pair import CHARGER, CSMS, BridgePair
 

@@ -21,10 +21,10 @@ from ocppkit.toolkit.gateway.server import Bridge
 from ocppkit.toolkit.gateway.store import DeleteOutbox, Op
 from ocppkit.toolkit.journal_writer import JournalWriter
 from ocppkit.toolkit.textio import iter_lines
+from ocppkit.translators.charger16_csms201 import session as real_translator
+from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.context import Context
 from ocppkit.translators.frames import Call, Frame
-from ocppkit.translators.j16_to_201 import session as real_translator
-from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import decode_record
 from ocppkit.translators.outcome import Step
 from tests.gateway.test_e2e_session import bridge_config

@@ -29,8 +29,8 @@ from typing import Any
 import pandas as pd
 
 from ocppkit.toolkit.translate_stream import translator_for
+from ocppkit.translators.charger16_csms201.config_keys import LEGACY_COMPONENT, row_for_key
 from ocppkit.translators.errors import OcppkitError
-from ocppkit.translators.j16_to_201.config_keys import LEGACY_COMPONENT, row_for_key
 from ocppkit.translators.journal import Direction, JournalRecord
 from ocppkit.translators.schemas import Kind
 from ocppkit.translators.versions import OcppVersion

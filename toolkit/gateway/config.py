@@ -19,10 +19,23 @@ Example file::
 
     [upstream_passwords]    # OCPP 2.0.1 security profile 1/2 towards the CSMS
     CP001 = "an0ther"
+
+    token_default_type = "Central"   # 1.6 idTags that are no 8/14-hex card UID
+    [[token_rules]]                  # ordered: the first match decides
+    prefix = "APP-"
+    type = "Central"
+    [[token_rules]]
+    regex = "[0-9]{6}"
+    type = "KeyCode"
+    chargers = ["CP002"]             # only for these chargers; absent: the fleet
+
+    dangling_grace = 120             # seconds before the bridge ends an abandoned transaction
+    dangling_rules = ["new_transaction", "reboot", "status"]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -32,6 +45,7 @@ from typing import Any
 
 from ocppkit.toolkit.gateway.callbacks import callback_rules
 from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.settings import DANGLING_RULES, Settings, TokenRule
 
 ENV_PREFIX = "OCPPKIT_BRIDGE_"
 
@@ -102,6 +116,13 @@ class BridgeConfig:
         upstream_key: its private key.
         log_format: ``kv`` (key=value) or ``json``.
         log_level: a :mod:`logging` level name.
+        token_default_type: 2.0.1 idToken type of a 1.6 idTag that no rule
+            claims and that is not an 8/14-hex card UID.
+        token_rules: ordered ``{prefix|regex, type, chargers?}`` tables.
+        dangling_grace: seconds a charger has to send StopTransaction
+            (connector Available/Finishing, or after a reboot) before the
+            bridge ends the transaction upstream.
+        dangling_rules: which dangling-transaction rules are on.
     """
 
     upstream: str = ""
@@ -143,6 +164,38 @@ class BridgeConfig:
     upstream_key: str = ""
     log_format: str = "kv"
     log_level: str = "INFO"
+    token_default_type: str = "Central"
+    token_rules: tuple[Mapping[str, Any], ...] = ()
+    dangling_grace: float = 120.0
+    dangling_rules: tuple[str, ...] = DANGLING_RULES
+
+    def translator_settings(self) -> Settings:
+        """The translators' part of the settings (token typing, dangling rules).
+
+        Raises:
+            ConfigError: a token rule or rule name is wrong.
+        """
+        rules = []
+        for i, rule in enumerate(self.token_rules):
+            unknown = set(rule) - {"prefix", "regex", "type", "chargers"}
+            if unknown or "type" not in rule:
+                raise ConfigError(
+                    f"token_rules[{i}]: needs type and prefix or regex (and optional chargers)"
+                )
+            rules.append(
+                TokenRule(
+                    type=str(rule["type"]),
+                    prefix=str(rule.get("prefix", "")),
+                    regex=str(rule.get("regex", "")),
+                    chargers=_as_list(rule.get("chargers", ())),
+                )
+            )
+        return Settings(
+            token_default_type=self.token_default_type,
+            token_rules=tuple(rules),
+            dangling_grace=self.dangling_grace,
+            dangling_rules=self.dangling_rules,
+        )
 
     @property
     def host(self) -> str:
@@ -203,6 +256,7 @@ class BridgeConfig:
             callback_rules(self.soap_callback_allow)
         except ValueError as exc:
             raise ConfigError(f"soap_callback_allow: {exc}") from None
+        self.translator_settings()
         return self
 
 
@@ -249,6 +303,14 @@ def _as_table(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _as_rules(value: Any) -> tuple[Mapping[str, Any], ...]:
+    if isinstance(value, str):  # env form: a JSON array of tables
+        value = json.loads(value)
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ValueError("expected an array of tables ([[token_rules]])")
+    return tuple(dict(v) for v in value)
+
+
 # How each field is read from TOML/env text; anything not listed is a str.
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "journal_max_bytes": int,
@@ -273,6 +335,9 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "charger_passwords": _as_table,
     "upstream_passwords": _as_table,
     "chargers": _as_charger_tables,
+    "token_rules": _as_rules,
+    "dangling_grace": float,
+    "dangling_rules": _as_list,
 }
 FIELD_NAMES = frozenset(f.name for f in fields(BridgeConfig))
 

@@ -28,6 +28,14 @@ METRICS: dict[str, tuple[str, str]] = {
         "Frames the translator refused or failed on, by reason.",
     ),
     "ocppkit_bridge_translation_notes_total": ("counter", "Translator notes by kind."),
+    "ocppkit_bridge_dangling_transactions_total": (
+        "counter",
+        "Transactions the bridge ended upstream because the charger abandoned them, by rule.",
+    ),
+    "ocppkit_bridge_inferred_reasons_total": (
+        "counter",
+        "Stop reasons the bridge inferred from a cause it relayed, by rule.",
+    ),
     "ocppkit_bridge_schema_violations_total": (
         "counter",
         "Translated frames that broke their target schema (a bug), by leg and action.",

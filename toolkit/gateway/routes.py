@@ -25,10 +25,10 @@ from types import ModuleType
 from typing import Any
 
 from ocppkit.translators.bridge import Translator
-from ocppkit.translators.j16_to_201 import session as charger16_csms201
-from ocppkit.translators.j16_to_201.state import BridgeState
-from ocppkit.translators.j201_to_16 import session as station201_csms16
-from ocppkit.translators.j201_to_16.state import StationState
+from ocppkit.translators.charger16_csms201 import session as charger16_csms201
+from ocppkit.translators.charger16_csms201.state import BridgeState
+from ocppkit.translators.station201_csms16 import session as station201_csms16
+from ocppkit.translators.station201_csms16.state import StationState
 from ocppkit.translators.versions import OcppVersion
 
 V16, V201 = OcppVersion.V16, OcppVersion.V201

@@ -67,6 +67,7 @@ from ocppkit.toolkit.gateway.refusals import refusal_for
 from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
+from ocppkit.toolkit.gateway.soap import serve_soap
 from ocppkit.toolkit.gateway.store import Store
 from ocppkit.toolkit.gateway.tls import (
     CrlWatch,
@@ -107,7 +108,8 @@ class Bridge:
 
     Args:
         cfg: settings (already checked).
-        translator: the session translator; default ``ocppkit.translators.j16_to_201.session``.
+        translator: the session translator; default
+            ``ocppkit.translators.charger16_csms201.session``.
         log: structured logger.
         ctx: the clock and id source for everything the bridge stamps: the
             translator's minted times and ids, and the journal's record times.
@@ -125,7 +127,7 @@ class Bridge:
         recover: bool = False,
     ) -> None:
         if translator is None:
-            from ocppkit.translators.j16_to_201 import session as translator_module
+            from ocppkit.translators.charger16_csms201 import session as translator_module
 
             translator = translator_module
         self.cfg = cfg
@@ -402,8 +404,6 @@ class Bridge:
                 del self._claims[cp_id]
 
     async def _soap(self, request: web.Request) -> web.StreamResponse:
-        from ocppkit.toolkit.gateway.soap import serve_soap
-
         return await serve_soap(self, request)
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import ssl
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any, Protocol
@@ -23,9 +23,9 @@ from ocppkit.toolkit.gateway.credentials import Credentials
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.store import Store
 from ocppkit.toolkit.journal_writer import JournalWriter
+from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.context import Context
 from ocppkit.translators.frames import MAX_DEPTH, Call, CallResult, Frame, depth_of, frame_to_list
-from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.journal import Direction, JournalRecord, Leg, format_timestamp
 from ocppkit.translators.outcome import Step
 from ocppkit.translators.schemas import actions
@@ -36,7 +36,7 @@ _KNOWN_ACTIONS = frozenset().union(*(actions(v) for v in (OcppVersion.V16, OcppV
 
 
 class Translator(Protocol):
-    """The session translator contract (see ``ocppkit.translators.j16_to_201.session``)."""
+    """The session translator contract (see ``ocppkit.translators.charger16_csms201.session``)."""
 
     def from_charger(self, state: BridgeState, frame: Frame, ctx: Context) -> Step: ...
 
@@ -104,6 +104,8 @@ class Services:
 
     def __post_init__(self) -> None:
         self.charger_validator = Validator(ValidationMode(self.cfg.validation))
+        # The operator's translator rules travel with the clock (translators/settings.py).
+        self.ctx = replace(self.ctx, settings=self.cfg.translator_settings())
 
     def journal_frame(
         self,

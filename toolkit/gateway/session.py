@@ -99,6 +99,7 @@ class Session:
             charger_max_bytes=cfg.max_frame_bytes,
             csms_max_bytes=cfg.max_frame_bytes * 4,
             max_in_flight=cfg.max_in_flight,
+            settings=svc.ctx.settings,
             charger_version=route.charger_version,
             csms_version=route.csms_version,
         )

@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
 
 from ocppkit.toolkit.gateway.callbacks import CALLBACK_FAILED, callback_refusal, callback_rules
 from ocppkit.toolkit.gateway.logs import event
-from ocppkit.toolkit.gateway.routes import FORWARD
+from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services
+from ocppkit.toolkit.gateway.session import Session
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
-from ocppkit.translators.frames import Call, CallError, CallResult, Frame
+from ocppkit.translators.frames import Call, CallError, CallResult, Frame, call_error
 from ocppkit.translators.journal import Direction, Leg
+from ocppkit.translators.outcome import Note
 from ocppkit.translators.schemas import Kind
 from ocppkit.translators.soap15 import (
     SoapFault,
@@ -42,10 +45,12 @@ from ocppkit.translators.soap15 import (
     lift,
     lower,
     message_id_for,
+    new_message_id,
     parse_request,
     parse_response,
 )
 from ocppkit.translators.soap15.operations import Role
+from ocppkit.translators.soap15.settings import SoapSettings
 from ocppkit.translators.versions import OcppVersion
 
 V15, V16 = OcppVersion.V15, OcppVersion.V16
@@ -67,6 +72,24 @@ SENDER_CODES = frozenset(
 )
 # A charger's Fault, as the 1.6J CALLERROR the session understands.
 FAULT_TO_ERROR = {"Sender": ErrorCode.PROTOCOL_ERROR, "Receiver": ErrorCode.INTERNAL_ERROR}
+
+
+class SoapHost(Protocol):
+    """What serving a 1.5 request needs of the running bridge.
+
+    :class:`~ocppkit.toolkit.gateway.server.Bridge` is one; declared here so
+    this module does not import the server that routes to it.
+    """
+
+    svc: Services | None
+
+    def admission(self, cp_id: str, request: web.Request) -> web.Response | None: ...
+
+    def claimed(self, cp_id: str) -> AbstractContextManager[None]: ...
+
+    async def claim(self, cp_id: str, route: Route | None = None) -> Session: ...
+
+    def refuse_offline(self, session: Session) -> web.Response: ...
 
 
 def soap_error_for(error: CallError) -> SoapError:
@@ -128,6 +151,12 @@ class SoapLink:
             kind="soap",
             action=action,
         )
+
+    def noted(self, notes: Iterable[Note]) -> None:
+        """Keep what a 1.5 <-> 1.6 lift or lowering lost, as the session keeps its own notes."""
+        for note in notes:
+            self.svc.metrics.inc("ocppkit_bridge_translation_notes_total", kind=note.kind.value)
+            event(self.svc.log, logging.DEBUG, "translation_note", cp=self.cp_id, **note.as_dict())
 
     def exchange(self, call_id: str) -> asyncio.Future[Frame]:
         """The future the HTTP request for ``call_id`` waits on."""
@@ -196,7 +225,7 @@ class SoapLink:
     @staticmethod
     def _failed(call: Call) -> CallError:
         # One text for every network outcome: nothing about the target leaks.
-        return CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(V16), CALLBACK_FAILED)
+        return call_error(call.message_id, ErrorCode.INTERNAL_ERROR, V16, CALLBACK_FAILED)
 
     async def _post(self, call: Call) -> Frame:
         if not self.address:
@@ -207,6 +236,7 @@ class SoapLink:
         if why is not None:
             raise CallbackRefused(why)
         lowered = lower(call.action, Kind.REQUEST, call.payload)  # TranslationError: NotSupported
+        self.noted(lowered.notes)
         envelope = build_request(
             Role.CHARGE_POINT,
             call.action,
@@ -236,11 +266,15 @@ class SoapLink:
                 raise CallbackRefused("redirect")
             body = await read_limited(resp.content, resp.content_length, body_limit(self.svc))
         self.journal(Direction.CS_TO_CSMS, body, call.action)
-        msg = parse_response(body, Role.CHARGE_POINT)
+        msg = parse_response(
+            body, Role.CHARGE_POINT, SoapSettings.for_validation(self.svc.cfg.validation)
+        )
         if isinstance(msg, SoapFault):
             code = FAULT_TO_ERROR.get(msg.code, ErrorCode.INTERNAL_ERROR)
-            return CallError(call.message_id, code.wire(V16), msg.reason[:255])
-        return CallResult(call.message_id, lift(call.action, Kind.RESPONSE, msg.payload).payload)
+            return call_error(call.message_id, code, V16, msg.reason)
+        lifted = lift(call.action, Kind.RESPONSE, msg.payload)
+        self.noted(lifted.notes)
+        return CallResult(call.message_id, lifted.payload)
 
 
 class CallbackFailed(Exception):
@@ -282,11 +316,9 @@ async def read_limited(stream: aiohttp.StreamReader, declared: int | None, limit
     return b"".join(chunks)
 
 
-async def serve_soap(bridge: object, request: web.Request) -> web.Response:
+async def serve_soap(bridge: SoapHost, request: web.Request) -> web.Response:
     """Handle one 1.5 request from a charger (``bridge`` is the running Bridge)."""
-    from ocppkit.toolkit.gateway.server import Bridge
-
-    assert isinstance(bridge, Bridge) and bridge.svc is not None
+    assert bridge.svc is not None
     svc = bridge.svc
     media_type = request.content_type.lower()  # without parameters
     if media_type not in ACCEPTED_CONTENT_TYPES:
@@ -308,7 +340,9 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
         )
     body = await request.read()  # at most client_max_size, the same limit as callbacks
     try:
-        msg = parse_request(body, Role.CENTRAL_SYSTEM)
+        msg = parse_request(
+            body, Role.CENTRAL_SYSTEM, SoapSettings.for_validation(svc.cfg.validation)
+        )
     except SoapError as exc:
         svc.metrics.inc("ocppkit_bridge_frame_errors_total", leg="downstream", code="soap")
         event(svc.log, logging.WARNING, "soap_request_refused", reason=exc.reason[:200])
@@ -336,8 +370,14 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
             if msg.addressing.from_address:
                 link.address = msg.addressing.from_address
         link.journal(Direction.CS_TO_CSMS, body, msg.operation)
+        for (
+            repaired
+        ) in msg.repairs:  # validation = lenient (soap15.repair); journal has the original
+            svc.metrics.inc("ocppkit_bridge_translation_notes_total", kind="lossy")
+            event(svc.log, logging.INFO, "soap_lenient_repair", cp=cp_id, action=msg.operation,
+                  detail=repaired[:300])  # fmt: skip
         try:
-            out, error = _reply(msg, await _through_session(session, link, msg))
+            out, error = _reply(msg, await _through_session(session, link, msg), link)
         except OcppkitError as exc:
             out, error = _fault(msg, exc if isinstance(exc, SoapError) else _receiver(str(exc)))
         except (ConnectionError, TimeoutError):
@@ -356,23 +396,22 @@ def _fault(msg: SoapMessage, error: SoapError) -> tuple[bytes, SoapError]:
     return fault_envelope(error, relates_to=msg.addressing.message_id), error
 
 
-def _reply(msg: SoapMessage, answer: Frame) -> tuple[bytes, SoapError | None]:
+def _reply(msg: SoapMessage, answer: Frame, link: SoapLink) -> tuple[bytes, SoapError | None]:
     """The 1.5 response envelope (or Fault) for the session's 1.6J answer."""
     if isinstance(answer, CallError):
         return _fault(msg, soap_error_for(answer))
     assert isinstance(answer, CallResult)
     lowered = lower(msg.operation, Kind.RESPONSE, answer.payload)
-    own_id = message_id_for(str(uuid.uuid4()))
+    link.noted(lowered.notes)
+    own_id = new_message_id(link.svc.ctx)
     return build_response(msg, lowered.payload, message_id=own_id), None
 
 
-async def _through_session(session: object, link: SoapLink, msg: SoapMessage) -> Frame:
+async def _through_session(session: Session, link: SoapLink, msg: SoapMessage) -> Frame:
     """Lift the request, run it through the session, wait for its 1.6J answer."""
-    from ocppkit.toolkit.gateway.session import Session
-
-    assert isinstance(session, Session)
     lifted = lift(msg.operation, Kind.REQUEST, msg.payload)
-    call = Call(str(uuid.uuid4()), msg.operation, lifted.payload)
+    link.noted(lifted.notes)
+    call = Call(link.svc.ctx.new_id(), msg.operation, lifted.payload)
     answer = link.exchange(call.message_id)
     try:
         await session.on_charger_frame(call)

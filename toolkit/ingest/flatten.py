@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from ocppkit.toolkit.ingest import vocab
+from ocppkit.translators.versions import OcppVersion
 
 _UNITS = vocab.UNITS
 _REG = vocab.ENERGY_REGISTER
@@ -115,7 +116,7 @@ class MeterColumns:
             self.context.append,
             self.signed.append,
         )
-        legacy = version == "1.5"
+        legacy = version == OcppVersion.V15
         for mv in meter_values:
             if type(mv) is not dict:
                 continue
@@ -129,7 +130,7 @@ class MeterColumns:
                 n += 1
                 measurand = sv.get("measurand", _REG)
                 raw = sv.get("value")
-                if version == "2.0.1":
+                if version == OcppVersion.V201:
                     uom = sv.get("unitOfMeasure")
                     unit = uom.get("unit", "Wh") if uom else "Wh"
                     mult = uom.get("multiplier", 0) if uom else 0
@@ -179,7 +180,7 @@ class MeterColumns:
 
 def evse_of(version: str, payload: dict[str, Any]) -> tuple[int | None, int | None]:
     """(evse id, connector id) of a payload, by the 1.6 connector N = EVSE N rule."""
-    if version == "2.0.1":
+    if version == OcppVersion.V201:
         evse = payload.get("evse")
         if type(evse) is dict:
             return evse.get("id"), evse.get("connectorId")

@@ -23,12 +23,13 @@ import pyarrow.json as pj
 
 from ocppkit.toolkit.ingest import model, vocab
 from ocppkit.toolkit.ingest.events import parse_ts
+from ocppkit.translators.versions import OcppVersion
 
 _S = pa.string()
 
 
 def _sv(version: str) -> pa.DataType:
-    if version == "2.0.1":
+    if version == OcppVersion.V201:
         return pa.struct([
             ("value", pa.float64()), ("context", _S), ("measurand", _S), ("phase", _S),
             ("location", _S), ("signedMeterValue", pa.struct([("signedMeterData", _S)])),
@@ -41,13 +42,13 @@ def _sv(version: str) -> pa.DataType:
 
 
 def _schema(version: str, action: str) -> pa.Schema:
-    samples = "value" if version == "1.5" else "sampledValue"
+    samples = "value" if version == OcppVersion.V15 else "sampledValue"
     entry = pa.struct([("timestamp", _S), (samples, pa.list_(_sv(version)))])
-    key = "values" if version == "1.5" else "meterValue"
+    key = "values" if version == OcppVersion.V15 else "meterValue"
     fields: list[tuple[str, pa.DataType]] = [(key, pa.list_(entry))]
     if action == "MeterValues":
         fields += (
-            [("evseId", pa.int64())] if version == "2.0.1"
+            [("evseId", pa.int64())] if version == OcppVersion.V201
             else [("connectorId", pa.int64()), ("transactionId", pa.int64())]
         )  # fmt: skip
     return pa.schema(fields)
@@ -56,7 +57,7 @@ def _schema(version: str, action: str) -> pa.Schema:
 def ids(table_cols: dict[str, Any], version: str) -> tuple[list[Any], list[Any], list[Any]]:
     """(evse, connector, transaction id) per MeterValues payload, by the rules of
     :func:`ocppkit.toolkit.ingest.flatten.evse_of` (1.6 connector N = EVSE N, connector 1)."""
-    if version == "2.0.1":
+    if version == OcppVersion.V201:
         evse = table_cols["evseId"]
         return evse, [None] * len(evse), [None] * len(evse)
     conn = table_cols["connectorId"]
@@ -102,8 +103,8 @@ def flatten_group(payloads: list[bytes], version: str, action: str) -> dict[str,
     Raises:
         Unreadable: the group does not fit the schema; use the Python path.
     """
-    key = "values" if version == "1.5" else "meterValue"
-    samples = "value" if version == "1.5" else "sampledValue"
+    key = "values" if version == OcppVersion.V15 else "meterValue"
+    samples = "value" if version == OcppVersion.V15 else "sampledValue"
     data = b"\n".join(payloads)
     try:
         table = pj.read_json(
@@ -131,7 +132,7 @@ def flatten_group(payloads: list[bytes], version: str, action: str) -> dict[str,
     measurand = pc.fill_null(_field(rows, "measurand"), vocab.DEFAULT_MEASURAND)
     context = pc.fill_null(_field(rows, "context"), vocab.DEFAULT_CONTEXT)
     location = pc.fill_null(_field(rows, "location"), vocab.DEFAULT_LOCATION)
-    if version == "2.0.1":
+    if version == OcppVersion.V201:
         uom = _field(rows, "unitOfMeasure")
         unit = pc.fill_null(_field(uom, "unit"), vocab.DEFAULT_UNIT)
         mult = pc.fill_null(_field(uom, "multiplier"), 0)

@@ -27,7 +27,7 @@ Conventions, chosen once for every table:
 * transaction ids are strings (1.6 integers become their decimal text; the
   int64-max placeholder some chargers send stays exact);
 * a 1.6 connector N is 2.0.1 EVSE N with connector 1 (the bridge's rule, see
-  ``translators/j16_to_201/command_kit.py``); 1.6 connector 0 is EVSE 0;
+  ``translators/charger16_csms201/command_kit.py``); 1.6 connector 0 is EVSE 0;
 * vocabularies are 2.0.1's: ``stop_reason`` is a ReasonEnumType value,
   ``connector_status`` a ConnectorStatusEnumType value and ``charging_state``
   a ChargingStateEnumType value; the value as sent is kept beside it

@@ -21,6 +21,7 @@ import pyarrow.json as pj
 from ocppkit.toolkit.ingest import meter_vector, model, vocab
 from ocppkit.toolkit.ingest.events import FrameEvent, parse_ts
 from ocppkit.toolkit.ingest.flatten import MeterColumns, evse_of
+from ocppkit.translators.versions import OcppVersion
 
 
 def source_column(name: str, n: int) -> pa.DictionaryArray:
@@ -103,7 +104,7 @@ def vector_groups(
 
 def _python_group(g: Group, version: str, action: str, meters: MeterColumns) -> list[int]:
     """The one-sample-at-a-time path, for a group Arrow could not read."""
-    key = "values" if version == "1.5" else "meterValue"
+    key = "values" if version == OcppVersion.V15 else "meterValue"
     invalid = []
     for i, entry in enumerate(g.control):
         p = g.payloads[i]
@@ -153,7 +154,7 @@ _ANY = pj.ParseOptions(explicit_schema=pa.schema([]), unexpected_field_behavior=
 
 def status_row(ev: FrameEvent, p: dict[str, Any]) -> tuple[Any, ...]:
     evse, conn = evse_of(ev.version, p)
-    wire = p.get("connectorStatus") if ev.version == "2.0.1" else p.get("status")
+    wire = p.get("connectorStatus") if ev.version == OcppVersion.V201 else p.get("status")
     cstatus, cstate = (
         vocab.connector_state(ev.version, wire) if isinstance(wire, str) else (None, None)
     )
@@ -196,7 +197,11 @@ def stateful_rows(ev: FrameEvent, meters: MeterColumns, status_rows: list[tuple[
         data = p.get("transactionData")
         summary = None
         if type(data) is list:
-            mvs = [v for d in data for v in (d.get("values") or [])] if version == "1.5" else data
+            mvs = (
+                [v for d in data for v in (d.get("values") or [])]
+                if version == OcppVersion.V15
+                else data
+            )
             summary = meters.samples(mvs, version, ev.cp, None, None, tx, action, ev.line)
         wh = p.get("meterStop")
         if isinstance(wh, int | float) and wh >= 0:

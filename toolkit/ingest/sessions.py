@@ -46,6 +46,7 @@ from ocppkit.toolkit.ingest import vocab
 from ocppkit.toolkit.ingest.events import parse_ts
 from ocppkit.toolkit.ingest.faults import FaultTracker
 from ocppkit.toolkit.ingest.rows import StartRegister
+from ocppkit.translators.versions import OcppVersion
 
 ConnKey = tuple[str | None, int | None]
 ENERGY_EPSILON_WH = 1e-6
@@ -184,7 +185,7 @@ class SessionAssembler:
             _, _, cp, version, evse, conn, ts, cstatus, cstate, err, vendor, info = event
             self.faults.status(cp, evse, conn, ts, cstatus, err, vendor, info, version)
             # 1.5 cannot tell charging from suspended (vocab.STATUS_15): no charging time.
-            if evse and version != "1.5":
+            if evse and version != OcppVersion.V15:
                 if cstate is not None:
                     self._set_charging((cp, evse), cstate == vocab.CHARGING, ts)
                 elif cstatus is not None and cstatus != "Occupied":

@@ -19,6 +19,7 @@ from ocppkit.toolkit.ingest.readers import (
 )
 from ocppkit.toolkit.textio import GZIP_MAGIC
 from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.versions import OcppVersion
 
 BLOCK_BYTES = 4 * 1024 * 1024
 
@@ -59,10 +60,10 @@ def blocks(stream: BinaryIO, size: int) -> Iterator[tuple[int, bytes]]:
 def guess_version(sample: bytes) -> str:
     """The OCPP version of a frame log, from version-specific actions (default 1.6)."""
     if any(f'"{a}"'.encode() in sample for a in vocab.ONLY_201):
-        return "2.0.1"
+        return OcppVersion.V201
     if b'"connectorStatus"' in sample or b'"evseId"' in sample:
-        return "2.0.1"
-    return "1.6"
+        return OcppVersion.V201
+    return OcppVersion.V16
 
 
 def first_lines(block: bytes) -> list[bytes]:

@@ -12,17 +12,15 @@
 from __future__ import annotations
 
 from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError, TranslationError
-from ocppkit.translators.frames import Call, CallError, Frame
+from ocppkit.translators.frames import Call, CallError, Frame, call_error
 from ocppkit.translators.outcome import Step
 from ocppkit.translators.pending import HasPending, Side, pending_key
 from ocppkit.translators.versions import OcppVersion
 
-MAX_DESCRIPTION = 255  # 2.0.1 Part 4 §4.2.3: errorDescription maximum length
-
 
 def error_frame(message_id: str, code: ErrorCode, version: OcppVersion, text: str) -> CallError:
-    """A CALLERROR as ``version`` spells ``code``, its text cut to fit."""
-    return CallError(message_id, code.wire(version), text[:MAX_DESCRIPTION], {})
+    """A CALLERROR as ``version`` spells ``code``, its text cut to fit (:func:`call_error`)."""
+    return call_error(message_id, code, version, text)
 
 
 def refusal(exc: Exception, message_id: str, version: OcppVersion) -> CallError:

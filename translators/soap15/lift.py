@@ -20,6 +20,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
+from ocppkit.translators.engine import Notes
 from ocppkit.translators.errors import TranslationError
 from ocppkit.translators.outcome import Note, NoteKind
 from ocppkit.translators.schemas import Kind
@@ -74,13 +75,14 @@ def _check(action: str) -> None:
         raise TranslationError(f"{action} is not an OCPP 1.5 operation")
 
 
-class _Notes:
+class _Notes(Notes):
+    """The engine's note collector; a lift keeps no state, so nothing is counted."""
+
     def __init__(self, action: str) -> None:
-        self.action = action
-        self.items: list[Note] = []
+        super().__init__(None, action)
 
     def __call__(self, detail: str) -> None:
-        self.items.append(Note(NoteKind.LOSSY, self.action, detail))
+        self.add(NoteKind.LOSSY, detail)
 
 
 def lift(

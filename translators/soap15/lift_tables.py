@@ -12,7 +12,9 @@ and shiv3's 1.6 -> 1.5 choices (mapping-research.md §3.4, §3.5, §3.10).
 from __future__ import annotations
 
 from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.schemas import Kind, schema
 from ocppkit.translators.soap15.operations import TYPES, Restricted
+from ocppkit.translators.versions import OcppVersion
 
 
 def _same(*values: str) -> dict[str, str]:
@@ -187,17 +189,24 @@ ENUM_TABLES: tuple[EnumMap, ...] = (
 )
 
 # 1.5 strings are unbounded where 1.6 sets a maxLength (CiString types):
-# (action, kind, field) -> 1.6 maxLength. A longer 1.5 value is cut, with a
-# lossy note.
+# these fields are cut to it, with a lossy note. The limit is the official
+# 1.6 schema's own, read from it, never restated here.
+LENGTH_LIMITED_16: tuple[tuple[str, Kind, str], ...] = (
+    ("DataTransfer", Kind.REQUEST, "vendorId"),
+    ("DataTransfer", Kind.REQUEST, "messageId"),
+    ("StatusNotification", Kind.REQUEST, "info"),
+    ("StatusNotification", Kind.REQUEST, "vendorId"),
+    ("StatusNotification", Kind.REQUEST, "vendorErrorCode"),
+    ("ChangeConfiguration", Kind.REQUEST, "key"),
+    ("ChangeConfiguration", Kind.REQUEST, "value"),
+    ("GetDiagnostics", Kind.RESPONSE, "fileName"),
+)
+# (action, kind, field) -> 1.6 maxLength
 LENGTH_LIMITS_16: dict[tuple[str, str, str], int] = {
-    ("DataTransfer", "request", "vendorId"): 255,
-    ("DataTransfer", "request", "messageId"): 50,
-    ("StatusNotification", "request", "info"): 50,
-    ("StatusNotification", "request", "vendorId"): 255,
-    ("StatusNotification", "request", "vendorErrorCode"): 50,
-    ("ChangeConfiguration", "request", "key"): 50,
-    ("ChangeConfiguration", "request", "value"): 500,
-    ("GetDiagnostics", "response", "fileName"): 255,
+    (action, kind.value, name): int(
+        schema(OcppVersion.V16, action, kind)["properties"][name]["maxLength"]
+    )
+    for action, kind, name in LENGTH_LIMITED_16
 }
 
 # Fields renamed between 1.5 and 1.6: (action, kind) -> ((1.5 name, 1.6 name), ...).

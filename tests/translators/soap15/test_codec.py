@@ -276,3 +276,14 @@ def test_every_service_operation_has_a_sample() -> None:
     for role in Role:
         names = {op.name for op in service_for(role).operations}
         assert names == {op for r, op in SAMPLES if r is role}
+
+
+def test_new_message_ids_come_from_the_injected_id_source() -> None:
+    from ocppkit.translators.context import fixed_context
+    from ocppkit.translators.soap15 import new_message_id
+
+    ctx = fixed_context(prefix="soap")
+    assert [new_message_id(ctx), new_message_id(ctx)] == [
+        "urn:ocppkit:soap-1",
+        "urn:ocppkit:soap-2",
+    ]

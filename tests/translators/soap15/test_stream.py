@@ -135,3 +135,12 @@ def test_session_reaches_2_0_1_transaction_events_end_to_end() -> None:
         c for c in calls if c.action == "TransactionEvent" and c.payload["eventType"] == "Ended"
     )
     assert ended.payload["transactionInfo"]["stoppedReason"] == "Local"  # 1.5 has no reason
+
+
+def test_lossy_1_5_lift_notes_survive_the_hop_on_to_2_0_1() -> None:
+    translate_stream = pytest.importorskip("ocppkit.toolkit.translate_stream")
+    chain = translate_stream.translator_for(OcppVersion.V15, V201)
+    out = [o for i, r in enumerate(session_records(), 1) for o in chain.feed(r, i)]
+    details = [n["detail"] for r in out for n in r.meta.get("notes", ()) if n["kind"] == "lossy"]
+    lifted = [d for d in details if d.startswith("status Occupied became")]
+    assert [d.split()[3] for d in lifted] == ["Preparing", "Charging"]

@@ -26,14 +26,15 @@ from ocppkit.toolkit.ingest.events import (
 )
 from ocppkit.toolkit.ingest.readers import ReaderOptions
 from ocppkit.translators.errors import FrameError, JournalError
-from ocppkit.translators.journal import record_from_dict
+from ocppkit.translators.journal import Direction, record_from_dict
+from ocppkit.translators.versions import OcppVersion
 
 NAME = "journal"
 SPLITTABLE = True
 
-_DIRECTIONS = frozenset({"cs_to_csms", "csms_to_cs"})
-_VERSIONS = frozenset({"1.5", "1.6", "2.0.1"})
-_JSON_VERSIONS = frozenset({"1.6", "2.0.1"})
+_DIRECTIONS = frozenset(d.value for d in Direction)
+_VERSIONS = frozenset(v.value for v in OcppVersion)
+_JSON_VERSIONS = frozenset(v.value for v in OcppVersion if v.is_json)
 
 
 def sniff(lines: list[bytes]) -> float:
