@@ -136,3 +136,30 @@ def test_convert_journal_to_parquet_frames(
     assert sorted(p.name for p in (tmp_path / "pq").iterdir()) == ["_summary.json", "frames",
                                                                   "quarantine"]  # fmt: skip
     assert len(table(tmp_path / "pq", "frames")) == len(log.read_bytes().splitlines())
+
+
+def test_ingest_append_completes_the_fleet_and_skips_a_log_it_already_holds(
+    app: typer.Typer, fleet: list[F.TruthSession], tmp_path: Path
+) -> None:
+    log = F.write(fleet, "1.6", "journal", tmp_path / "all.jsonl")
+    lines = log.read_bytes().splitlines(keepends=True)
+    half = len(lines) // 2
+    first, second = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
+    first.write_bytes(b"".join(lines[:half]))
+    second.write_bytes(b"".join(lines[half:]))
+    runner, out = CliRunner(), str(tmp_path / "ds")
+    for piece in (first, second, second):
+        result = runner.invoke(app, ["ingest", str(piece), "--out", out, "--append",
+                                     "--no-progress", "--workers", "1"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        if piece is first:  # the cut goes through a session
+            flags = [s.get("flags") or "" for s in sessions_by_tx(tmp_path / "ds").values()]
+            assert any("open_at_end" in f for f in flags)
+    assert f"skipped {second}: already in the dataset" in result.output
+    sessions = sessions_by_tx(tmp_path / "ds")
+    assert len(sessions) == len(fleet)
+    assert all("open_at_end" not in (s.get("flags") or "") for s in sessions.values())
+    whole = runner.invoke(app, ["ingest", str(log), "--out", str(tmp_path / "whole"),
+                                "--no-progress", "--workers", "1"])  # fmt: skip
+    assert whole.exit_code == 0, whole.output
+    assert sessions == sessions_by_tx(tmp_path / "whole")

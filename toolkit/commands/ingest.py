@@ -45,6 +45,14 @@ def ingest(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace tables already in the dataset.")
     ] = False,
+    append: Annotated[
+        bool,
+        typer.Option(
+            "--append",
+            help="Add the logs to the dataset in --out, completing what its last run left "
+            "open; logs it already holds (same content) are skipped.",
+        ),
+    ] = False,
     progress: Annotated[
         bool, typer.Option("--progress/--no-progress", help="Progress bar.")
     ] = True,
@@ -74,6 +82,7 @@ def ingest(
         salt=salt.encode() if hash_id_tokens and salt else None,
         workers=workers,
         overwrite=overwrite,
+        append=append,
         progress=progress,
     )
     summary = run(logs, out, options)

@@ -6,10 +6,13 @@ A dataset directory written by :func:`ocppkit.toolkit.ingest.ingest` holds::
       frames/date=YYYY-MM-DD/part-*.parquet        every frame (hive-partitioned by UTC day)
       meter_values/date=YYYY-MM-DD/part-*.parquet  one row per sampled value (same partitioning)
       sessions/part-*.parquet                      one row per transaction, any version
+                                                   (part-open-*: those open at the end)
       status_events/part-*.parquet                 connector status and charging-state changes
       faults/part-*.parquet                        fault intervals with durations
       quarantine/part-*.parquet                    every line or frame that could not be used
       _summary.json                                the run's counts (IngestSummary)
+      _summary-RUN.json                            each --append run's counts
+      _state/open.json, _state/files.json          what --append carries on from (see state.py)
 
 Rows whose timestamp is unknown (a bare frame log without timestamps) go to
 ``date=unknown``. DuckDB (``read_parquet('DATASET/frames/**/*.parquet',

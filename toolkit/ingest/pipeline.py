@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
 import shutil
 import time
 from collections import Counter, defaultdict, deque
@@ -34,7 +35,7 @@ import numpy as np
 import orjson
 import pyarrow as pa
 
-from ocppkit.toolkit.ingest import duplicates, model
+from ocppkit.toolkit.ingest import duplicates, model, state
 from ocppkit.toolkit.ingest.block import (
     CLOCK_JUMP_US,
     BlockJob,
@@ -78,6 +79,9 @@ class IngestOptions:
         block_bytes: size of the blocks a large file is cut into.
         tables: which tables to write (default all).
         overwrite: replace tables already in the dataset directory.
+        append: add the logs to the dataset already in the directory, carrying on
+            the state its last run ended with (:mod:`ocppkit.toolkit.ingest.state`);
+            logs it already holds (same content) are skipped.
         progress: show a progress bar (bytes) on stderr.
     """
 
@@ -91,6 +95,7 @@ class IngestOptions:
     block_bytes: int = BLOCK_BYTES
     tables: frozenset[str] = frozenset(model.TABLES)
     overwrite: bool = False
+    append: bool = False
     progress: bool = False
 
 
@@ -99,6 +104,8 @@ class IngestSummary:
     """What a run read and wrote, and every anomaly it counted."""
 
     files: dict[str, str] = field(default_factory=dict)  # file -> format used
+    # --append: file -> the file already in the dataset with the same content (not read)
+    already_ingested: dict[str, str] = field(default_factory=dict)
     bytes: int = 0
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows written
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
@@ -133,6 +140,10 @@ class IngestSummary:
         """The summary as short human-readable lines."""
         rate = self.frames / self.seconds if self.seconds else 0.0
         out = [
+            f"skipped {f}: already in the dataset (same content as {old})"
+            for f, old in self.already_ingested.items()
+        ]
+        out += [
             f"read {len(self.files)} file(s), {self.bytes / 1e6:.1f} MB in {self.seconds:.1f} s "
             f"({rate:,.0f} frames/s, {self.workers} process(es))",
             "rows: " + ", ".join(f"{k} {v:,}" for k, v in self.rows.items()),
@@ -155,21 +166,34 @@ class _Run:
     def __init__(self, out: Path, options: IngestOptions, summary: IngestSummary) -> None:
         self.options = options
         self.summary = summary
-        part = time.strftime("%Y%m%dT%H%M%S")
+        # Unique per run, so the files of runs appending to one dataset never collide.
+        part = time.strftime("%Y%m%dT%H%M%S") + f"-{secrets.token_hex(3)}"
+        self.part = part
         self.writers = {n: TableWriter(out, n, part) for n in model.TABLES if n in options.tables}
         self.sessions = SessionAssembler(token_hasher(options.salt))
         self.carried: dict[duplicates.Key, duplicates.Call] = {}  # unanswered at block ends
         # Where each carried call is (file, line), and the calls no result answered.
         self.located_calls: dict[duplicates.Key, tuple[str, int]] = {}
         self.unanswered: set[tuple[str, int]] = set()
+        # --append: calls carried from the dataset's last run (flagged unanswered then),
+        # and those of them a result of this run answered (their flag is taken off).
+        self.restored_calls: set[tuple[str, int]] = set()
+        self.answered_late: set[tuple[str, int]] = set()
         self.last_ts: dict[str | None, int] = {}
         self.flags: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
         self.stages: defaultdict[str, float] = defaultdict(float)
 
-    def _write(self, name: str, batch: pa.RecordBatch | pa.Table) -> None:
-        writer = self.writers.get(name)
+    def restore(self, data: dict[str, Any]) -> None:
+        self.carried, self.located_calls = state.restore(data, self.sessions, self.options.salt)
+        self.restored_calls = set(self.located_calls.values())
+
+    def _write(
+        self, name: str, batch: pa.RecordBatch | pa.Table,
+        writers: dict[str, TableWriter] | None = None,
+    ) -> None:  # fmt: skip
+        writer = (self.writers if writers is None else writers).get(name)
         if writer is not None:
             started = time.perf_counter()
             writer.write(batch)
@@ -192,7 +216,9 @@ class _Run:
                 continue
             _, row, key, ts, mtype, payload, cp = ev
             call = self.carried.pop(key, None)
-            self.located_calls.pop(key, None)
+            where = self.located_calls.pop(key, None)
+            if where is not None and where in self.restored_calls:
+                self.answered_late.add(where)
             if call is None:
                 _flag(patches, row, "orphan_result")
                 self.flags["orphan_result"] += 1
@@ -273,9 +299,9 @@ class _Run:
             schema=model.QUARANTINE,
         ))  # fmt: skip
 
-    def _drain(self) -> None:
+    def _drain(self, writers: dict[str, TableWriter] | None = None) -> None:
         if self.sessions.meter_rows:
-            self._write("meter_values", register_batch(self.sessions.meter_rows))
+            self._write("meter_values", register_batch(self.sessions.meter_rows), writers)
             self.sessions.meter_rows.clear()
         for name, rows, schema in (
             ("sessions", self.sessions.rows, model.SESSIONS),
@@ -284,20 +310,39 @@ class _Run:
             if rows:
                 cols = list(zip(*rows, strict=True))
                 arrays = [pa.array(list(c), f.type) for c, f in zip(cols, schema, strict=True)]
-                self._write(name, pa.RecordBatch.from_arrays(arrays, schema=schema))
+                self._write(name, pa.RecordBatch.from_arrays(arrays, schema=schema), writers)
                 rows.clear()
 
     def close(self, out: Path) -> None:
         started = time.perf_counter()
-        self.sessions.finish()
         self._drain()
+        # The state the next --append carries on from, then what is open written out as
+        # rows of their own files (the next --append drops them).
+        open_state = state.snapshot(
+            self.sessions, self.carried, self.located_calls, self.options.salt
+        )
+        self.sessions.finish()
+        open_writers = {
+            n: TableWriter(out, n, state.OPEN_PART) for n in state.OPEN_TABLES if n in self.writers
+        }
+        self._drain(open_writers)
         closing = time.perf_counter()
         for writer in self.writers.values():
             writer.close()
-        # What is still carried at the end of the last log was never answered.
+        for name, writer in open_writers.items():
+            if writer.rows:
+                writer.close()
+                self.writers[name].rows += writer.rows
+        # What is still carried at the end of the last log is unanswered so far.
         self.unanswered.update(self.located_calls.values())
-        if self.unanswered and "frames" in self.writers:
-            self.flags["unanswered_call"] += flag_unanswered(out / "frames", self.unanswered)
+        self.unanswered -= self.restored_calls  # flagged by the run they were read in
+        if "frames" in self.writers:
+            if self.unanswered:
+                self.flags["unanswered_call"] += flag_unanswered(out / "frames", self.unanswered)
+            if self.answered_late:
+                flag_unanswered(out / "frames", self.answered_late, remove=True)
+        if self.options.tables == frozenset(model.TABLES):  # what --append can carry on
+            state.write_open(out, open_state)
         self.stages["write"] += time.perf_counter() - closing
         self.stages["derive_in_order"] += closing - started
         self.summary.stages = {k: round(v, 4) for k, v in self.stages.items()}
@@ -308,12 +353,13 @@ class _Run:
         self.summary.skipped = dict(self.skipped.most_common())
 
 
-def flag_unanswered(frames_dir: Path, calls: set[tuple[str, int]]) -> int:
+def flag_unanswered(frames_dir: Path, calls: set[tuple[str, int]], *, remove: bool = False) -> int:
     """Add ``unanswered_call`` to the written frames at ``calls`` (source file, line).
 
     These CALLs were written before the log's end showed that no result
     would come; only the files holding one are read and written again.
-    Returns how many rows were flagged.
+    With ``remove``, take the flag off instead (calls an appended log answered).
+    Returns how many rows were changed.
     """
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
@@ -347,7 +393,11 @@ def flag_unanswered(frames_dir: Path, calls: set[tuple[str, int]]) -> int:
                 if rows:
                     flags = batch.column(index).to_pylist()
                     for i in rows:
-                        flags[i] = _merge_flags(flags[i], "unanswered_call")
+                        flags[i] = (
+                            _drop_flag(flags[i], "unanswered_call")
+                            if remove
+                            else _merge_flags(flags[i], "unanswered_call")
+                        )
                     columns = list(batch.columns)
                     columns[index] = pa.array(flags, pa.string())
                     batch = pa.RecordBatch.from_arrays(columns, schema=schema)
@@ -362,6 +412,11 @@ def _merge_flags(old: str | None, new: str) -> str:
     """Flags found in different passes, one list in name order (wherever blocks were cut)."""
     names = {*(old.split(",") if old else ()), *new.split(",")}
     return ",".join(sorted(names))
+
+
+def _drop_flag(old: str | None, name: str) -> str | None:
+    names = [n for n in (old.split(",") if old else ()) if n != name]
+    return ",".join(names) or None
 
 
 def _flag(patches: dict[int, dict[str, Any]], row: int, name: str) -> None:
@@ -390,15 +445,31 @@ def _patched(batch: pa.RecordBatch, patches: dict[int, dict[str, Any]]) -> pa.Re
     return pa.RecordBatch.from_arrays(arrays, schema=batch.schema)
 
 
-def _prepare(out: Path, options: IngestOptions) -> None:
+def _prepare(out: Path, options: IngestOptions) -> dict[str, Any] | None:
+    """Make ``out`` ready; the open state to carry on from when appending."""
     existing = [n for n in model.TABLES if (out / n).exists()]
+    if options.append and options.overwrite:
+        raise ConfigError("--append and --overwrite cannot go together")
+    if options.append and existing:
+        if options.tables != frozenset(model.TABLES):
+            raise ConfigError("--append writes every table")
+        carried = state.read_open(out)
+        if carried is None:
+            raise ConfigError(
+                f"{out} has no ingest state to append to (made by an older ocppkit?); "
+                "ingest its logs again"
+            )
+        return carried
     if existing and not options.overwrite:
         raise ConfigError(
             f"{out} already holds table(s) {', '.join(existing)}; use --overwrite to replace them"
         )
     for name in existing:
         shutil.rmtree(out / name)
+    if existing:
+        shutil.rmtree(out / state.STATE_DIR, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
+    return None
 
 
 def ingest(
@@ -427,9 +498,12 @@ def ingest(
     if options.format is not None:
         get_reader(options.format)
     out = Path(out)
-    _prepare(out, options)
+    carried = _prepare(out, options)
     started = time.perf_counter()
     summary = IngestSummary()
+    files, hashes = _new_files(out, files, summary, options.append)
+    if options.append and not files:
+        return summary  # nothing new: the dataset is left as it was
     total = sum(p.stat().st_size for p in files)
     workers = options.workers or os.cpu_count() or 1
     if total < MIN_PARALLEL_BYTES:
@@ -438,6 +512,9 @@ def ingest(
     pool = _pool(workers) if workers > 1 else None
     bar = _progress(total) if options.progress else None
     run = _Run(out, options, summary)
+    if carried is not None:
+        run.restore(carried)
+        state.drop_open_rows(out)
     try:
         for path in files:
             _one_file(path, options, run, pool, workers, bar)
@@ -449,8 +526,30 @@ def ingest(
     run.close(out)
     summary.bytes = total
     summary.seconds = time.perf_counter() - started
-    (out / "_summary.json").write_bytes(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2))
+    if options.tables == frozenset(model.TABLES):
+        state.write_files(out, {**state.read_files(out), **hashes})
+    name = "_summary.json" if carried is None else f"_summary-{run.part}.json"
+    (out / name).write_bytes(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2))
     return summary
+
+
+def _new_files(
+    out: Path, files: list[Path], summary: IngestSummary, append: bool
+) -> tuple[list[Path], dict[str, str]]:
+    """``files`` less, when appending, those whose content the dataset (or an earlier
+    one of ``files``) already holds, noted in ``summary.already_ingested``; and the
+    hashes of the files to read."""
+    known = state.read_files(out) if append else {}
+    new, hashes = [], {}
+    for path in files:
+        digest = state.file_hash(path)
+        if append and digest in known:
+            summary.already_ingested[str(path)] = known[digest]
+            continue
+        known[digest] = str(path)
+        hashes[digest] = str(path)
+        new.append(path)
+    return new, hashes
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
