@@ -29,6 +29,9 @@ from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.translators.versions import OcppVersion
 
 SUBPROTOCOL = OcppVersion.V201.subprotocol or "ocpp2.0.1"
+# One jitter source for every link: a Random holds 2.5 KB of Mersenne
+# Twister state, too much to keep per charger for a few draws per reconnect.
+_JITTER = random.Random()
 
 
 def backoff_delay(attempt: int, low: float, high: float, rng: random.Random) -> float:
@@ -103,7 +106,7 @@ class Upstream:
         self.generation = 0  # counts connections: answers are only sent on the one they belong to
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = asyncio.Event()
-        self._rng = random.Random()
+        self._rng = _JITTER
 
     async def send(self, text: str) -> None:
         """Send one frame.

@@ -192,7 +192,7 @@ class BridgeCore(Generic[S]):
         prefix = f"{CHARGER.value}:"
         for key in [k for k in state.pending if k.startswith(prefix)]:
             del state.pending[key]
-        self._committed = dumps_bytes(state)
+        self._committed = _snapshot(state)
         self._last = self._committed
         self._uncommitted: _Acc | None = None
         self.outbox: deque[Call] = deque(outbox)
@@ -519,7 +519,7 @@ class BridgeCore(Generic[S]):
                         self.charger_queue.append(f)
                 else:
                     self._release(target, f, acc)
-        self._last = dumps_bytes(self.state)
+        self._last = _snapshot(self.state)
 
     def _failed(self, side: Side, frame: Frame, exc: Exception, acc: _Acc) -> Step:
         """Undo a failed translation and say so to whoever waits for an answer."""
@@ -590,6 +590,16 @@ class BridgeCore(Generic[S]):
             recycle=tuple(acc.recycle),
             deadline=self.deadline,
         )
+
+
+def _snapshot(state: Any) -> bytes:
+    """The state as JSON, in a buffer of its own size.
+
+    orjson hands back its bytes in a 4 KiB allocation whatever the length; a
+    core keeps one or two snapshots for as long as its charger is connected,
+    so a copy of the ~250 bytes saves some 4 to 8 KiB per charger.
+    """
+    return bytes(memoryview(dumps_bytes(state)))
 
 
 def _loads(data: bytes) -> dict[str, Any]:
