@@ -82,6 +82,7 @@ def test_wheel_built_from_the_checkout_runs_the_demo_in_a_fresh_venv(tmp_path: P
         "ocppkit/datasets/sample-dataset-2.0.1/_summary.json",
         "ocppkit/notebooks/sessions.ipynb",
         "ocppkit/translators/journal-record.schema.json",
+        "ocppkit/toolkit/analysis/summary.schema.json",
         "ocppkit/translators/py.typed",
     ):
         assert shipped in names, shipped

@@ -122,7 +122,7 @@ def build_session_journal() -> list[JournalRecord]:
         while queue:
             record = queue.pop(0)
             journal.append(record)
-            for out in stream.feed(record, len(journal)):
+            for out in stream.feed(record, len(journal)).records:
                 msg = out.message
                 if out.meta.get("line") != len(journal) or msg is record.message:
                     continue
@@ -224,7 +224,9 @@ def test_both_legs_shows_the_1_6_commands_the_charger_received(journal_file: Pat
     assert starts and starts[0][2]["transactionId"] == 1
 
 
-def test_recorded_1_6_conversation_becomes_2_0_1_with_commands_marked_untranslated() -> None:
+def test_recorded_1_6_conversation_becomes_2_0_1_with_the_csms_commands_translated(
+    tmp_path: Path,
+) -> None:
     lines = [
         [2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}],
         [3, "b", {"status": "Accepted", "currentTime": T, "interval": 60}],
@@ -241,21 +243,21 @@ def test_recorded_1_6_conversation_becomes_2_0_1_with_commands_marked_untranslat
     stdin = b"".join(
         encode_record(_record(d, V16, m)) + b"\n" for d, m in zip(directions, lines, strict=True)
     )
-    done = _run_cli([], b"this is not json\n" + stdin)
+    report = tmp_path / "left.jsonl"
+    done = _run_cli(["--report", str(report)], b"this is not json\n" + stdin)
     assert done.returncode == 0, done.stderr.decode()
     assert b"-:1: unreadable" in done.stderr and b"unreadable=1" in done.stderr
+    assert b"not translatable" not in done.stderr and report.read_bytes() == b""
     records = [decode_record(line) for line in done.stdout.splitlines()]
-    untranslated = [r for r in records if "untranslated" in r.meta]
-    assert [_m(r)[2] for r in untranslated[:1]] == ["RemoteStopTransaction"]
-    assert len(untranslated) == 2  # the command and the charger's answer to it
-    translated = [r for r in records if "untranslated" not in r.meta]
-    _validate_all(translated)
-    assert all(r.ocpp_version is V201 for r in translated)
-    ended = [_m(r)[3] for r in translated if _m(r)[0] == 2 and _m(r)[2] == "TransactionEvent"]
-    assert [e["eventType"] for e in ended] == ["Started", "Ended"]
-    assert (
-        ended[0]["transactionInfo"]["transactionId"] == ended[1]["transactionInfo"]["transactionId"]
-    )
+    assert all(r.ocpp_version is V201 for r in records) and len(records) == len(lines)
+    _validate_all(records)
+    stop = [_m(r) for r in records if _m(r)[0] == 2 and _m(r)[2] == "RequestStopTransaction"]
+    events = [_m(r)[3] for r in records if _m(r)[0] == 2 and _m(r)[2] == "TransactionEvent"]
+    assert [e["eventType"] for e in events] == ["Started", "Ended"]
+    tx = events[0]["transactionInfo"]["transactionId"]
+    assert events[1]["transactionInfo"]["transactionId"] == tx
+    assert stop == [[2, "r", "RequestStopTransaction", {"transactionId": tx}]]
+    assert [3, "r", {"status": "Accepted"}] in [_m(r) for r in records]
 
 
 def test_unknown_version_pair_is_a_one_line_error() -> None:
@@ -274,7 +276,7 @@ def test_stream_keeps_records_of_other_chargers_apart() -> None:
         JournalRecord(T, "B", Direction.CS_TO_CSMS, V16, [2, "1", "StartTransaction", start]), 2
     )
     ids = [
-        orjson.loads(encode_record(r[0]))["message"][3]["transactionInfo"]["transactionId"]
+        orjson.loads(encode_record(r.records[0]))["message"][3]["transactionInfo"]["transactionId"]
         for r in (a, b)
     ]
     assert ids[0] != ids[1]
@@ -285,7 +287,7 @@ def test_fast_line_encoder_writes_exactly_the_journal_encoding(journal_file: Pat
 
     stream = translator_for(V16, V201, both_legs=True)
     for number, line in enumerate(journal_file.read_bytes().splitlines(), start=1):
-        for record in stream.feed(decode_record(line), number):
+        for record in stream.feed(decode_record(line), number).records:
             assert encode_line(record) == encode_record(record) + b"\n"
 
 
@@ -295,6 +297,6 @@ def test_benchmark_stream_translates_cleanly_and_reports_its_figures() -> None:
     lines = session_lines(samples=5)
     out: list[bytes] = []
     outcome = translate_lines(enumerate(lines, 1), translator_for(V16, V201), out.append)
-    assert outcome.ok and not outcome.counts["untranslated"]
+    assert outcome.ok and not outcome.counts["left_out"]
     assert outcome.counts["records_in"] == len(lines)
     assert outcome.counts["records_out"] == len(out) >= len(lines)

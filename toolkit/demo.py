@@ -103,6 +103,10 @@ async def live_site(
             journal=str(work / "journal"),
             sync="normal",
             ping_interval=0,
+            # The bridge core's deadlines run on the clock it is handed, the fleet's
+            # scaled one: give the CSMS the default 20 s of wall time, not 20 simulated
+            # seconds (11 ms at 1,800x, which a loaded machine misses).
+            call_timeout=20.0 * speed,
         ),
         ctx=replace(real_context(), now=clock.now),
     )

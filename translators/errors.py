@@ -178,3 +178,7 @@ class JournalError(OcppkitError):
 
 class ConfigError(OcppkitError):
     """A setting or argument given by the user is wrong."""
+
+
+class StoreError(OcppkitError):
+    """The bridge's state database cannot be used as it is (damaged, lost, read-only)."""

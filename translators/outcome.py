@@ -26,12 +26,21 @@ class NoteKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Note:
+    """What happened on the way; ``rule`` names the bridge rule that acted, if one did.
+
+    A rule (e.g. ``dangling:status``) is counted by the gateway's /metrics.
+    """
+
     kind: NoteKind
     action: str
     detail: str
+    rule: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "action": self.action, "detail": self.detail}
+        out = {"kind": self.kind.value, "action": self.action, "detail": self.detail}
+        if self.rule:
+            out["rule"] = self.rule
+        return out
 
 
 @dataclass(frozen=True, slots=True)

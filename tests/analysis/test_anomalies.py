@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
 from ocppkit.toolkit.analysis.anomalies import FLAGS, session_anomalies
@@ -82,3 +84,26 @@ def test_clock_skew_beyond_tolerance_is_flagged() -> None:
     result = session_anomalies(sessions({}), mv([]), frames_skew_s=skew).iloc[0]
     assert flags(result) == {"clock_skew"}
     assert "900 s" in result.evidence
+
+
+def test_evidence_keeps_every_digit_of_the_register() -> None:
+    table = sessions({"meter_start_wh": 2300369.5, "meter_stop_wh": 2300400.0, "energy_wh": 30.5})
+    values = mv([(0, REG, "Wh", 2300369.5), (10, REG, "Wh", 2300300.25)])
+    (row,) = session_anomalies(table, values).itertuples(index=False)
+    assert "register fell from 2300369.5 to 2300300.25 Wh" in row.evidence
+
+
+def test_pandas_loaders_call_the_flags_column_anomaly_flags(tmp_path: Path) -> None:
+    from ocppkit.toolkit.analysis.dataset import load
+    from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
+
+    log = tmp_path / "log.jsonl"
+    log.write_text(
+        '{"timestamp":"2026-03-02T08:00:00Z","charge_point_id":"CP1","direction":"csms_to_cs",'
+        '"ocpp_version":"1.6","message":[3,"nobody-asked",{}]}\n', encoding="utf-8",
+    )  # fmt: skip
+    ingest([log], tmp_path / "ds", IngestOptions(workers=1))
+    frames = load(tmp_path / "ds").frames
+    assert "flags" not in frames.columns
+    assert list(frames["anomaly_flags"]) == ["orphan_result"]
+    assert not isinstance(frames.flags, pd.Series)  # pandas' own DataFrame.flags is intact

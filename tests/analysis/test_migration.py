@@ -95,8 +95,8 @@ def test_each_message_is_classed_by_what_the_translator_did() -> None:
     # Temperature has no 2.0.1 measurand: translated without it, with a lossy note.
     assert by_action["MeterValues/2"] == LOSSY
     assert "Temperature" in outcomes.loc[outcomes["action"] == "MeterValues", "detail"].iloc[0]
-    # A legacy CSMS command has no 2.0.1 sender: the new CSMS sends SetVariables instead.
-    assert by_action["ChangeConfiguration/2"] == NOT_TRANSLATED
+    # A legacy CSMS command is classed by its 2.0.1 counterpart (SetVariables).
+    assert by_action["ChangeConfiguration/2"] == LOSSLESS
 
 
 def test_meter_values_with_nothing_2_0_1_can_carry_are_not_translated() -> None:
@@ -111,7 +111,7 @@ def test_meter_values_with_nothing_2_0_1_can_carry_are_not_translated() -> None:
 def test_actions_used_counts_each_outcome_per_sender() -> None:
     table = actions_used(replay_outcomes(FLEET)).set_index(["action", "direction"])
     assert table.loc[("ChangeConfiguration", DOWN), "messages"] == 2
-    assert table.loc[("ChangeConfiguration", DOWN), NOT_TRANSLATED] == 2
+    assert table.loc[("ChangeConfiguration", DOWN), LOSSLESS] == 2
     assert table.loc[("MeterValues", UP), LOSSY] == 1
 
 

@@ -92,3 +92,109 @@ def test_report_command_prints_a_summary_line_and_errors_in_one_line(
     bad = run(str(tmp_path / "missing"), "--out", str(tmp_path / "r2"))
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("ocppkit: error:") and "Traceback" not in bad.stderr
+
+
+def _strict(text: str) -> object:
+    def refuse(token: str) -> None:
+        raise AssertionError(f"summary.json holds {token}, which strict JSON parsers reject")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_every_report_is_strict_json_that_conforms_to_the_published_schema(
+    dataset: Path, tmp_path: Path
+) -> None:
+    from ocppkit.toolkit.analysis.report import SUMMARY_SCHEMA, summary_violations
+
+    assert SUMMARY_SCHEMA.is_file()
+    reports = [
+        build_report(dataset, tmp_path / "a", tariff=load_tariff(TARIFF)),
+        build_report(dataset, tmp_path / "b", port_rule="all"),
+    ]
+    for out, summary in zip(("a", "b"), reports, strict=True):
+        written = _strict((tmp_path / out / "summary.json").read_text(encoding="utf-8"))
+        assert written == summary
+        assert summary_violations(written) == []
+    page = (tmp_path / "a" / "index.html").read_text(encoding="utf-8")
+    assert "Ports: inferred from the logs" in page and reports[0]["scope"]["inventory"] == (
+        "inferred from the logs"
+    )
+    # Undefined figures are null: the 1-session sample has no rapid point for the UK rule.
+    assert reports[0]["availability"]["uk_rapid_network_pct"] is None
+    assert summary_violations({"dataset": 1}) != []  # the schema can fail
+
+
+def test_report_command_takes_period_inventory_offline_after_and_exclusions(
+    dataset: Path, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from ocppkit.toolkit.analysis.report import summary_violations
+    from ocppkit.toolkit.cli import app
+    from ocppkit.translators.errors import ConfigError
+
+    chargers = {str(c) for c in load_sessions_chargers(dataset)}
+    (cp,) = chargers
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        f"charge_point_id,evse_id,connector_id,rated_power_kw\n{cp},1,1,150\n{cp},2,2,150\n",
+        encoding="utf-8",
+    )
+    exclusions = tmp_path / "exclusions.csv"
+    exclusions.write_text(
+        "start,end,reason,evidence,charge_point_id\n"
+        f"2020-01-01T00:00:00Z,2030-01-01T00:00:00Z,utility_outage,ticket 4711,{cp}\n",
+        encoding="utf-8",
+    )
+    period = build_report(dataset, tmp_path / "probe")["period"]
+    result = CliRunner().invoke(
+        app,
+        ["report", str(dataset), "--out", str(tmp_path / "r"), "--json",
+         "--period", period[0], period[1], "--inventory", str(inventory),
+         "--offline-after", "20min", "--exclusions", str(exclusions)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = _strict((tmp_path / "r" / "summary.json").read_text(encoding="utf-8"))
+    assert summary_violations(summary) == []
+    assert summary["scope"]["period_rule"] == "given"
+    assert summary["scope"]["inventory"] == "given" and summary["scope"]["ports"] == 2
+    assert summary["scope"]["offline_after_s"] == [1200.0] and summary["scope"]["exclusions"] == 1
+    # Every outage minute is inside the excluded utility outage: each port is 100 % up.
+    assert [p["uptime_pct"] for p in summary["availability"]["ports"]] == [100.0, 100.0]
+    bad = CliRunner().invoke(
+        app, ["report", str(dataset), "--out", str(tmp_path / "x"), "--period", "2026-03-02",
+              "2026-03-01"],
+    )  # fmt: skip
+    # main() turns a ConfigError into one line and exit 2 (test_report_command_prints_...)
+    assert isinstance(bad.exception, ConfigError) and "not after start" in str(bad.exception)
+
+
+def test_exclusions_without_evidence_or_with_another_cause_are_refused(tmp_path: Path) -> None:
+    from ocppkit.toolkit.analysis.exclusions import load_exclusions
+    from ocppkit.translators.errors import ConfigError
+
+    path = tmp_path / "x.toml"
+    path.write_text(
+        '[[exclusion]]\nstart = 2026-03-01T10:00:00Z\nend = 2026-03-01T11:00:00Z\n'
+        'reason = "vandalism"\nevidence = "police report 12"\n', encoding="utf-8",
+    )  # fmt: skip
+    (only,) = load_exclusions(path)
+    assert (only.reason, only.evidence, only.charge_point_id) == ("vandalism", "police report 12",
+                                                                  None)  # fmt: skip
+    refused = (
+        ('reason = "vandalism"', "no evidence"),
+        ('reason = "software bug"\nevidence = "x"', "not a NEVI exclusion"),
+    )
+    for body, why in refused:
+        path.write_text(
+            "[[exclusion]]\nstart = 2026-03-01T10:00:00Z\nend = 2026-03-01T11:00:00Z\n" + body,
+            encoding="utf-8",
+        )
+        with pytest.raises(ConfigError, match=why):
+            load_exclusions(path)
+
+
+def load_sessions_chargers(dataset: Path) -> list[str]:
+    from ocppkit.toolkit.analysis.dataset import load
+
+    return list(load(dataset).sessions["charge_point_id"].unique())

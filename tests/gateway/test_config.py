@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ocppkit.toolkit.gateway.config import load_config
+from ocppkit.toolkit.gateway.config import BridgeConfig, load_config
 from ocppkit.translators.errors import ConfigError
 
 FILE = """
@@ -69,6 +69,34 @@ def test_unreadable_file_is_a_config_error(tmp_path: Path) -> None:
     bad.write_text("listen = ")
     with pytest.raises(ConfigError, match="cannot read config"):
         load_config(bad, {"upstream": "ws://c"}, {})
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"charger_id_max_length": 256}, "between 1 and 255"),
+        ({"handshake_timeout": 5.0, "connect_timeout": 5.0}, "handshake_timeout > connect_timeout"),
+        ({"header_timeout": 0.0}, "0 < header_timeout"),
+        ({"max_unauthenticated_per_source": 0}, "max_unauthenticated_per_source"),
+        ({"soap_callback_allow": ("http://cp.example/",)}, "soap_callback_allow"),
+        ({"tls_client_crl": "crl.pem"}, "need tls_client_ca"),
+    ],
+)
+def test_hardening_settings_are_checked(setting: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        BridgeConfig(upstream="ws://x/ocpp", **setting).check()  # type: ignore[arg-type]
+
+
+def test_hardening_settings_read_from_the_environment() -> None:
+    cfg = load_config(environ={
+        "OCPPKIT_BRIDGE_UPSTREAM": "ws://x/ocpp",
+        "OCPPKIT_BRIDGE_SOAP_CALLBACK_ALLOW": "10.0.0.0/8, cp.example",
+        "OCPPKIT_BRIDGE_HEADER_TIMEOUT": "3",
+        "OCPPKIT_BRIDGE_WS_COMPRESSION": "off",
+    })  # fmt: skip
+    assert cfg.soap_callback_allow == ("10.0.0.0/8", "cp.example")
+    assert cfg.header_timeout == 3.0
+    assert cfg.ws_compression is False
 
 
 def test_the_upstream_version_is_set_globally_and_per_charger(tmp_path: Path) -> None:

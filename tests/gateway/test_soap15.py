@@ -177,7 +177,8 @@ def test_a_malformed_envelope_gets_a_sender_fault_and_no_session(tmp_path: Path)
         try:
             async with aiohttp.ClientSession() as http:
                 url = f"http://127.0.0.1:{bridge.port}/ocpp/soap15"
-                async with http.post(url, data=b"<not-soap/>") as resp:
+                headers = {"Content-Type": "application/soap+xml; charset=utf-8"}
+                async with http.post(url, data=b"<not-soap/>", headers=headers) as resp:
                     status, text = resp.status, await resp.text()
             sessions = len(bridge.sessions)
         finally:

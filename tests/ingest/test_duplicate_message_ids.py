@@ -36,11 +36,12 @@ def _ok(mid: str) -> list[Any]:
 
 STATUS = {"connectorId": 0, "status": "Available", "errorCode": "NoError"}
 
-# (log line, the flags its frame must get)
+# (log line, the flags its frame must get). A CALL whose id a later CALL took over
+# before any answer came is never answered: unanswered_call.
 LOG: list[tuple[bytes, str | None]] = [
     # "1" unanswered, then sent again 30 s later and answered: a duplicate; the answer
     # belongs to the second CALL.
-    (_rec("08:00:00.000", UP, _hb("1")), None),
+    (_rec("08:00:00.000", UP, _hb("1")), "unanswered_call"),
     (_rec("08:00:30.000", UP, _hb("1")), "duplicate_message_id"),
     (_rec("08:00:30.200", DOWN, _ok("1")), None),
     # "1" again after that answer: free to reuse.
@@ -52,12 +53,12 @@ LOG: list[tuple[bytes, str | None]] = [
     (_rec("08:01:10.100", UP, [3, "1", {"configurationKey": []}]), None),
     (_rec("08:01:10.200", DOWN, _ok("1"), cp="CP-2"), None),
     # "7" never answered; the charger reboots and counts from "7" again 3 hours later.
-    (_rec("08:02:00.000", UP, _hb("7")), None),
+    (_rec("08:02:00.000", UP, _hb("7")), "unanswered_call"),
     (_rec("11:02:00.000", UP, _hb("7")), None),
     (_rec("11:02:00.100", DOWN, _ok("7")), None),
     # "9" sent three times while unanswered, with a different action the last time.
-    (_rec("11:03:00.000", UP, _hb("9")), None),
-    (_rec("11:03:01.000", UP, _hb("9")), "duplicate_message_id"),
+    (_rec("11:03:00.000", UP, _hb("9")), "unanswered_call"),
+    (_rec("11:03:01.000", UP, _hb("9")), "duplicate_message_id,unanswered_call"),
     (_rec("11:03:02.000", UP, [2, "9", "StatusNotification", STATUS]), "duplicate_message_id"),
     (_rec("11:03:02.050", DOWN, [3, "9", {}]), None),
 ]

@@ -114,6 +114,29 @@ def test_anomalies_are_flagged_on_frames_sessions_and_in_the_summary(
     assert summary.quarantined == 0
 
 
+@pytest.mark.parametrize("block_bytes", [1 << 20, 1], ids=["one-block", "a-block-per-line"])
+def test_calls_no_result_answers_are_flagged_unanswered_call(
+    tmp_path: Path, block_bytes: int
+) -> None:
+    up, down = "cs_to_csms", "csms_to_cs"
+    lines = [
+        _rec("08:00:00.000", up, [2, "h1", "Heartbeat", {}]),  # answered
+        _rec("08:00:00.100", down, [3, "h1", {"currentTime": "2026-03-02T08:00:00Z"}]),
+        _rec("08:01:00.000", up, [2, "h2", "Heartbeat", {}]),  # superseded by the next h2
+        _rec("08:01:30.000", up, [2, "h2", "Heartbeat", {}]),
+        _rec("08:01:30.100", down, [3, "h2", {"currentTime": "2026-03-02T08:01:30Z"}]),
+        _rec("08:02:00.000", down, [2, "r1", "Reset", {"type": "Soft"}]),  # never answered
+        _rec("08:03:00.000", up, [2, "h3", "Heartbeat", {}]),  # the log ends first
+    ]
+    log = tmp_path / "unanswered.jsonl"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    summary = ingest([log], tmp_path / "ds", IngestOptions(workers=1, block_bytes=block_bytes))
+    flags = {row["line"]: row["flags"] for row in table(tmp_path / "ds", "frames")}
+    assert {n for n, f in flags.items() if f and "unanswered_call" in f} == {3, 6, 7}
+    assert flags[4] == "duplicate_message_id" and flags[1] is None
+    assert summary.flags["unanswered_call"] == 3
+
+
 def test_status_faults_become_intervals_with_durations(tmp_path: Path) -> None:
     def status(t: str, value: str, code: str = "NoError", mid: str = "") -> bytes:
         return _rec(t, "cs_to_csms", [2, mid or t, "StatusNotification", {

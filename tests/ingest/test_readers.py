@@ -86,7 +86,7 @@ def test_unknown_log_format_is_refused_with_a_hint(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--format"):
         list(events(path))
     with pytest.raises(ConfigError, match="unknown log format"):
-        get_reader("csv")
+        get_reader("xlsx")
 
 
 def test_every_registered_reader_has_the_reader_interface() -> None:
@@ -136,3 +136,13 @@ def test_journal_block_scan_reads_exactly_what_the_line_reader_reads() -> None:
     assert by_block == by_line
     assert [i.line for i in by_block] == [10, 12, 13, 14, 15, 16, 17]
     assert isinstance(by_block[2], Bad) and by_block[3].mtype == 4  # type: ignore[union-attr]
+
+
+def test_the_format_option_names_every_registered_reader() -> None:
+    import typing
+
+    from ocppkit.toolkit.commands.log_options import Format
+
+    (option,) = [m for m in typing.get_args(Format)[1:] if hasattr(m, "help")]
+    named = option.help.split(": ", 1)[1].rstrip(".").split(", ")
+    assert sorted(named) == sorted(READERS)

@@ -57,3 +57,45 @@ def test_committed_sample_datasets_are_what_ingest_makes_of_the_sample_logs(
     for table in ("sessions", "faults"):
         pd.testing.assert_frame_equal(getattr(committed, table), getattr(fresh, table))
     assert len(committed.frames) == len(fresh.frames)
+
+
+def test_every_notebook_takes_the_report_options_as_parameters() -> None:
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        (params,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        for name in ("PERIOD", "INVENTORY", "OFFLINE_AFTER", "EXCLUSIONS"):
+            assert f"\n{name} = None" in params.source, (path.name, name)
+        assert any("scope_from_options(" in c.source for c in nb.cells), path.name
+
+
+def test_a_notebook_run_with_options_shows_the_report_figures(tmp_path: Path) -> None:
+    from ocppkit.toolkit.analysis.inventory import load_inventory
+    from ocppkit.toolkit.analysis.report import build_report
+
+    dataset = DATASETS / "sample-dataset-2.0.1"
+    data = load(dataset)
+    cp = sorted(data.sessions["charge_point_id"].unique())[0]
+    inventory = tmp_path / "inventory.csv"
+    inventory.write_text(
+        f"charge_point_id,evse_id,rated_power_kw\n{cp},1,50\n{cp},2,50\nNEVER-SEEN,1,50\n",
+        encoding="utf-8",
+    )
+    period = ("2026-03-02T00:00:00Z", "2026-03-04T00:00:00Z")
+    nb = nbformat.read(ROOT / "notebooks" / "faults.ipynb", as_version=4)
+    (params,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    params.source += f"\nPERIOD = {period!r}\nINVENTORY = {str(inventory)!r}\nOFFLINE_AFTER = '20min'"
+    nb.cells.append(nbformat.v4.new_code_cell("print('UPTIME', nevi['uptime_pct'].round(6).tolist())"))
+    NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].get("outputs", []))
+    summary = build_report(
+        dataset,
+        tmp_path / "report",
+        period=(pd.Timestamp(period[0]), pd.Timestamp(period[1])),
+        inventory=load_inventory(inventory),
+        offline_after=pd.Timedelta(minutes=20),
+    )
+    from_report = [round(p["uptime_pct"], 6) for p in summary["availability"]["ports"]]
+    assert len(from_report) == 3  # every inventory port, the silent one included
+    assert printed.strip() == f"UPTIME {from_report}"

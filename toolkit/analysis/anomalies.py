@@ -43,6 +43,11 @@ FLAGS = (
 )
 
 
+def _num(value: float) -> str:
+    """A number as evidence: every digit it has (2300369.5, not 2300370)."""
+    return format(float(value), ".15g")
+
+
 def _register_series(meter_values: pd.DataFrame) -> pd.DataFrame:
     mv = meter_values[meter_values["measurand"] == REGISTER]
     return mv[["charge_point_id", "transaction_id", "timestamp", "value"]].sort_values(
@@ -113,10 +118,10 @@ def session_anomalies(
             if drops.size:
                 out.at[i, "non_monotonic_register"] = True
                 j = int(drops[0])
-                notes[i].append(f"register fell from {values[j]:.0f} to {values[j + 1]:.0f} Wh")
+                notes[i].append(f"register fell from {_num(values[j])} to {_num(values[j + 1])} Wh")
             if row["meter_start_wh"] == 0 and values.size and values[0] > 1000:
                 out.at[i, "zero_start_baseline"] = True
-                notes[i].append(f"meterStart 0 but first register sample {values[0]:.0f} Wh")
+                notes[i].append(f"meterStart 0 but first register sample {_num(values[0])} Wh")
             stamps = [*stamps, *pd.to_datetime(reg["timestamp"], utc=True)]
         bad = [t for t in stamps if t < EARLIEST_PLAUSIBLE or t > end + pd.Timedelta(days=1)]
         if bad:
@@ -138,12 +143,12 @@ def session_anomalies(
             bound = (peak if not pd.isna(peak) and peak > 0 else power_bound_w) * hours
             if energy > bound * 1.05 + 1:
                 out.at[i, "energy_exceeds_power_bound"] = True
-                notes[i].append(f"{energy:.0f} Wh > {bound:.0f} Wh possible")
+                notes[i].append(f"{_num(energy)} Wh > {_num(round(bound, 3))} Wh possible")
         if frames_skew_s is not None and key in frames_skew_s.index:
             skew = float(frames_skew_s.loc[key])
             if abs(skew) > skew_tolerance_s:
                 out.at[i, "clock_skew"] = True
-                notes[i].append(f"clock skew {skew:.0f} s")
+                notes[i].append(f"clock skew {_num(skew)} s")
     out["evidence"] = ["; ".join(n) for n in notes]
     out["any_anomaly"] = out[list(FLAGS)].any(axis=1)
     return out

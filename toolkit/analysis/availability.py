@@ -72,58 +72,130 @@ UK_TARGET_PCT = 99.0
 UK_RAPID_KW = 50.0
 
 
+# Synthetic statuses for time without a report (all "unknown"):
+NO_REPORT = "NoReport"  # the connector has not reported a status yet in the period
+OFFLINE = "Offline"  # the charger was silent for longer than the offline threshold
+NO_DATA = "NoData"  # before the charger's first frame or after its last one
+for _synthetic in (NO_REPORT, OFFLINE, NO_DATA):
+    STATE_OF_STATUS[_synthetic] = UNKNOWN
+
+# How a port's state follows from its connectors' (see README "Ports with several
+# connectors"). "any": the port is up while at least one connector is up;
+# "all": every connector must be up.
+PORT_RULES = ("any", "all")
+
+
 def status_intervals(
     events: pd.DataFrame,
     start: pd.Timestamp,
     end: pd.Timestamp,
     offline: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] | None = None,
+    *,
+    ports: pd.DataFrame | None = None,
+    port_rule: str = "any",
 ) -> pd.DataFrame:
-    """Turn status events into per-port intervals clipped to ``[start, end)``.
+    """Turn status events into per-port intervals clipped to each port's period.
 
     Args:
         events: columns ``timestamp`` (UTC), ``charge_point_id``,
             ``evse_id`` (the port; 0 = the whole station) and
             ``connector_status`` (any version's status value; the
             ``status_events`` table of an ingested dataset fits as it is, rows
-            without a status are ignored).
-        start, end: the period (timezone-aware).
+            without a status are ignored); optionally ``connector_id``
+            (several connectors of one port are combined by ``port_rule``).
+        start, end: the period (timezone-aware), for ports without their own.
         offline: per charger, windows with no connectivity
             (:func:`offline_windows`); they count as ``unknown``.
+        ports: the ports to report, one row each (columns
+            ``charge_point_id``, ``evse_id``, ``connectors`` (a tuple of
+            connector ids), ``start``, ``end`` and optionally ``observed_start``
+            / ``observed_end``, the charger's first and last frame): every port
+            gets intervals, those that never reported one ``unknown`` interval.
+            None: the ports the events show, over ``[start, end)``.
+        port_rule: ``"any"`` (up while one connector is up, the default) or
+            ``"all"``.
 
     Returns:
         columns ``charge_point_id``, ``evse_id``, ``start``, ``end``,
         ``status``, ``state``. A station-level (connector 0) Unavailable or
         Faulted overrides every port of that station while it lasts; time
-        before a port's first event, and offline time, is ``unknown``.
+        before a connector's first event, offline time and time outside the
+        charger's frames are ``unknown`` (statuses NoReport, Offline, NoData).
     """
-    ev = events[["timestamp", "charge_point_id", "evse_id", "connector_status"]].dropna(
+    if port_rule not in PORT_RULES:
+        raise ValueError(f"port_rule must be one of {PORT_RULES}, not {port_rule!r}")
+    columns = ["timestamp", "charge_point_id", "evse_id", "connector_status"]
+    has_connector = "connector_id" in events.columns
+    ev = events[columns + (["connector_id"] if has_connector else [])].dropna(
         subset=["connector_status"]
     )
     ev = ev.rename(columns={"connector_status": "status"})
+    if not has_connector:
+        ev = ev.assign(connector_id=1)
+    ev["connector_id"] = ev["connector_id"].fillna(1).astype(int)
     ev["timestamp"] = pd.to_datetime(ev["timestamp"], utc=True)
     ev = ev.sort_values("timestamp", kind="stable")
-    rows = []
-    for (cp, connector), group in ev[ev["evse_id"] > 0].groupby(
-        ["charge_point_id", "evse_id"], sort=True
-    ):
-        rows.extend(_port_rows(cp, int(connector), group, start, end))
-    ports = pd.DataFrame(rows, columns=["charge_point_id", "evse_id", "start", "end", "status"])
-    # A station-level Unavailable/Faulted (connector 0) takes every port down.
-    station = ev[ev["evse_id"] == 0]
-    overrides: dict[str, list[tuple[pd.Timestamp, pd.Timestamp, str]]] = {}
-    for cp, group in station.groupby("charge_point_id", sort=True):
-        overrides[str(cp)] = [
-            (a, b, s)
-            for _, _, a, b, s in _port_rows(str(cp), 0, group, start, end)
-            if STATE_OF_STATUS.get(s) in (INOPERATIVE, OUT_OF_ORDER)
+    if ports is None:
+        seen = ev[ev["evse_id"] > 0].groupby(["charge_point_id", "evse_id"], sort=True)
+        ports = pd.DataFrame(
+            [
+                (cp, int(evse), tuple(sorted(set(g["connector_id"]))), start, end)
+                for (cp, evse), g in seen
+            ],
+            columns=["charge_point_id", "evse_id", "connectors", "start", "end"],
+        )
+    by_connector = {
+        (str(cp), int(evse), int(conn)): g
+        for (cp, evse, conn), g in ev[ev["evse_id"] > 0].groupby(
+            ["charge_point_id", "evse_id", "connector_id"], sort=True
+        )
+    }
+    by_port = {
+        (str(cp), int(evse)): g
+        for (cp, evse), g in ev[ev["evse_id"] > 0].groupby(["charge_point_id", "evse_id"])
+    }
+    station = {str(cp): g for cp, g in ev[ev["evse_id"] == 0].groupby("charge_point_id")}
+    rows: list[tuple[str, int, pd.Timestamp, pd.Timestamp, str]] = []
+    for port in ports.itertuples(index=False):
+        cp, evse = str(port.charge_point_id), int(port.evse_id)
+        p0, p1 = port.start, port.end
+        if p1 <= p0:
+            continue
+        # Statuses of connectors the port does not list still belong to the port.
+        extra = by_port.get((cp, evse))
+        seen = set(extra["connector_id"]) if extra is not None else set()
+        connectors = sorted(set(port.connectors) | seen) or [1]
+        timelines = [
+            _port_rows(cp, evse, by_connector[(cp, evse, c)], p0, p1)
+            if (cp, evse, c) in by_connector
+            else [(cp, evse, p0, p1, NO_REPORT)]
+            for c in connectors
         ]
-    # Offline time is unknown, whatever the last status said.
-    for cp, windows in (offline or {}).items():
-        overrides.setdefault(cp, []).extend((a, b, "Offline") for a, b in windows)
-    if overrides and not ports.empty:
-        ports = _override(ports, overrides)
-    ports["state"] = ports["status"].map(STATE_OF_STATUS).fillna(UNKNOWN)
-    return ports.reset_index(drop=True)
+        pieces = _combine(timelines, port_rule) if len(timelines) > 1 else timelines[0]
+        windows: list[tuple[pd.Timestamp, pd.Timestamp, str]] = []
+        if cp in station:
+            windows += [
+                (a, b, s)
+                for _, _, a, b, s in _port_rows(cp, 0, station[cp], p0, p1)
+                if STATE_OF_STATUS.get(s) in (INOPERATIVE, OUT_OF_ORDER)
+            ]
+        # Offline time is unknown, whatever the last status said.
+        windows += [(a, b, OFFLINE) for a, b in (offline or {}).get(cp, ())]
+        first = getattr(port, "observed_start", p0)
+        last = getattr(port, "observed_end", p1)
+        if pd.isna(first) or pd.isna(last):
+            windows.append((p0, p1, NO_DATA))  # the charger sent nothing at all
+        else:
+            if first > p0:
+                windows.append((p0, first, NO_DATA))
+            if last < p1:
+                windows.append((last, p1, NO_DATA))
+        if windows:
+            pieces = _split(pieces, windows)
+        rows.extend(pieces)
+    out = pd.DataFrame(rows, columns=["charge_point_id", "evse_id", "start", "end", "status"])
+    out["state"] = out["status"].map(STATE_OF_STATUS).fillna(UNKNOWN)
+    return out.reset_index(drop=True)
 
 
 def _port_rows(
@@ -133,7 +205,7 @@ def _port_rows(
     statuses = list(group["status"])
     rows = []
     # The status in force at `start` is the last one before it, if any.
-    cursor, current = start, "Offline"
+    cursor, current = start, NO_REPORT
     for t, s in zip(times, statuses, strict=True):
         if t <= start:
             current = s
@@ -146,6 +218,49 @@ def _port_rows(
     if cursor < end:
         rows.append((cp, connector, cursor, end, current))
     return rows
+
+
+# Which connector state a port takes when the rule does not make it working: the
+# worst known state first (a broken connector says more than an unknown one).
+_WORST_FIRST = (OUT_OF_ORDER, INOPERATIVE, UNKNOWN)
+
+
+def _combine(
+    timelines: list[list[tuple[str, int, pd.Timestamp, pd.Timestamp, str]]], rule: str
+) -> list[tuple[str, int, pd.Timestamp, pd.Timestamp, str]]:
+    """One port timeline from its connectors' timelines (same port, same period)."""
+    cp, evse = timelines[0][0][0], timelines[0][0][1]
+    cuts = sorted({t for line in timelines for row in line for t in (row[2], row[3])})
+    out: list[tuple[str, int, pd.Timestamp, pd.Timestamp, str]] = []
+    for a, b in itertools.pairwise(cuts):
+        statuses = [next(r[4] for r in line if r[2] <= a < r[3]) for line in timelines]
+        states = [STATE_OF_STATUS.get(s, UNKNOWN) for s in statuses]
+        working = [s for s, st in zip(statuses, states, strict=True) if st == WORKING]
+        if (rule == "any" and working) or (rule == "all" and len(working) == len(statuses)):
+            status = working[0]
+        else:
+            status = next(
+                s
+                for want in _WORST_FIRST
+                for s, st in zip(statuses, states, strict=True)
+                if st == want
+            )
+        if out and out[-1][4] == status and out[-1][3] == a:
+            out[-1] = (cp, evse, out[-1][2], b, status)
+        else:
+            out.append((cp, evse, a, b, status))
+    return out
+
+
+def _split(
+    pieces: list[tuple[str, int, pd.Timestamp, pd.Timestamp, str]],
+    windows: list[tuple[pd.Timestamp, pd.Timestamp, str]],
+) -> list[tuple[str, int, pd.Timestamp, pd.Timestamp, str]]:
+    """Each window's status replaces the pieces' while it lasts (later windows win)."""
+    frame = pd.DataFrame(pieces, columns=["charge_point_id", "evse_id", "start", "end", "status"])
+    cp = str(frame["charge_point_id"].iloc[0])
+    split = _override(frame, {cp: windows})
+    return list(split.itertuples(index=False, name=None))
 
 
 def _override(
@@ -221,6 +336,7 @@ class Exclusion:
     reason: str
     charge_point_id: str | None = None
     evse_id: int | None = None
+    evidence: str = ""
 
 
 def nevi_uptime(
@@ -239,7 +355,9 @@ def nevi_uptime(
 
     Returns:
         per port: ``total_min``, ``outage_min``, ``excluded_min``,
-        ``uptime_pct`` and ``meets_97``.
+        ``unknown_min`` (the part of the outage with no data: before the first
+        status, offline, outside the charger's frames), ``uptime_pct`` and
+        ``meets_97``.
     """
     bad = {e.reason for e in exclusions} - NEVI_EXCLUSION_REASONS
     if bad:
@@ -253,15 +371,19 @@ def nevi_uptime(
             for e in exclusions
             if e.charge_point_id in (None, cp) and e.evse_id in (None, connector)
         ] + list(closed_hours)
-        total = outage = excluded = 0.0
+        total = outage = excluded = unknown = 0.0
         for row in group.itertuples(index=False):
             minutes = (row.end - row.start).total_seconds() / 60
             total += minutes
             if row.state != WORKING:
                 outage += minutes
                 excluded += _overlap_minutes(row.start, row.end, windows)
+            if row.state == UNKNOWN:
+                unknown += minutes
         uptime = 100.0 * (total - (outage - excluded)) / total if total else float("nan")
-        rows.append((cp, connector, total, outage, excluded, uptime, uptime > NEVI_TARGET_PCT))
+        rows.append(
+            (cp, connector, total, outage, excluded, unknown, uptime, uptime > NEVI_TARGET_PCT)
+        )
     return pd.DataFrame(
         rows,
         columns=[
@@ -270,6 +392,7 @@ def nevi_uptime(
             "total_min",
             "outage_min",
             "excluded_min",
+            "unknown_min",
             "uptime_pct",
             "meets_97",
         ],

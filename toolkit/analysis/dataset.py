@@ -13,8 +13,16 @@ from ocppkit.translators.errors import ConfigError
 TABLE_NAMES = ("frames", "sessions", "meter_values", "status_events", "faults", "quarantine")
 
 
+# ``flags`` would shadow pandas' ``DataFrame.flags`` (attribute access returns the
+# frame's Flags object, not the column); the Parquet files keep the name.
+RENAMED = {"flags": "anomaly_flags"}
+
+
 def read_table(root: str | Path, name: str) -> pd.DataFrame:
-    """One table of the dataset as a DataFrame (hive partitions become columns)."""
+    """One table of the dataset as a DataFrame (hive partitions become columns).
+
+    The ``flags`` column is ``anomaly_flags`` here (:data:`RENAMED`).
+    """
     path = Path(root) / name
     if not path.exists():
         raise ConfigError(f"{root}: no {name!r} table (is this an ocppkit dataset?)")
@@ -25,7 +33,7 @@ def read_table(root: str | Path, name: str) -> pd.DataFrame:
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.CategoricalDtype):
             frame[column] = frame[column].astype("string")
-    return frame
+    return frame.rename(columns=RENAMED)
 
 
 @dataclass

@@ -7,9 +7,10 @@ translator did with it:
 
 - ``lossless``: translated, nothing dropped or changed in meaning;
 - ``lossy``: translated, with at least one lossy note (the note says what);
-- ``not translated``: a legacy CSMS command with no 2.0.1 sender (the new
-  CSMS will send the 2.0.1 command, which the bridge translates down), or a
-  message the translator refused.
+- ``not translated``: a message with no 2.0.1 counterpart, left out of the
+  converted conversation with its reason. A legacy CSMS command is classed
+  by the 2.0.1 command a 2.0.1 CSMS would send in its place (ChangeConfiguration
+  -> SetVariables, ...), which the bridge translates back down.
 
 Configuration keys the fleet reads or writes are classed by the bridge's
 key table: ``standard`` (a 2.0.1 device-model variable with the same
@@ -102,9 +103,9 @@ def replay_outcomes(frames: pd.DataFrame) -> pd.DataFrame:
         record = JournalRecord(
             stamp, row.charge_point_id, Direction(row.direction), OcppVersion.V16, message
         )
-        outputs = translator.feed(record, number)
-        notes = [n for out in outputs for n in out.meta.get("notes", [])]
-        untranslated = [out.meta["untranslated"] for out in outputs if "untranslated" in out.meta]
+        fed = translator.feed(record, number)
+        notes = [n for out in fed.records for n in out.meta.get("notes", [])]
+        untranslated = [entry.reason for entry in fed.left_out]
         refused = [n for n in notes if n["kind"] == "not_supported"]
         if untranslated or refused:
             detail = "; ".join([*map(str, untranslated), *(n["detail"] for n in refused)])

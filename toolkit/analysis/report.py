@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import json
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,21 +24,22 @@ from ocppkit.toolkit.analysis import figures
 from ocppkit.toolkit.analysis.anomalies import FLAGS, session_anomalies
 from ocppkit.toolkit.analysis.availability import (
     NEVI_EXCLUSION_REASONS,
+    Exclusion,
     nevi_uptime,
-    offline_windows,
-    status_intervals,
     uk_network_reliability,
 )
 from ocppkit.toolkit.analysis.chargex import chargex_kpis
 from ocppkit.toolkit.analysis.costs import compare_costs, reported_costs, session_costs
 from ocppkit.toolkit.analysis.dataset import Dataset, load
 from ocppkit.toolkit.analysis.faults import callerror_rates, faults_by_code, reboots, reliability
+from ocppkit.toolkit.analysis.inventory import Inventory, map_legacy_connectors
+from ocppkit.toolkit.analysis.scope import build_scope, port_intervals
 from ocppkit.toolkit.analysis.sessions import (
     fleet_summary,
+    port_utilisation,
     session_kpis,
     sessions_per_port_per_day,
     start_hour_heatmap,
-    utilisation,
 )
 from ocppkit.toolkit.tariff import Tariff
 
@@ -88,9 +91,45 @@ class _Page:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and value != value:  # NaN
+    """``value`` as strict JSON data: NaN and infinities become None (``null``),
+    numpy and pandas scalars plain Python, timestamps RFC 3339 text."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | str):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.isoformat()
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int):
+        return value
+    if value is pd.NaT or value is pd.NA:
         return None
-    return value
+    return str(value)
+
+
+SUMMARY_SCHEMA = Path(__file__).with_name("summary.schema.json")
+
+
+def summary_violations(summary: Any) -> list[str]:
+    """Where ``summary`` breaks :data:`SUMMARY_SCHEMA` (empty: it conforms)."""
+    import jsonschema
+
+    schema = json.loads(SUMMARY_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '$'}: {e.message}"
+        for e in validator.iter_errors(summary)
+    ]
+
+
+def strict_json(summary: dict[str, Any]) -> str:
+    """The summary as strict JSON (RFC 8259: no NaN, no Infinity)."""
+    return json.dumps(_jsonable(summary), indent=2, allow_nan=False)
 
 
 def build_report(
@@ -101,6 +140,10 @@ def build_report(
     tz: str = "UTC",
     rated_power_kw: dict[str, float] | None = None,
     offline_after: pd.Timedelta | None = None,
+    period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    inventory: Inventory | None = None,
+    exclusions: Sequence[Exclusion] = (),
+    port_rule: str = "any",
 ) -> dict[str, Any]:
     """Write ``out/index.html``, its PNG figures and ``out/summary.json``.
 
@@ -110,9 +153,13 @@ def build_report(
         tariff: when given, sessions are priced and compared with reported costs.
         tz: time zone for the start-time heat map.
         rated_power_kw: per charger, for the UK rapid-network rule (absent:
-            the largest power seen in its sessions).
+            the inventory's, else the largest power seen in its sessions).
         offline_after: silence after which a charger counts as offline
-            (default: 3 x 5 min, a common heartbeat interval).
+            (default: 3 heartbeat intervals, see :mod:`ocppkit.toolkit.analysis.scope`).
+        period: the analysis period (default: first to last frame per charger).
+        inventory: the port inventory (default: inferred from the logs).
+        exclusions: NEVI excluded outages, with their evidence.
+        port_rule: how a port with several connectors counts ("any" / "all").
 
     Returns:
         the JSON summary (also written to ``summary.json``).
@@ -121,16 +168,22 @@ def build_report(
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
     page = _Page(target)
-    start, end = data.period
+    scope = build_scope(
+        data, period=period, inventory=inventory, offline_after=offline_after,
+        exclusions=exclusions,
+    )  # fmt: skip
+    start, end = scope.start, scope.end
     summary: dict[str, Any] = {
         "dataset": str(data.root),
         "period": [start.isoformat(), end.isoformat()],
+        "scope": scope.describe(),
     }
 
     # -- sessions
     kpis = session_kpis(data.sessions)
     fleet = fleet_summary(data.sessions)
-    use = utilisation(data.sessions, start, end)
+    ported = map_legacy_connectors(data.sessions, scope.inventory)
+    use, per_port_use = port_utilisation(ported, scope.ports)
     summary["sessions"] = {**fleet, **use}
     page.h2("Sessions")
     page.kpis(
@@ -144,6 +197,12 @@ def build_report(
                 f"{use['charging_pct']:.1f} % charging, {use['occupancy_pct']:.1f} % occupied"
             ),
         }
+    )
+    page.p(
+        f"Utilisation is over all {len(scope.ports)} ports of the "
+        + ("inventory" if not scope.inventory.inferred else "inventory inferred from the logs")
+        + ", each over its own period: charging time / port time; ports that never charged "
+        "count with 0 %."
     )
     page.figure(
         figures.session_histograms(kpis),
@@ -182,31 +241,40 @@ def build_report(
     page.table(flagged[["charge_point_id", "transaction_id", "evidence"]])
 
     # -- availability
-    judged = data.receive_times_cover(start, end)
-    offline = (
-        offline_windows(data.frames, offline_after or pd.Timedelta(minutes=15), end)
-        if judged
-        else None
-    )
-    intervals = status_intervals(data.status_events, start, end, offline)
-    nevi = nevi_uptime(intervals)
-    powers = rated_power_kw or (
-        (data.sessions.groupby("charge_point_id")["max_power_w"].max() / 1000).fillna(0).to_dict()
-    )
+    intervals = port_intervals(data, scope, port_rule)
+    nevi = nevi_uptime(intervals, list(scope.exclusions))
+    powers = rated_power_kw or _rated_power(scope, data.sessions)
     uk_network, uk_table = uk_network_reliability(intervals, powers)
     summary["availability"] = {
-        "offline_assessed": judged,
+        "offline_assessed": scope.offline_assessed,
+        "inventory_inferred": scope.inventory.inferred,
+        "port_rule": port_rule,
         "nevi_ports": len(nevi),
         "nevi_ports_meeting_97": int(nevi["meets_97"].sum()),
-        "nevi_mean_uptime_pct": _jsonable(float(nevi["uptime_pct"].mean())) if len(nevi) else None,
-        "uk_rapid_network_pct": _jsonable(uk_network),
+        "nevi_mean_uptime_pct": float(nevi["uptime_pct"].mean()) if len(nevi) else None,
+        "unknown_min": float(nevi["unknown_min"].sum()) if len(nevi) else 0.0,
+        "excluded_min": float(nevi["excluded_min"].sum()) if len(nevi) else 0.0,
+        "uk_rapid_network_pct": uk_network,
+        "ports": [
+            {
+                "charge_point_id": str(r.charge_point_id),
+                "evse_id": int(r.evse_id),
+                "total_min": float(r.total_min),
+                "outage_min": float(r.outage_min),
+                "excluded_min": float(r.excluded_min),
+                "unknown_min": float(r.unknown_min),
+                "uptime_pct": float(r.uptime_pct),
+                "meets_97": bool(r.meets_97),
+            }
+            for r in nevi.itertuples(index=False)
+        ],
     }
     page.h2("Availability")
     page.figure(
         figures.status_timeline(intervals),
         "timeline",
         "Each port's state over the period: green working, amber taken out of service, red "
-        "faulted, grey unknown (no report yet, or the charger was offline).",
+        "faulted, grey unknown (no report yet, the charger offline, or no frame at all).",
     )
     page.figure(
         figures.uptime_bars(nevi),
@@ -214,25 +282,45 @@ def build_report(
         "Uptime per port by the 23 CFR 680.116(b) formula over this period; red bars are below "
         "97 %.",
     )
+    thresholds = sorted({t.total_seconds() / 60 for t in scope.thresholds.values()})
     page.p(
-        "NEVI (23 CFR 680.116(b)): uptime = (T - (T_outage - T_excluded)) / T; outage is any time "
-        "not working, offline included; allowed exclusions: "
-        + ", ".join(sorted(NEVI_EXCLUSION_REASONS))
-        + " and hours outside operating hours (none supplied for this report). "
+        "Period: "
         + (
-            "Offline time comes from gaps of more than 15 minutes without any frame. "
-            if judged
+            "as given"
+            if scope.explicit
+            else "each charger's first to last frame of any kind (heartbeats included)"
+        )
+        + ". Ports: "
+        + (
+            "from the inventory"
+            if not scope.inventory.inferred
+            else "inferred from the logs (statuses, sessions, meter values, configuration "
+            "answers); give --inventory to list ports that never reported"
+        )
+        + f"; a port with several connectors is up while {port_rule} of them "
+        + ("is" if port_rule == "any" else "are")
+        + " up (23 CFR 680.104: a port charges one EV at a time; 680.116(b)(1): up when "
+        "available for use or in use). "
+        "NEVI (23 CFR 680.116(b)): uptime = (T - (T_outage - T_excluded)) / T; outage is any time "
+        "not working, unknown time (no status yet, offline, no frame) included; allowed "
+        "exclusions: "
+        + ", ".join(sorted(NEVI_EXCLUSION_REASONS))
+        + f" and hours outside operating hours ({len(scope.exclusions)} supplied). "
+        + (
+            "Offline: silence longer than "
+            + ", ".join(f"{m:g}" for m in thresholds)
+            + " min (3 heartbeat intervals, or --offline-after), from the threshold on. "
+            if scope.offline_assessed
             else "Offline time is not assessed: the frames' receive times do not cover the "
             "period (a replayed or accelerated log). "
         )
-        + "The rule is annual: "
-        "over a shorter period the figure is indicative. UK PCPR 2023: rapid points (>= 50 kW) "
-        "only, "
-        "unknown time ineligible; network average "
+        + "The rule is annual: over a shorter period the figure is indicative. UK PCPR 2023: "
+        "rapid points (>= 50 kW) only, unknown time ineligible; network average "
         + ("n/a (no rapid point)" if uk_network != uk_network else f"{uk_network:.2f} %")
         + "."
     )
     page.table(nevi)
+    page.table(per_port_use)
     if not uk_table.empty:
         page.table(uk_table)
 
@@ -246,8 +334,8 @@ def build_report(
         },
         "reboots": int(reboots(data.frames)["boots"].sum()) if len(data.frames) else 0,
     }
-    chargex = chargex_kpis(data.frames, data.sessions)
-    summary["chargex"] = {k: _jsonable(v) for k, v in chargex.items()}
+    chargex = chargex_kpis(data.frames, data.sessions, data.status_events)
+    summary["chargex"] = chargex
     page.h2("Faults and reliability")
     page.figure(
         figures.fault_pareto(by_code),
@@ -319,7 +407,19 @@ def build_report(
         f"{body}</body></html>"
     )
     (target / "index.html").write_text(document, encoding="utf-8")
-    (target / "summary.json").write_text(
-        json.dumps(summary, indent=2, default=str), encoding="utf-8"
+    text = strict_json(summary)
+    (target / "summary.json").write_text(text, encoding="utf-8")
+    result: dict[str, Any] = json.loads(text)
+    return result
+
+
+def _rated_power(scope: Any, sessions: pd.DataFrame) -> dict[str, float]:
+    """Per charger: the inventory's rated power, else the largest session peak."""
+    seen = (sessions.groupby("charge_point_id")["max_power_w"].max() / 1000).fillna(0).to_dict()
+    listed = (
+        scope.ports.dropna(subset=["rated_power_kw"])
+        .groupby("charge_point_id")["rated_power_kw"]
+        .max()
     )
-    return summary
+    return {**{str(k): float(v) for k, v in seen.items()},
+            **{str(k): float(v) for k, v in listed.items()}}  # fmt: skip

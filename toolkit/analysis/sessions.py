@@ -103,3 +103,66 @@ def start_hour_heatmap(sessions: pd.DataFrame, tz: str = "UTC") -> pd.DataFrame:
     local = pd.to_datetime(sessions["start_time"], utc=True).dt.tz_convert(tz)
     table = pd.crosstab(local.dt.day_of_week, local.dt.hour)
     return table.reindex(index=range(7), columns=range(24), fill_value=0)
+
+
+def port_utilisation(
+    sessions: pd.DataFrame, ports: pd.DataFrame
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Utilisation over every port, each over its own period.
+
+    Args:
+        sessions: the sessions table, 1.5/1.6 rows already moved to their port
+            (:func:`ocppkit.toolkit.analysis.inventory.map_legacy_connectors`).
+        ports: one row per port with ``charge_point_id``, ``evse_id``,
+            ``start`` and ``end`` (:class:`ocppkit.toolkit.analysis.scope.Scope`).
+
+    Returns:
+        ``(fleet figures, per-port table)``. Port-time is the sum of the
+        ports' periods, so a port that never charged counts with 0 %.
+        ``charging_pct`` = charging time / port-time, ``occupancy_pct`` =
+        plugged-in time / port-time. Sessions on a port the table does not
+        list are counted in ``sessions_outside_ports``, not in the figures.
+    """
+    keyed = sessions.assign(
+        _s0=pd.to_datetime(sessions["start_time"], utc=True),
+        _s1=pd.to_datetime(sessions["stop_time"], utc=True),
+    )
+    groups = dict(tuple(keyed.groupby(["charge_point_id", "evse_id"], sort=False)))
+    rows, used = [], 0
+    for port in ports.itertuples(index=False):
+        key = (port.charge_point_id, port.evse_id)
+        minutes = (port.end - port.start).total_seconds() / 60
+        g = groups.get(key)
+        charging = occupied = 0.0
+        count = 0
+        if g is not None and minutes > 0:
+            used += len(g)
+            s0, s1 = g["_s0"], g["_s1"].fillna(port.end)
+            clipped = (s1.clip(upper=port.end) - s0.clip(lower=port.start)).dt.total_seconds()
+            clipped = clipped.clip(lower=0)
+            full = (s1 - s0).dt.total_seconds()
+            share = (clipped / full.where(full > 0)).fillna(0.0)
+            charging = float((g["charging_s"].fillna(0.0) * share).sum()) / 60
+            occupied = float(clipped.sum()) / 60
+            count = int((clipped > 0).sum())
+        rows.append(
+            (port.charge_point_id, port.evse_id, minutes, count, charging, occupied,
+             100.0 * charging / minutes if minutes else None,
+             100.0 * occupied / minutes if minutes else None)
+        )  # fmt: skip
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "charge_point_id", "evse_id", "port_min", "sessions", "charging_min",
+            "occupied_min", "charging_pct", "occupancy_pct",
+        ],
+    )  # fmt: skip
+    total = float(table["port_min"].sum())
+    fleet = {
+        "ports": float(len(table)),
+        "port_hours": total / 60,
+        "charging_pct": 100.0 * float(table["charging_min"].sum()) / total if total else 0.0,
+        "occupancy_pct": 100.0 * float(table["occupied_min"].sum()) / total if total else 0.0,
+        "sessions_outside_ports": float(len(sessions) - used),
+    }
+    return fleet, table

@@ -46,6 +46,14 @@ def bridge(
     ] = None,
     log_format: Annotated[str | None, typer.Option("--log-format", help="kv or json.")] = None,
     log_level: Annotated[str | None, typer.Option("--log-level", help="DEBUG, INFO...")] = None,
+    recover: Annotated[
+        bool,
+        typer.Option(
+            "--recover",
+            help="Start on a damaged state database: keep it aside as NAME.damaged-TIME, "
+            "begin a new one.",
+        ),
+    ] = False,
 ) -> None:
     """Bridge OCPP 1.6J chargers to an OCPP 2.0.1 CSMS (settings: file < env < flags)."""
     import asyncio
@@ -69,4 +77,4 @@ def bridge(
         },
     )
     configure(cfg.log_format, cfg.log_level)
-    asyncio.run(run_bridge(cfg, own_process=True))
+    asyncio.run(run_bridge(cfg, own_process=True, recover=recover))

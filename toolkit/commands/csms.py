@@ -21,7 +21,11 @@ def csms(
     ] = "127.0.0.1:9001",
     tokens: Annotated[
         Path | None,
-        typer.Option("--tokens", help="Allow-list of idTokens, one per line.", dir_okay=False),
+        typer.Option(
+            "--tokens",
+            help="idTokens: .toml/.csv with statuses, groups, expiry; else one token a line.",
+            dir_okay=False,
+        ),
     ] = None,
     accept_all: Annotated[
         bool, typer.Option("--accept-all", help="Accept every idToken (instead of --tokens).")
@@ -48,27 +52,77 @@ def csms(
         bool,
         typer.Option("--strict-one-call", help="Refuse a CALL sent while another is unanswered."),
     ] = False,
+    strict_tokens: Annotated[
+        bool,
+        typer.Option(
+            "--strict-tokens", help="Refuse ISO14443 idTokens that are not 8/14 hex (CitrineOS)."
+        ),
+    ] = False,
+    station_passwords: Annotated[
+        Path | None,
+        typer.Option(
+            "--station-passwords",
+            help='TOML [stations] ID = "password": Basic auth per station.',
+            dir_okay=False,
+        ),
+    ] = None,
+    admin: Annotated[
+        str | None,
+        typer.Option("--admin", help="HOST:PORT of the admin HTTP API (needs --admin-token)."),
+    ] = None,
+    admin_token: Annotated[
+        str | None,
+        typer.Option(
+            "--admin-token",
+            envvar="OCPPKIT_CSMS_ADMIN_TOKEN",
+            help="Bearer token of the admin API (or OCPPKIT_CSMS_ADMIN_TOKEN).",
+        ),
+    ] = None,
 ) -> None:
     """Run a strict OCPP 2.0.1 CSMS until SIGINT/SIGTERM; stations connect to ws://HOST:PORT/ocpp/ID."""
+    from ocppkit.toolkit.csms.auth import load_passwords
     from ocppkit.toolkit.csms.handlers import CsmsSettings
     from ocppkit.toolkit.csms.run import load_tokens, parse_listen, serve
     from ocppkit.toolkit.csms.server import Csms
+    from ocppkit.toolkit.csms.tokens import load_token_store
     from ocppkit.toolkit.tariff import load_tariff
 
     if (tokens is None) == (not accept_all):
         raise ConfigError("give exactly one of --tokens FILE and --accept-all")
+    if admin is not None and not admin_token:
+        raise ConfigError("--admin needs --admin-token (or OCPPKIT_CSMS_ADMIN_TOKEN)")
     host, port = parse_listen(listen)
+    admin_at = parse_listen(admin) if admin is not None else None
+    store = None
+    if tokens is not None and tokens.suffix.lower() in (".toml", ".csv"):
+        store = load_token_store(tokens)
     settings = CsmsSettings(
-        tokens=load_tokens(tokens) if tokens is not None else None,
+        tokens=load_tokens(tokens) if tokens is not None and store is None else None,
+        token_store=store,
         tariff=load_tariff(tariff, timezone=tariff_timezone) if tariff else None,
         heartbeat_interval=heartbeat_interval,
         strict_one_call=strict_one_call,
+        strict_tokens=strict_tokens,
+        station_passwords=load_passwords(station_passwords) if station_passwords else {},
     )
 
     def ready(server: Csms) -> None:
         typer.echo(f"ocppkit csms: listening on {server.url}/{{stationId}}", err=True)
 
-    done = asyncio.run(serve(settings, host, port, journal_dir=journal, on_ready=ready))
+    def admin_ready(url: str) -> None:
+        typer.echo(f"ocppkit csms: admin API on {url} (GET /openapi.json)", err=True)
+
+    done = asyncio.run(
+        serve(
+            settings,
+            host,
+            port,
+            journal_dir=journal,
+            on_ready=ready,
+            admin=(*admin_at, admin_token or "") if admin_at is not None else None,
+            on_admin_ready=admin_ready,
+        )
+    )
     typer.echo(
         f"ocppkit csms: stopped; {len(done.stations)} station(s), "
         f"{len(done.transactions)} transaction(s), {done.violations} violation(s)",

@@ -11,7 +11,10 @@ from ocppkit.translators.errors import ConfigError
 Logs = Annotated[list[str], typer.Argument(help="Log files (plain or gzipped), oldest first.")]
 Format = Annotated[
     str | None,
-    typer.Option("--format", help="Force the reader: journal, frames, ocpp-logger, soap15."),
+    typer.Option(
+        "--format",
+        help="Force the reader: journal, trace, csv, ocpp-logger, evcc, soap15, frames, octt.",
+    ),
 ]
 OcppVersionOpt = Annotated[
     str | None,

@@ -25,17 +25,75 @@ def report(
         ),
     ] = None,
     tz: Annotated[str, typer.Option("--tz", help="Time zone for time-of-day figures.")] = "UTC",
+    period: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--period",
+            metavar="START END",
+            help="Analysis period (UTC unless a zone is given); default: each charger's first "
+            "to last frame.",
+        ),
+    ] = None,
+    inventory: Annotated[
+        Path | None,
+        typer.Option(
+            "--inventory",
+            help="Port inventory (CSV or TOML: chargers, ports, connectors, rated power, "
+            "dates, site); default: inferred from the logs.",
+        ),
+    ] = None,
+    offline_after: Annotated[
+        str | None,
+        typer.Option(
+            "--offline-after",
+            metavar="DURATION",
+            help="Silence after which a charger counts as offline (e.g. 15min); default: "
+            "3 heartbeat intervals as the CSMS set them.",
+        ),
+    ] = None,
+    exclusions: Annotated[
+        Path | None,
+        typer.Option(
+            "--exclusions",
+            help="NEVI excluded outages with evidence (CSV or TOML: start, end, reason, "
+            "evidence, charge_point_id, evse_id).",
+        ),
+    ] = None,
+    port_rule: Annotated[
+        str,
+        typer.Option(
+            "--port-rule",
+            metavar="any|all",
+            help="A port with several connectors is up while 'any' (default) or 'all' of them are.",
+        ),
+    ] = "any",
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON summary to stdout.")
     ] = False,
 ) -> None:
     """Analyse a dataset: sessions, meter anomalies, availability (NEVI, UK), faults, costs."""
+    from ocppkit.toolkit.analysis.exclusions import load_exclusions
+    from ocppkit.toolkit.analysis.inventory import load_inventory
     from ocppkit.toolkit.analysis.report import build_report
+    from ocppkit.toolkit.analysis.scope import parse_duration, parse_period
     from ocppkit.toolkit.tariff import load_tariff
+    from ocppkit.translators.errors import ConfigError
 
-    summary = build_report(dataset, out, tariff=load_tariff(tariff) if tariff else None, tz=tz)
+    if port_rule not in ("any", "all"):
+        raise ConfigError(f"--port-rule must be any or all, not {port_rule!r}")
+    summary = build_report(
+        dataset,
+        out,
+        tariff=load_tariff(tariff) if tariff else None,
+        tz=tz,
+        period=parse_period(*period) if period else None,
+        inventory=load_inventory(inventory) if inventory else None,
+        offline_after=parse_duration(offline_after) if offline_after else None,
+        exclusions=load_exclusions(exclusions) if exclusions else (),
+        port_rule=port_rule,
+    )
     if as_json:
-        typer.echo(json.dumps(summary, indent=2, default=str))
+        typer.echo(json.dumps(summary, indent=2, allow_nan=False))
     else:
         s = summary["sessions"]
         typer.echo(

@@ -9,8 +9,8 @@ schemas never reaches here (NotImplemented).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from ocppkit.toolkit.csms.records import (
     energy_samples,
     parse_ocpp_time,
 )
+from ocppkit.toolkit.csms.tokens import TokenStore
 from ocppkit.toolkit.tariff import Tariff, cost_of_session
 from ocppkit.translators.journal import format_timestamp
 
@@ -38,6 +39,12 @@ class CsmsSettings:
             then overlap, which makes concurrent CALLs observable).
         call_timeout: default seconds to wait for a station's answer.
         max_frame_bytes: larger frames get a FormatViolation CALLERROR.
+        token_store: idTokens with statuses, groups, expiry (tokens.py);
+            when set it decides instead of ``tokens``.
+        strict_tokens: refuse an ISO14443 idToken that is not 8/14 hex
+            characters with PropertyConstraintViolation, as CitrineOS does.
+        station_passwords: per-station Basic auth passwords (security
+            profile 1); a station not listed is refused when any is listed.
     """
 
     tokens: frozenset[str] | None = None
@@ -47,6 +54,9 @@ class CsmsSettings:
     answer_delay: float = 0.0
     call_timeout: float = 30.0
     max_frame_bytes: int = 256 * 1024
+    token_store: TokenStore | None = None
+    strict_tokens: bool = False
+    station_passwords: Mapping[str, str] = field(default_factory=dict)
 
 
 Payload = dict[str, Any]
@@ -80,8 +90,12 @@ class Responder:
 
     def token_info(self, id_token: Payload) -> Payload:
         # 2.0.1 IdTokenEnumType "NoAuthorization": no token to check.
+        if id_token.get("type") == "NoAuthorization":
+            return {"status": "Accepted"}
+        if self.settings.token_store is not None:
+            return self.settings.token_store.info(id_token, self.now())
         known = self.settings.tokens
-        if id_token.get("type") == "NoAuthorization" or known is None:
+        if known is None:
             return {"status": "Accepted"}
         return {"status": "Accepted" if id_token["idToken"] in known else "Unknown"}
 

@@ -7,6 +7,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
+from ocppkit.toolkit.csms.admin import AdminApi
 from ocppkit.toolkit.csms.handlers import CsmsSettings
 from ocppkit.toolkit.csms.server import Csms
 from ocppkit.toolkit.journal_writer import JournalWriter
@@ -48,8 +49,12 @@ async def serve(
     journal_dir: Path | None = None,
     on_ready: Callable[[Csms], None] | None = None,
     stop: asyncio.Event | None = None,
+    admin: tuple[str, int, str] | None = None,
+    on_admin_ready: Callable[[str], None] | None = None,
 ) -> Csms:
     """Run a CSMS until SIGINT/SIGTERM (or ``stop`` is set), then close it cleanly.
+
+    ``admin`` (host, port, token) also serves the admin API (:mod:`.admin`).
 
     Returns:
         the stopped CSMS, for its counters.
@@ -61,12 +66,19 @@ async def serve(
         loop.add_signal_handler(sig, stop.set)
     journal = JournalWriter(journal_dir) if journal_dir is not None else None
     csms = Csms(settings, journal=journal)
+    api = AdminApi(csms, admin[2]) if admin is not None else None
     try:
         await csms.start(host, port)
         if on_ready is not None:
             on_ready(csms)
+        if api is not None and admin is not None:
+            await api.start(admin[0], admin[1])
+            if on_admin_ready is not None:
+                on_admin_ready(api.url)
         await stop.wait()
     finally:
+        if api is not None:
+            await api.stop()
         await csms.stop()
         if journal is not None:
             journal.close()

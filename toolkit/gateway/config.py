@@ -19,10 +19,23 @@ Example file::
 
     [upstream_passwords]    # OCPP 2.0.1 security profile 1/2 towards the CSMS
     CP001 = "an0ther"
+
+    token_default_type = "Central"   # 1.6 idTags that are no 8/14-hex card UID
+    [[token_rules]]                  # ordered: the first match decides
+    prefix = "APP-"
+    type = "Central"
+    [[token_rules]]
+    regex = "[0-9]{6}"
+    type = "KeyCode"
+    chargers = ["CP002"]             # only for these chargers; absent: the fleet
+
+    dangling_grace = 120             # seconds before the bridge ends an abandoned transaction
+    dangling_rules = ["new_transaction", "reboot", "status"]
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -30,7 +43,9 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from ocppkit.toolkit.gateway.callbacks import callback_rules
 from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.settings import DANGLING_RULES, Settings, TokenRule
 
 ENV_PREFIX = "OCPPKIT_BRIDGE_"
 
@@ -72,6 +87,28 @@ class BridgeConfig:
             profile 1); empty: no authentication.
         tls_cert: PEM certificate chain for TLS on the listening port (profile 2).
         tls_key: its private key.
+        tls_client_ca: CA bundle that signs chargers' client certificates
+            (1.6 security profile 3, mutual TLS); empty: none are asked for.
+        tls_client_crl: a PEM CRL file; certificates it lists are refused.
+        tls_client_required: chargers that must show a client certificate;
+            ``"*"`` for all. Others may show one (then it is checked too) or
+            authenticate with Basic auth. A certificate's subject CN must
+            equal the charger id.
+        charger_id_max_length: longest charger id accepted at the handshake
+            (2.0.1 Part 4 §3.1.1: 48; at most 255, the journal's limit).
+        header_timeout: seconds a new connection (or an idle keep-alive one)
+            has to send complete request headers.
+        handshake_timeout: seconds from the headers to the admitted WebSocket
+            (or the end of an HTTP request); above ``connect_timeout``.
+        max_unauthenticated_per_source: connections one source address may
+            hold open before they are admitted; more are closed at once.
+        ws_compression: accept permessage-deflate from chargers. Each
+            compressed connection keeps zlib state (some 100 KiB); with heavy
+            reconnect churn, turn it off to keep the memory flat.
+        soap_callback_allow: hosts or networks (``192.0.2.0/24``, ``cp.example``)
+            the bridge may POST 1.5 SOAP callbacks to; empty: only the source
+            address of the charger's own request.
+
         upstream_password: Basic auth password towards the CSMS for every charger.
         upstream_passwords: per-charger passwords towards the CSMS (override).
         upstream_ca: CA bundle to verify the CSMS (security profile 2).
@@ -79,6 +116,13 @@ class BridgeConfig:
         upstream_key: its private key.
         log_format: ``kv`` (key=value) or ``json``.
         log_level: a :mod:`logging` level name.
+        token_default_type: 2.0.1 idToken type of a 1.6 idTag that no rule
+            claims and that is not an 8/14-hex card UID.
+        token_rules: ordered ``{prefix|regex, type, chargers?}`` tables.
+        dangling_grace: seconds a charger has to send StopTransaction
+            (connector Available/Finishing, or after a reboot) before the
+            bridge ends the transaction upstream.
+        dangling_rules: which dangling-transaction rules are on.
     """
 
     upstream: str = ""
@@ -104,6 +148,15 @@ class BridgeConfig:
     charger_passwords: Mapping[str, str] = field(default_factory=dict)
     tls_cert: str = ""
     tls_key: str = ""
+    tls_client_ca: str = ""
+    tls_client_crl: str = ""
+    tls_client_required: tuple[str, ...] = ()
+    charger_id_max_length: int = 48
+    header_timeout: float = 10.0
+    handshake_timeout: float = 15.0
+    max_unauthenticated_per_source: int = 128
+    ws_compression: bool = True
+    soap_callback_allow: tuple[str, ...] = ()
     upstream_password: str = ""
     upstream_passwords: Mapping[str, str] = field(default_factory=dict)
     upstream_ca: str = ""
@@ -111,6 +164,38 @@ class BridgeConfig:
     upstream_key: str = ""
     log_format: str = "kv"
     log_level: str = "INFO"
+    token_default_type: str = "Central"
+    token_rules: tuple[Mapping[str, Any], ...] = ()
+    dangling_grace: float = 120.0
+    dangling_rules: tuple[str, ...] = DANGLING_RULES
+
+    def translator_settings(self) -> Settings:
+        """The translators' part of the settings (token typing, dangling rules).
+
+        Raises:
+            ConfigError: a token rule or rule name is wrong.
+        """
+        rules = []
+        for i, rule in enumerate(self.token_rules):
+            unknown = set(rule) - {"prefix", "regex", "type", "chargers"}
+            if unknown or "type" not in rule:
+                raise ConfigError(
+                    f"token_rules[{i}]: needs type and prefix or regex (and optional chargers)"
+                )
+            rules.append(
+                TokenRule(
+                    type=str(rule["type"]),
+                    prefix=str(rule.get("prefix", "")),
+                    regex=str(rule.get("regex", "")),
+                    chargers=_as_list(rule.get("chargers", ())),
+                )
+            )
+        return Settings(
+            token_default_type=self.token_default_type,
+            token_rules=tuple(rules),
+            dangling_grace=self.dangling_grace,
+            dangling_rules=self.dangling_rules,
+        )
 
     @property
     def host(self) -> str:
@@ -156,6 +241,22 @@ class BridgeConfig:
             raise ConfigError("upstream_cert and upstream_key go together")
         if self.backoff_min <= 0 or self.backoff_max < self.backoff_min:
             raise ConfigError("need 0 < backoff_min <= backoff_max")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ConfigError("tls_client_ca needs tls_cert and tls_key (mutual TLS is TLS)")
+        if (self.tls_client_crl or self.tls_client_required) and not self.tls_client_ca:
+            raise ConfigError("tls_client_crl and tls_client_required need tls_client_ca")
+        if self.handshake_timeout <= self.connect_timeout or self.header_timeout <= 0:
+            raise ConfigError("need 0 < header_timeout and handshake_timeout > connect_timeout")
+        if not 1 <= self.charger_id_max_length <= 255:
+            # The journal keeps ids of up to 255 characters (translators/journal.py).
+            raise ConfigError("charger_id_max_length must be between 1 and 255")
+        if self.max_unauthenticated_per_source < 1:
+            raise ConfigError("max_unauthenticated_per_source must be >= 1")
+        try:
+            callback_rules(self.soap_callback_allow)
+        except ValueError as exc:
+            raise ConfigError(f"soap_callback_allow: {exc}") from None
+        self.translator_settings()
         return self
 
 
@@ -202,12 +303,27 @@ def _as_table(value: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+def _as_rules(value: Any) -> tuple[Mapping[str, Any], ...]:
+    if isinstance(value, str):  # env form: a JSON array of tables
+        value = json.loads(value)
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise ValueError("expected an array of tables ([[token_rules]])")
+    return tuple(dict(v) for v in value)
+
+
 # How each field is read from TOML/env text; anything not listed is a str.
 _CONVERT: dict[str, Callable[[Any], Any]] = {
     "journal_max_bytes": int,
     "max_frame_bytes": int,
     "max_in_flight": int,
     "journal_compress": _as_bool,
+    "ws_compression": _as_bool,
+    "charger_id_max_length": int,
+    "max_unauthenticated_per_source": int,
+    "header_timeout": float,
+    "handshake_timeout": float,
+    "tls_client_required": _as_list,
+    "soap_callback_allow": _as_list,
     "call_timeout": float,
     "connect_timeout": float,
     "upstream_grace": float,
@@ -219,6 +335,9 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "charger_passwords": _as_table,
     "upstream_passwords": _as_table,
     "chargers": _as_charger_tables,
+    "token_rules": _as_rules,
+    "dangling_grace": float,
+    "dangling_rules": _as_list,
 }
 FIELD_NAMES = frozenset(f.name for f in fields(BridgeConfig))
 

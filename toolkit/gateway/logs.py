@@ -23,11 +23,21 @@ def event(log: logging.Logger, level: int, name: str, **fields: Any) -> None:
         log.log(level, name, extra={"fields": fields}, stacklevel=2)
 
 
+def printable(value: Any) -> str:
+    """``value`` as text with every control or non-printable character escaped
+    (``\\r``, ``\\x1b``, ``\\x00``...): a peer-chosen field (a charger id, a reason)
+    can neither forge a log line nor send escape sequences to a terminal."""
+    text = str(value)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _quote(value: Any) -> str:
     text = str(value)
-    if not text or any(c in text for c in ' "=\n'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    return text
+    if text and text.isprintable() and not any(c in text for c in ' "='):
+        return text
+    return '"' + printable(text.replace("\\", "\\\\").replace('"', '\\"')) + '"'
 
 
 def _stamp(record: logging.LogRecord) -> str:

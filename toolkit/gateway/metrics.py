@@ -28,6 +28,14 @@ METRICS: dict[str, tuple[str, str]] = {
         "Frames the translator refused or failed on, by reason.",
     ),
     "ocppkit_bridge_translation_notes_total": ("counter", "Translator notes by kind."),
+    "ocppkit_bridge_dangling_transactions_total": (
+        "counter",
+        "Transactions the bridge ended upstream because the charger abandoned them, by rule.",
+    ),
+    "ocppkit_bridge_inferred_reasons_total": (
+        "counter",
+        "Stop reasons the bridge inferred from a cause it relayed, by rule.",
+    ),
     "ocppkit_bridge_schema_violations_total": (
         "counter",
         "Translated frames that broke their target schema (a bug), by leg and action.",
@@ -52,6 +60,32 @@ METRICS: dict[str, tuple[str, str]] = {
     "ocppkit_bridge_upstream_reconnects_total": ("counter", "Upstream connection attempts."),
     "ocppkit_bridge_refused_total": ("counter", "Charger handshakes refused, by reason."),
     "ocppkit_bridge_outbox_depth": ("gauge", "Upstream calls stored and not yet answered."),
+    "ocppkit_bridge_journal_dropped_total": (
+        "counter",
+        "Journal records lost because the journal could not be written (full disk, I/O error).",
+    ),
+    "ocppkit_bridge_journal_writable": (
+        "gauge",
+        "1 while the journal is written, 0 while failing.",
+    ),
+    "ocppkit_bridge_store_writable": (
+        "gauge",
+        "1 while the state database commits, 0 while its commits fail.",
+    ),
+    "ocppkit_bridge_connections_closed_total": (
+        "counter",
+        "Connections the listener closed before admission, by reason "
+        "(header_timeout, handshake_timeout, per_source_cap).",
+    ),
+    "ocppkit_bridge_soap_callbacks_refused_total": (
+        "counter",
+        "SOAP callbacks to a charger not made, by reason (address not allowed, "
+        "redirect, answer too large...).",
+    ),
+    "ocppkit_bridge_credentials_rotated_total": (
+        "counter",
+        "Charger passwords changed through AuthorizationKey and stored.",
+    ),
     "ocppkit_bridge_upstream_latency_seconds": (
         "histogram",
         "Time from sending a call upstream to its answer.",

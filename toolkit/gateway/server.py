@@ -6,8 +6,19 @@ Routes:
   through a :class:`~ocppkit.toolkit.gateway.session.Session`; ``ocpp2.0.1`` is piped
   through unchanged; any other offer is refused as 2.0.1 Part 4 §3.1.2 says
   (handshake completed without a subprotocol, then closed).
-- ``GET /healthz`` -- JSON liveness and counts.
+- ``GET /healthz`` -- JSON liveness and counts: ``status`` is ``ok``,
+  ``degraded`` (traffic flows, something is wrong: the journal is not being
+  written, or some chargers' CSMS link is down; HTTP 200), ``unhealthy``
+  (commits to the state database fail, so nothing is acknowledged; HTTP 503)
+  or ``draining`` (shutting down; HTTP 503); ``problems`` names each cause.
 - ``GET /metrics`` -- Prometheus text format.
+
+Before a charger is served: its id must be an OCPP-J identity
+(:mod:`~ocppkit.toolkit.gateway.identity`), the connection must finish its
+headers and handshake in time and its source may hold only so many
+connections not yet admitted (:mod:`~ocppkit.toolkit.gateway.guard`), and,
+with ``tls_client_ca``, a client certificate must name it
+(:mod:`~ocppkit.toolkit.gateway.tls`).
 
 Offline policy: **refuse, so the charger queues.** When the CSMS cannot be
 reached, a connecting charger's handshake is refused (HTTP 503) and a
@@ -33,9 +44,11 @@ import binascii
 import contextlib
 import hmac
 import logging
+import resource
 import signal
 import ssl
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
@@ -43,14 +56,24 @@ import aiohttp
 from aiohttp import web
 
 from ocppkit.toolkit.gateway.config import BridgeConfig
+from ocppkit.toolkit.gateway.credentials import Credentials
 from ocppkit.toolkit.gateway.gc_policy import settle_heap
+from ocppkit.toolkit.gateway.guard import ConnectionGuard
+from ocppkit.toolkit.gateway.identity import identity_problem
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.passthrough import serve_passthrough
+from ocppkit.toolkit.gateway.refusals import refusal_for
 from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.toolkit.gateway.store import Store
+from ocppkit.toolkit.gateway.tls import (
+    CrlWatch,
+    certificate_problem,
+    has_certificate,
+    server_ssl_context,
+)
 from ocppkit.toolkit.gateway.upstream import client_ssl_context
 from ocppkit.toolkit.journal_writer import JournalWriter
 from ocppkit.translators.context import Context
@@ -60,6 +83,7 @@ from ocppkit.translators.versions import OcppVersion
 V16_PROTOCOL = OcppVersion.V16.subprotocol or "ocpp1.6"
 V201_PROTOCOL = OcppVersion.V201.subprotocol or "ocpp2.0.1"
 JANITOR_PERIOD = 1.0  # seconds between sweeps for sessions with nothing left to do
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def _offered_protocols(request: web.Request) -> list[str]:
@@ -97,6 +121,8 @@ class Bridge:
         translator: Translator | ModuleType | None = None,
         log: logging.Logger | None = None,
         ctx: Context | None = None,
+        *,
+        recover: bool = False,
     ) -> None:
         if translator is None:
             from ocppkit.translators.j16_to_201 import session as translator_module
@@ -116,11 +142,23 @@ class Bridge:
         self._janitor: asyncio.Task[None] | None = None
         self.svc: Services | None = None
         self.stopping = False
+        self.recover = recover
+        self.guard = ConnectionGuard(cfg, self.metrics)
+        self.credentials: Credentials | None = None
+        self._crl: CrlWatch | None = None
+
+    @property
+    def store(self) -> Store:
+        assert self.svc is not None
+        return self.svc.store
 
     # -- startup / shutdown ---------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application()
+        # The same body limit both ways: requests here, callback answers in soap.py.
+        app = web.Application(
+            client_max_size=self.cfg.max_frame_bytes * 4, middlewares=[self._guarded]
+        )
         app.router.add_get("/ocpp/{cp_id}", self._websocket)
         app.router.add_post("/ocpp/soap15", self._soap)
         app.router.add_get("/healthz", self._healthz)
@@ -130,7 +168,15 @@ class Bridge:
     async def start(self) -> None:
         """Open the store and journal, resume chargers with stored calls, listen."""
         cfg = self.cfg
-        store = Store(cfg.state, sync=cfg.sync)
+        store = Store(cfg.state, sync=cfg.sync, recover=self.recover)
+        if store.recovered_from is not None:
+            event(
+                self.log,
+                logging.WARNING,
+                "state_recovered_fresh",
+                state=cfg.state,
+                damaged=str(store.recovered_from),
+            )
         journal = (
             JournalWriter(
                 cfg.journal,
@@ -138,12 +184,15 @@ class Bridge:
                 compress=cfg.journal_compress,
                 # Records of one loop turn reach the file in one write.
                 flush_soon=asyncio.get_running_loop().call_soon,
+                on_trouble=self._journal_trouble,
             )
             if cfg.journal
             else None
         )
+        self.credentials = Credentials(cfg, store, self.metrics, self.log)
         self.svc = Services(
-            cfg=cfg,
+            # Passwords the CSMS rotated are presented upstream (credentials.py).
+            cfg=replace(cfg, upstream_passwords=self.credentials.upstream_passwords()),
             store=store,
             journal=journal,
             metrics=self.metrics,
@@ -154,6 +203,7 @@ class Bridge:
             ssl_context=client_ssl_context(cfg),
             ctx=self.ctx,
             log=self.log,
+            credentials=self.credentials,
         )
         m = self.metrics
         m.gauge_from(
@@ -168,6 +218,15 @@ class Bridge:
             "ocppkit_bridge_outbox_depth",
             lambda: sum(len(s.core.outbox) for s in self.sessions.values()),
         )
+        m.gauge_from(
+            "ocppkit_bridge_journal_dropped_total",
+            lambda: journal.dropped if journal is not None else 0,
+        )
+        m.gauge_from(
+            "ocppkit_bridge_journal_writable",
+            lambda: float(journal is None or journal.healthy),
+        )
+        m.gauge_from("ocppkit_bridge_store_writable", lambda: float(store.error is None))
         # Calls stored by an earlier process go out now, charger connected or not.
         for cp_id in store.chargers_with_outbox():
             self.session_for(cp_id)
@@ -176,7 +235,9 @@ class Bridge:
             self.app(), handle_signals=False, access_log=None, shutdown_timeout=1.0
         )
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, cfg.host, cfg.port, ssl_context=self._server_ssl())
+        tls = server_ssl_context(cfg)
+        self._crl = CrlWatch(tls, cfg.tls_client_crl) if cfg.tls_client_crl else None
+        self._site = GuardedSite(self._runner, self.guard, cfg.host, cfg.port, ssl_context=tls)
         await self._site.start()
         server = self._site._server
         sockets = getattr(server, "sockets", None) or []
@@ -192,12 +253,14 @@ class Bridge:
             state=cfg.state,
         )
 
-    def _server_ssl(self) -> ssl.SSLContext | None:
-        if not self.cfg.tls_cert:
-            return None
-        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        ctx.load_cert_chain(self.cfg.tls_cert, self.cfg.tls_key)
-        return ctx
+    def _journal_trouble(self, error: OSError | None, dropped: int) -> None:
+        """The journal writer's reports: at most one a minute while it fails."""
+        if error is None:
+            event(self.log, logging.WARNING, "journal_resumed", dropped=dropped)
+        else:
+            event(
+                self.log, logging.ERROR, "journal_write_failed", error=str(error), dropped=dropped
+            )
 
     async def stop(self) -> None:
         """Graceful shutdown: stop listening, drain in-flight calls, close everything."""
@@ -248,6 +311,8 @@ class Bridge:
         """Retire sessions with no charger and nothing left to deliver."""
         while True:
             await asyncio.sleep(JANITOR_PERIOD)
+            if self._crl is not None and self._crl.check():
+                event(self.log, logging.INFO, "crl_reloaded", path=self.cfg.tls_client_crl)
             for cp_id, session in list(self.sessions.items()):
                 if session.idle and not self._claims.get(cp_id):
                     del self.sessions[cp_id]
@@ -259,29 +324,70 @@ class Bridge:
 
     # -- handlers -------------------------------------------------------------------
 
-    def refuse(self, reason: str, cp_id: str, status: int, **headers: str) -> web.Response:
+    def refuse(
+        self, reason: str, cp_id: str, status: int, detail: str = "", **headers: str
+    ) -> web.Response:
         self.metrics.inc("ocppkit_bridge_refused_total", reason=reason)
-        event(self.log, logging.WARNING, "charger_refused", cp=cp_id, reason=reason)
+        fields = {"detail": detail} if detail else {}
+        # The id is the peer's text: the log escapes it, and it is cut short.
+        event(self.log, logging.WARNING, "charger_refused", cp=cp_id[:64], reason=reason, **fields)
         return web.Response(status=status, headers=headers, text=reason + "\n")
 
+    def refuse_offline(self, session: Session) -> web.Response:
+        """The charger's CSMS link is not up: unreachable, or refused (refusals.py)."""
+        why = refusal_for(session.upstream.refused_status)
+        retry = {"Retry-After": str(why.retry_after)}
+        return self.refuse(why.reason, session.cp_id, why.status, **retry)
+
+    @web.middleware
+    async def _guarded(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Tell the connection guard where each request stands."""
+        self.guard.request_started(request.transport)
+        try:
+            return await handler(request)
+        finally:
+            self.guard.request_finished(request.transport)
+
     def _authorised(self, cp_id: str, request: web.Request) -> bool:
-        """1.6 security profile 1: Basic auth, the user must be the charger id."""
-        expected = self.cfg.charger_passwords.get(cp_id)
-        if not self.cfg.charger_passwords:
+        """1.6 security profile 1: Basic auth, the user must be the charger id.
+
+        The passwords are the configured ones, or the ones the CSMS rotated
+        (:mod:`~ocppkit.toolkit.gateway.credentials`).
+        """
+        assert self.credentials is not None
+        if not self.credentials.requires_password(cp_id):
             return True
+        accepted = self.credentials.downstream(cp_id)
         given = _basic_auth(request)
-        if expected is None or given is None or given[0] != cp_id:
+        if not accepted or given is None or given[0] != cp_id:
             return False
-        return hmac.compare_digest(given[1].encode(), expected.encode())
+        for password in accepted:
+            if hmac.compare_digest(given[1].encode(), password.encode()):
+                self.credentials.confirmed(cp_id, password)
+                return True
+        return False
 
     def admission(self, cp_id: str, request: web.Request) -> web.Response | None:
         """The refusal for a charger that may not connect now, or None."""
         if self.stopping:
             return self.refuse("shutting_down", cp_id, 503, **{"Retry-After": "5"})
-        if not cp_id or (self.cfg.allow and cp_id not in self.cfg.allow):
+        raw = request.match_info.get("cp_id") and request.raw_path.rsplit("/", 1)[-1]
+        bad_id = identity_problem(
+            cp_id, raw.split("?", 1)[0] if raw else None, max_length=self.cfg.charger_id_max_length
+        )
+        if bad_id is not None:
+            return self.refuse("bad_identity", cp_id, 400, detail=bad_id)
+        if self.cfg.allow and cp_id not in self.cfg.allow:
             return self.refuse("not_allowed", cp_id, 404)
-        if not self._authorised(cp_id, request):
+        transport = request.transport
+        peercert = transport.get_extra_info("peercert") if transport is not None else None
+        bad_certificate = certificate_problem(self.cfg, cp_id, peercert)
+        if bad_certificate is not None:
+            return self.refuse(bad_certificate, cp_id, 403)
+        # Profile 3: a verified certificate naming the charger is its authentication.
+        if not has_certificate(self.cfg, peercert) and not self._authorised(cp_id, request):
             return self.refuse("unauthorised", cp_id, 401, **{"WWW-Authenticate": "Basic"})
+        self.guard.admitted(transport)
         return None
 
     @contextlib.contextmanager
@@ -315,9 +421,12 @@ class Bridge:
         if same in offered and not (route is FORWARD and bridged in offered):
             return await serve_passthrough(self.svc, cp_id, request, route.csms_version)
         if bridged not in offered:
-            # 2.0.1 Part 4 §3.1.2: complete the handshake without a
-            # Sec-WebSocket-Protocol header, then close at once.
-            ws = web.WebSocketResponse()
+            # OCPP-J 1.6 §3.1.2 ("MUST complete the WebSocket handshake with a
+            # response without a Sec-WebSocket-Protocol header and then
+            # immediately close"), the same in 2.0.1 Part 4 §3.1.2. That holds
+            # for a request offering no subprotocol at all, too. (OCTT TC_088
+            # expects the handshake refused instead; the specification wins.)
+            ws = web.WebSocketResponse(compress=False)
             await ws.prepare(request)
             self.metrics.inc("ocppkit_bridge_refused_total", reason="subprotocol")
             event(
@@ -336,14 +445,12 @@ class Bridge:
         with self.claimed(cp_id):
             session = await self.claim(cp_id, route)
             if not await session.wait_upstream(self.cfg.connect_timeout):
-                return self.refuse("upstream_unreachable", cp_id, 503, **{"Retry-After": "10"})
+                return self.refuse_offline(session)
             ws = web.WebSocketResponse(
                 protocols=(route.charger_version.subprotocol or V16_PROTOCOL,),
                 heartbeat=self.cfg.ping_interval or None,
                 max_msg_size=self.cfg.max_frame_bytes * 4,
-                # No permessage-deflate (RFC 7692 lets a server decline it): a zlib
-                # context pair costs some 300 KiB per charger, more than all the rest.
-                compress=False,
+                compress=self.cfg.ws_compression,
             )
             await ws.prepare(request)
             event(self.log, logging.INFO, "charger_connected", cp=cp_id, peer=request.remote or "")
@@ -351,14 +458,37 @@ class Bridge:
             event(self.log, logging.INFO, "charger_disconnected", cp=cp_id, code=ws.close_code)
             return ws
 
+    def health(self) -> tuple[str, list[str]]:
+        """``status`` and ``problems`` as ``/healthz`` reports them."""
+        problems: list[str] = []
+        if self.svc is not None:
+            if self.svc.store.error is not None:
+                problems.append("store_commit_failed")
+            journal = self.svc.journal
+            if journal is not None and not journal.healthy:
+                problems.append("journal_unwritable")
+        if any(not s.upstream.connected.is_set() for s in self.sessions.values()):
+            problems.append("upstream_unreachable")
+        if self.stopping:
+            return "draining", problems
+        if "store_commit_failed" in problems:
+            return "unhealthy", problems
+        return ("degraded" if problems else "ok"), problems
+
     async def _healthz(self, request: web.Request) -> web.Response:
+        status, problems = self.health()
+        journal = self.svc.journal if self.svc is not None else None
         body: dict[str, Any] = {
-            "status": "draining" if self.stopping else "ok",
+            "status": status,
+            "problems": problems,
             "chargers": self.metrics.value("ocppkit_bridge_connected_chargers"),
             "upstream_connected": self.metrics.value("ocppkit_bridge_upstream_connected"),
+            "upstream_down": sum(not s.upstream.connected.is_set() for s in self.sessions.values()),
             "outbox": self.metrics.value("ocppkit_bridge_outbox_depth"),
+            "journal_dropped": journal.dropped if journal is not None else 0,
+            "store_error": self.svc.store.error if self.svc is not None else None,
         }
-        return web.json_response(body, status=503 if self.stopping else 200)
+        return web.json_response(body, status=503 if status in ("draining", "unhealthy") else 200)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         return web.Response(
@@ -367,15 +497,71 @@ class Bridge:
         )
 
 
+class GuardedSite(web.TCPSite):
+    """aiohttp's TCP site with every connection's protocol wrapped by the guard."""
+
+    def __init__(
+        self,
+        runner: web.AppRunner,
+        guard: ConnectionGuard,
+        host: str,
+        port: int,
+        *,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        super().__init__(runner, host, port, ssl_context=ssl_context)
+        self._guard = guard
+
+    async def start(self) -> None:
+        await web.BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        self._server = await asyncio.get_running_loop().create_server(
+            self._guard.wrap(server),
+            self._host,
+            self._port,
+            ssl=self._ssl_context,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
+        )
+
+
+def raise_descriptor_limit() -> tuple[int, int]:
+    """Raise this process's open-file limit (RLIMIT_NOFILE) to its hard limit.
+
+    Every charger holds two sockets (its own and its CSMS link); the common
+    soft default of 1024 would cap a bridge at some 500 chargers, and junk
+    connections reach it sooner. Returns the (old, new) soft limit.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if target > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            return soft, soft
+    return soft, max(soft, target)
+
+
 async def run_bridge(
-    cfg: BridgeConfig, stop: asyncio.Event | None = None, *, own_process: bool = False
+    cfg: BridgeConfig,
+    stop: asyncio.Event | None = None,
+    *,
+    own_process: bool = False,
+    recover: bool = False,
 ) -> None:
     """Run until SIGTERM/SIGINT (or ``stop`` is set), then shut down gracefully.
 
     ``own_process``: the bridge is this process's only job, so it may set the
-    process-wide garbage-collector policy (:mod:`ocppkit.toolkit.gateway.gc_policy`).
+    process-wide garbage-collector policy (:mod:`ocppkit.toolkit.gateway.gc_policy`)
+    and raise the descriptor limit (:func:`raise_descriptor_limit`).
+    ``recover``: start on a damaged state database (see :class:`Store`).
     """
-    bridge = Bridge(cfg)
+    bridge = Bridge(cfg, recover=recover)
+    if own_process:
+        before, after = raise_descriptor_limit()
+        event(bridge.log, logging.INFO, "descriptor_limit", before=before, now=after)
     await bridge.start()
     if own_process:
         # The slow validation path is loaded now, not on the first invalid

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import ssl
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any, Protocol
@@ -19,6 +19,7 @@ import aiohttp
 import orjson
 
 from ocppkit.toolkit.gateway.config import BridgeConfig
+from ocppkit.toolkit.gateway.credentials import Credentials
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.store import Store
 from ocppkit.toolkit.journal_writer import JournalWriter
@@ -98,9 +99,13 @@ class Services:
     # sends, and everything we translate, strictly.
     charger_validator: Validator = field(default_factory=Validator)
     strict_validator: Validator = field(default_factory=Validator)
+    # Passwords rotated through AuthorizationKey (None: not followed).
+    credentials: Credentials | None = None
 
     def __post_init__(self) -> None:
         self.charger_validator = Validator(ValidationMode(self.cfg.validation))
+        # The operator's translator rules travel with the clock (translators/settings.py).
+        self.ctx = replace(self.ctx, settings=self.cfg.translator_settings())
 
     def journal_frame(
         self,

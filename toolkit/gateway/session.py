@@ -54,7 +54,13 @@ from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, wire_message
-from ocppkit.toolkit.gateway.store import AddOutbox, DeleteOutbox, Op, PutState
+from ocppkit.toolkit.gateway.store import (
+    AddOutbox,
+    DeleteOutbox,
+    Op,
+    PutState,
+    transaction_id_floor,
+)
 from ocppkit.toolkit.gateway.upstream import Upstream
 from ocppkit.translators.bridge import BridgeCore, Effects, Received, Side
 from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
@@ -84,6 +90,8 @@ class Session:
         cfg = svc.cfg
         stored = svc.store.load_state(charge_point_id)
         state = route.restore(stored) if stored else route.new_state(charge_point_id)
+        if not stored and route is FORWARD:  # ids no lost store handed out (store.py)
+            state.next_tx_id16 = transaction_id_floor(svc.ctx.now())
         outbox = [
             frame_from_list(row.frame, route.csms_version)
             for row in svc.store.load_outbox(charge_point_id)
@@ -101,6 +109,7 @@ class Session:
             charger_max_bytes=cfg.max_frame_bytes,
             csms_max_bytes=cfg.max_frame_bytes * 4,
             max_in_flight=cfg.max_in_flight,
+            settings=svc.ctx.settings,
             charger_version=route.charger_version,
             csms_version=route.csms_version,
         )
@@ -317,6 +326,9 @@ class Session:
         svc = self.svc
         if effects.received is not None and journal:
             self._journal_received(effects.received)
+        got = effects.received
+        if svc.credentials is not None and got is not None and got.frame is not None:
+            svc.credentials.seen(self.cp_id, got)  # a new key is stored ahead of this commit
         for count in effects.counters:
             svc.metrics.inc(count.name, count.value, **dict(count.labels))
         for seen in effects.observed:
@@ -383,6 +395,8 @@ class Session:
             try:
                 if link is None or link.closed:
                     raise ConnectionError("charger not connected")
+                if self.svc.credentials is not None:
+                    self.svc.credentials.sent(self.cp_id, frame)
                 await link.send(frame)
             except ConnectionError as exc:
                 self._event(logging.INFO, "frame_dropped_charger_gone", error=str(exc))

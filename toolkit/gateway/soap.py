@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 from aiohttp import web
 
+from ocppkit.toolkit.gateway.callbacks import CALLBACK_FAILED, callback_refusal, callback_rules
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.routes import FORWARD
 from ocppkit.toolkit.gateway.services import Services
@@ -45,10 +46,12 @@ from ocppkit.translators.soap15 import (
     parse_response,
 )
 from ocppkit.translators.soap15.operations import Role
+from ocppkit.translators.soap15.settings import SoapSettings
 from ocppkit.translators.versions import OcppVersion
 
 V15, V16 = OcppVersion.V15, OcppVersion.V16
 CONTENT_TYPE = "application/soap+xml; charset=utf-8"
+ACCEPTED_CONTENT_TYPES = frozenset({"application/soap+xml"})  # SOAP 1.2 (OCPP 1.5 §3)
 
 # 1.6J error codes that blame the sender -> env:Sender; the rest -> env:Receiver.
 SENDER_CODES = frozenset(
@@ -90,6 +93,7 @@ class SoapLink:
         address: where the charger listens (its last wsa:From), or None.
         svc: shared services (HTTP client, journal, settings).
         feed: hands the session a 1.6J answer from the charger.
+        source: the IP address the charger's requests come from.
     """
 
     version = V15
@@ -100,8 +104,10 @@ class SoapLink:
         address: str | None,
         svc: Services,
         feed: Callable[[Frame], Awaitable[None]],
+        source: str | None = None,
     ) -> None:
         self.cp_id = charge_point_id
+        self.source = source
         self.address = address
         self.svc = svc
         self.feed = feed
@@ -158,26 +164,49 @@ class SoapLink:
     async def _call_charger(self, call: Call) -> None:
         try:
             answer = await self._post(call)
-        except (OcppkitError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except CallbackRefused as exc:
+            self.svc.metrics.inc("ocppkit_bridge_soap_callbacks_refused_total", reason=exc.reason)
+            event(
+                self.svc.log,
+                logging.WARNING,
+                "soap_callback_refused",
+                cp=self.cp_id,
+                action=call.action,
+                reason=exc.reason,
+                address=self.address or "",
+            )
+            answer = self._failed(call)
+        except OcppkitError as exc:  # the call itself cannot be lowered to 1.5
+            answer = CallError(
+                call.message_id,
+                ErrorCode.INTERNAL_ERROR.wire(V16),
+                f"1.5 charger call failed: {exc}"[:255],
+            )
+        except CallbackFailed as exc:
             event(
                 self.svc.log,
                 logging.WARNING,
                 "soap_call_failed",
                 cp=self.cp_id,
                 action=call.action,
-                error=str(exc) or type(exc).__name__,
+                error=exc.detail,
             )
-            text = (
-                f"1.5 charger call failed: {exc}"
-                if isinstance(exc, OcppkitError)
-                else ("1.5 charger unreachable at its wsa:From address")
-            )
-            answer = CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(V16), text[:255])
+            answer = self._failed(call)
         await self.feed(answer)
+
+    @staticmethod
+    def _failed(call: Call) -> CallError:
+        # One text for every network outcome: nothing about the target leaks.
+        return CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(V16), CALLBACK_FAILED)
 
     async def _post(self, call: Call) -> Frame:
         if not self.address:
-            raise SoapError("the charger announced no address (wsa:From) to call back")
+            raise CallbackRefused("no_address")
+        why = callback_refusal(
+            self.address, self.source, callback_rules(self.svc.cfg.soap_callback_allow)
+        )
+        if why is not None:
+            raise CallbackRefused(why)
         lowered = lower(call.action, Kind.REQUEST, call.payload)  # TranslationError: NotSupported
         envelope = build_request(
             Role.CHARGE_POINT,
@@ -188,20 +217,72 @@ class SoapLink:
             message_id=message_id_for(call.message_id),
         )
         self.journal(Direction.CSMS_TO_CS, envelope, call.action)
+        try:
+            return await self._exchange(call, envelope)
+        except (OcppkitError, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            # Past this point every failure tells of the target: logged, not told.
+            raise CallbackFailed(str(exc) or type(exc).__name__) from exc
+
+    async def _exchange(self, call: Call, envelope: bytes) -> Frame:
+        assert self.address is not None
         timeout = aiohttp.ClientTimeout(total=self.svc.cfg.call_timeout)
         async with self.svc.http.post(
             self.address,
             data=envelope,
             timeout=timeout,
+            allow_redirects=False,
             headers={"Content-Type": f'{CONTENT_TYPE}; action="/{call.action}"'},
         ) as resp:
-            body = await resp.read()
+            if 300 <= resp.status < 400:
+                raise CallbackRefused("redirect")
+            body = await read_limited(resp.content, resp.content_length, body_limit(self.svc))
         self.journal(Direction.CS_TO_CSMS, body, call.action)
-        msg = parse_response(body, Role.CHARGE_POINT)
+        msg = parse_response(
+            body, Role.CHARGE_POINT, SoapSettings.for_validation(self.svc.cfg.validation)
+        )
         if isinstance(msg, SoapFault):
             code = FAULT_TO_ERROR.get(msg.code, ErrorCode.INTERNAL_ERROR)
             return CallError(call.message_id, code.wire(V16), msg.reason[:255])
         return CallResult(call.message_id, lift(call.action, Kind.RESPONSE, msg.payload).payload)
+
+
+class CallbackFailed(Exception):
+    """The callback was made and failed (refused, reset, timed out, not SOAP)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class CallbackRefused(Exception):
+    """A callback the policy forbids or an answer the bridge will not read."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def body_limit(svc: Services) -> int:
+    """The largest SOAP body read, either way: the bridge's message limit."""
+    return svc.cfg.max_frame_bytes * 4
+
+
+async def read_limited(stream: aiohttp.StreamReader, declared: int | None, limit: int) -> bytes:
+    """Read a body of at most ``limit`` bytes, chunk by chunk, never more.
+
+    Raises:
+        CallbackRefused: ``answer_too_large`` as soon as the limit is passed.
+    """
+    if declared is not None and declared > limit:
+        raise CallbackRefused("answer_too_large")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream.iter_chunked(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            raise CallbackRefused("answer_too_large")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def serve_soap(bridge: object, request: web.Request) -> web.Response:
@@ -210,9 +291,29 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
 
     assert isinstance(bridge, Bridge) and bridge.svc is not None
     svc = bridge.svc
-    body = await request.read()
+    media_type = request.content_type.lower()  # without parameters
+    if media_type not in ACCEPTED_CONTENT_TYPES:
+        # SOAP 1.2 Part 2 §7.1.4 / HTTP 415: OCPP 1.5 is SOAP 1.2 only.
+        svc.metrics.inc("ocppkit_bridge_frame_errors_total", leg="downstream", code="soap")
+        wrong = SoapError(
+            f"Content-Type must be {CONTENT_TYPE.split(';')[0]}, not {media_type or 'none'}",
+            "Sender",
+            "ProtocolError",
+        )
+        return web.Response(
+            status=415, body=fault_envelope(wrong), headers={"Content-Type": CONTENT_TYPE}
+        )
+    charset = (request.charset or "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        wrong = SoapError(f"charset must be utf-8, not {charset}", "Sender", "ProtocolError")
+        return web.Response(
+            status=415, body=fault_envelope(wrong), headers={"Content-Type": CONTENT_TYPE}
+        )
+    body = await request.read()  # at most client_max_size, the same limit as callbacks
     try:
-        msg = parse_request(body, Role.CENTRAL_SYSTEM)
+        msg = parse_request(
+            body, Role.CENTRAL_SYSTEM, SoapSettings.for_validation(svc.cfg.validation)
+        )
     except SoapError as exc:
         svc.metrics.inc("ocppkit_bridge_frame_errors_total", leg="downstream", code="soap")
         event(svc.log, logging.WARNING, "soap_request_refused", reason=exc.reason[:200])
@@ -224,14 +325,28 @@ async def serve_soap(bridge: object, request: web.Request) -> web.Response:
     with bridge.claimed(cp_id):
         session = await bridge.claim(cp_id, FORWARD)  # lifted to 1.6J: the forward pair
         if not await session.wait_upstream(svc.cfg.connect_timeout):
-            return bridge.refuse("upstream_unreachable", cp_id, 503, **{"Retry-After": "10"})
+            return bridge.refuse_offline(session)
         link = session.downstream
         if not isinstance(link, SoapLink) or link.closed:
-            link = SoapLink(cp_id, msg.addressing.from_address, svc, session.on_charger_frame)
+            link = SoapLink(
+                cp_id,
+                msg.addressing.from_address,
+                svc,
+                session.on_charger_frame,
+                source=request.remote,
+            )
             await session.attach(link)
-        elif msg.addressing.from_address:
-            link.address = msg.addressing.from_address
+        else:
+            link.source = request.remote
+            if msg.addressing.from_address:
+                link.address = msg.addressing.from_address
         link.journal(Direction.CS_TO_CSMS, body, msg.operation)
+        for (
+            repaired
+        ) in msg.repairs:  # validation = lenient (soap15.repair); journal has the original
+            svc.metrics.inc("ocppkit_bridge_translation_notes_total", kind="lossy")
+            event(svc.log, logging.INFO, "soap_lenient_repair", cp=cp_id, action=msg.operation,
+                  detail=repaired[:300])  # fmt: skip
         try:
             out, error = _reply(msg, await _through_session(session, link, msg))
         except OcppkitError as exc:

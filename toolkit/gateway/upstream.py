@@ -25,6 +25,7 @@ import aiohttp
 from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
+from ocppkit.toolkit.gateway.refusals import refused_for_good
 from ocppkit.translators.versions import OcppVersion
 
 SUBPROTOCOL = OcppVersion.V201.subprotocol or "ocpp2.0.1"
@@ -109,6 +110,7 @@ class Upstream:
         # while sleeping: an idle asyncio.Event costs ~900 bytes per charger).
         self._nap: asyncio.Future[None] | None = None
         self._rng = _JITTER
+        self.refused_status: int | None = None  # the CSMS's last handshake refusal (refusals.py)
 
     async def send(self, text: str) -> None:
         """Send one frame.
@@ -156,6 +158,8 @@ class Upstream:
             try:
                 ws = await asyncio.wait_for(self._connect(), self.cfg.connect_timeout * 2)
             except (aiohttp.ClientError, OSError, TimeoutError, ConnectionError) as exc:
+                self.refused_status = getattr(exc, "status", None)
+                attempt = max(attempt, 64) if refused_for_good(self.refused_status) else attempt
                 delay = backoff_delay(
                     attempt, self.cfg.backoff_min, self.cfg.backoff_max, self._rng
                 )
@@ -171,6 +175,7 @@ class Upstream:
                 await self._sleep(delay)
                 continue
             attempt = 0
+            self.refused_status = None
             self.generation += 1
             self._ws = ws
             self.connected.set()

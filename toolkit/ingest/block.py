@@ -193,9 +193,13 @@ def build_block(
             earlier = pending.get(key)
             if earlier is None:
                 opened.append(row)  # checked against earlier blocks' calls by the parent
-            elif still_open(earlier[1], ts):
-                flag = "duplicate_message_id"
-                counts["duplicate_message_id"] += 1
+            else:
+                # The new CALL takes over the id: no result in the log answers the earlier one.
+                flags[earlier[3]] = _add(flags.get(earlier[3]), "unanswered_call")
+                counts["unanswered_call"] = counts.get("unanswered_call", 0) + 1
+                if still_open(earlier[1], ts):
+                    flag = "duplicate_message_id"
+                    counts["duplicate_message_id"] += 1
             if out_dir is None:
                 out_dir = CS_TO_CSMS if action in cs_actions else CSMS_TO_CS
             pending[key] = (action, ts, out_dir, row)

@@ -3,9 +3,14 @@
 Every reader's frame events become journal records
 (:mod:`ocppkit.translators.journal`); with a target version they go through the
 stream translators of ``ocppkit translate``
-(:func:`ocppkit.toolkit.translate_stream.translator_for`), so a legacy 1.6 log can be
-replayed against a 2.0.1 CSMS. (Journal -> Parquet frames is ``ingest`` with
-only the frames and quarantine tables; see :func:`to_parquet`.)
+(:func:`ocppkit.toolkit.translate_stream.translator_for`): both roles of the
+conversation, the charger's messages and the CSMS's commands, so a legacy 1.6
+log can be replayed against a 2.0.1 CSMS. The output then holds only records
+of the target version; a message that cannot be translated is left out,
+counted by kind (:attr:`ConvertSummary.left_out`) and passed to ``report``
+with its reason. Messages already in the target version are kept as they
+are. (Journal -> Parquet frames is ``ingest`` with only the frames and
+quarantine tables; see :func:`to_parquet`.)
 
 A journal record needs a time, a charger and a direction. A message whose
 log gives no time cannot become one and is counted under its reason; a
@@ -28,12 +33,15 @@ from ocppkit.toolkit.ingest.events import (
     CS_TO_CSMS,
     CSMS_TO_CS,
     REVERSE,
+    SKIPPED,
     Bad,
     FrameEvent,
     ts_to_text,
 )
 from ocppkit.toolkit.ingest.pipeline import IngestOptions, IngestSummary, ingest
+from ocppkit.toolkit.ingest.readers import trace
 from ocppkit.toolkit.ingest.source import events
+from ocppkit.toolkit.translate_report import Fed, LeftOut, summary
 from ocppkit.translators.journal import Direction, JournalRecord, encode_record
 from ocppkit.translators.versions import OcppVersion
 
@@ -47,6 +55,7 @@ class ConvertSummary:
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     quarantined: list[tuple[str, int, str]] = field(default_factory=list)  # file, line, reason
     translation: Counter[str] = field(default_factory=Counter)
+    left_out: Counter[str] = field(default_factory=Counter)  # kind -> messages not translatable
     formats: dict[str, str] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
@@ -57,6 +66,8 @@ class ConvertSummary:
         if self.translation:
             out.append("translation: " + ", ".join(
                 f"{k}={v}" for k, v in sorted(self.translation.items()) if v))  # fmt: skip
+        if self.left_out:
+            out.append(summary(self.left_out))
         return out
 
 
@@ -81,8 +92,13 @@ def to_journal(
     charge_point_id: str | None = None,
     side: str = "csms",
     to_version: str | None = None,
+    report: Callable[[LeftOut, str], object] | None = None,
+    shape: str = "journal",
 ) -> ConvertSummary:
     """Convert logs to journal lines (one JSON record + newline per ``write`` call).
+
+    With ``shape="trace"`` the lines are Open OCPP Trace v1.1 records instead
+    (:mod:`ocppkit.toolkit.ingest.readers.trace`).
 
     Args:
         paths: log files, in order.
@@ -92,18 +108,41 @@ def to_journal(
         charge_point_id: charger id for logs that do not name it.
         side: who wrote the logs ("csms" or "cs").
         to_version: translate into this version (None = keep).
+        report: receives each message left out of a translation, with the
+            name of its log (its ``line`` is the line in that log).
 
     Raises:
         ConfigError: unknown format, unrecognisable file, or unsupported pair.
     """
     summary = ConvertSummary()
     translator = None
+
+    def line_of(out: JournalRecord) -> bytes:
+        if shape == "trace":
+            return orjson.dumps(trace.to_record(
+                out.timestamp, out.charge_point_id, out.direction.value,
+                out.ocpp_version.value, out.message,
+            ))  # fmt: skip
+        return encode_record(out)
+
+    def emit(fed: Fed, name: str) -> None:
+        for out in fed.records:
+            write(line_of(out) + b"\n")
+            summary.records_out += 1
+        for entry in fed.left_out:
+            summary.left_out[entry.kind] += 1
+            if report is not None:
+                report(entry, str(entry.record.meta.get("source", name)).rsplit(":", 1)[0])
+
     calls: dict[tuple[str | None, str], str] = {}  # (cp, id) -> direction of the call
     for path in [Path(p) for p in paths]:
         for name, ev in events(path, fmt, version, charge_point_id, side):
             summary.formats[str(path)] = name
             if isinstance(ev, Bad):
-                summary.quarantined.append((str(path), ev.line, ev.reason))
+                if ev.reason.startswith(SKIPPED):
+                    summary.skipped[ev.reason.removeprefix(SKIPPED)] += 1
+                else:
+                    summary.quarantined.append((str(path), ev.line, ev.reason))
                 continue
             summary.records_in += 1
             direction = ev.direction
@@ -137,13 +176,11 @@ def to_journal(
                     from ocppkit.toolkit.translate_stream import translator_for
 
                     translator = translator_for(OcppVersion(ev.version), OcppVersion(to_version))
-                outs = translator.feed(record, ev.line)
+                emit(translator.feed(record, ev.line), path.name)
             else:
-                outs = [record]
-            for out in outs:
-                write(encode_record(out) + b"\n")
-                summary.records_out += 1
+                emit(Fed(records=[record]), path.name)
     if translator is not None:
+        emit(translator.finish(), "")
         summary.translation = Counter(translator.counts)
     return summary
 

@@ -69,6 +69,7 @@ FRAMES = pa.schema(
         _f("flags", STR, "comma-separated anomalies: duplicate_message_id (a CALL id the same "
            "sender reused while its earlier CALL was unanswered and under 5 min old; see "
            "ocppkit.toolkit.ingest.duplicates), orphan_result (no CALL in the log), "
+           "unanswered_call (a CALL no CALLRESULT/CALLERROR in the log answers), "
            "clock_jump (log time back > 1 s for this charger), "
            "clock_skew (payload time > 5 min from log time), "
            "bad_timestamp (unreadable time text)"),

@@ -44,7 +44,7 @@ from ocppkit.toolkit.ingest.block import (
     token_hasher,
 )
 from ocppkit.toolkit.ingest.events import REVERSE, SKIPPED, Bad
-from ocppkit.toolkit.ingest.readers import ReaderOptions, detect, get_reader
+from ocppkit.toolkit.ingest.readers import GUESS_VERSION, ReaderOptions, detect, get_reader
 from ocppkit.toolkit.ingest.rows import as_us, register_batch, with_evse
 from ocppkit.toolkit.ingest.sessions import SessionAssembler
 from ocppkit.toolkit.ingest.source import blocks as _blocks
@@ -159,6 +159,9 @@ class _Run:
         self.writers = {n: TableWriter(out, n, part) for n in model.TABLES if n in options.tables}
         self.sessions = SessionAssembler(token_hasher(options.salt))
         self.carried: dict[duplicates.Key, duplicates.Call] = {}  # unanswered at block ends
+        # Where each carried call is (file, line), and the calls no result answered.
+        self.located_calls: dict[duplicates.Key, tuple[str, int]] = {}
+        self.unanswered: set[tuple[str, int]] = set()
         self.last_ts: dict[str | None, int] = {}
         self.flags: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
@@ -189,6 +192,7 @@ class _Run:
                 continue
             _, row, key, ts, mtype, payload, cp = ev
             call = self.carried.pop(key, None)
+            self.located_calls.pop(key, None)
             if call is None:
                 _flag(patches, row, "orphan_result")
                 self.flags["orphan_result"] += 1
@@ -203,12 +207,21 @@ class _Run:
             patches.setdefault(row, {}).update(fix)
             if action == "StartTransaction":
                 handle(("res", row, cp, action, key[2], mtype, payload))
+        before = set(self.carried)
         for row in duplicates.across_blocks(self.carried, res.frames, res.call_rows):
             _flag(patches, row, "duplicate_message_id")
             self.flags["duplicate_message_id"] += 1
-        self.carried.update(res.open_calls)  # across_blocks took off what these supersede
+        # Carried calls a new CALL superseded were never answered (their rows are written).
+        for key in before - set(self.carried):
+            self.unanswered.add(self.located_calls.pop(key))
+        lines = res.frames.column("line").to_numpy(zero_copy_only=False)
+        for key, call in res.open_calls.items():  # across_blocks took off what these supersede
+            self.carried[key] = call
+            self.located_calls[key] = (source_file, int(lines[call[3]]))
         while len(self.carried) > CARRIED_CALLS_MAX:
-            self.carried.pop(next(iter(self.carried)))
+            forgotten = next(iter(self.carried))
+            self.carried.pop(forgotten)
+            self.located_calls.pop(forgotten, None)
             self.flags["unanswered_calls_forgotten"] += 1
         for cp, (first, row, last) in res.clocks.items():
             prev = self.last_ts.get(cp)
@@ -274,13 +287,17 @@ class _Run:
                 self._write(name, pa.RecordBatch.from_arrays(arrays, schema=schema))
                 rows.clear()
 
-    def close(self) -> None:
+    def close(self, out: Path) -> None:
         started = time.perf_counter()
         self.sessions.finish()
         self._drain()
         closing = time.perf_counter()
         for writer in self.writers.values():
             writer.close()
+        # What is still carried at the end of the last log was never answered.
+        self.unanswered.update(self.located_calls.values())
+        if self.unanswered and "frames" in self.writers:
+            self.flags["unanswered_call"] += flag_unanswered(out / "frames", self.unanswered)
         self.stages["write"] += time.perf_counter() - closing
         self.stages["derive_in_order"] += closing - started
         self.summary.stages = {k: round(v, 4) for k, v in self.stages.items()}
@@ -289,6 +306,62 @@ class _Run:
         self.summary.flags = dict(sorted(self.flags.items()))
         self.summary.quarantine_reasons = dict(self.reasons.most_common())
         self.summary.skipped = dict(self.skipped.most_common())
+
+
+def flag_unanswered(frames_dir: Path, calls: set[tuple[str, int]]) -> int:
+    """Add ``unanswered_call`` to the written frames at ``calls`` (source file, line).
+
+    These CALLs were written before the log's end showed that no result
+    would come; only the files holding one are read and written again.
+    Returns how many rows were flagged.
+    """
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    candidate_lines = pa.array(sorted({n for _, n in calls}), pa.int64())
+    flagged = 0
+    for path in sorted(frames_dir.rglob("*.parquet")):
+        keys = pq.read_table(path, columns=["source_file", "line"])
+        if keys.num_rows == 0:
+            continue
+        near = pc.indices_nonzero(pc.is_in(keys.column("line"), value_set=candidate_lines))
+        if len(near) == 0:
+            continue
+        picked = keys.take(near)
+        hits = [
+            i for i, f, n in zip(near.to_pylist(), picked.column("source_file").to_pylist(),
+                                 picked.column("line").to_pylist(), strict=True)
+            if (f, n) in calls
+        ]  # fmt: skip
+        if not hits:
+            continue
+        # Batch by batch into a new file, so memory stays bounded whatever the file's size.
+        wanted, seen = set(hits), 0
+        source = pq.ParquetFile(path)
+        schema = source.schema_arrow
+        index = schema.get_field_index("flags")
+        partial = path.with_suffix(".rewrite")
+        with pq.ParquetWriter(partial, schema, compression="zstd") as sink:
+            for batch in source.iter_batches(batch_size=65536):
+                rows = [i for i in range(batch.num_rows) if seen + i in wanted]
+                if rows:
+                    flags = batch.column(index).to_pylist()
+                    for i in rows:
+                        flags[i] = _merge_flags(flags[i], "unanswered_call")
+                    columns = list(batch.columns)
+                    columns[index] = pa.array(flags, pa.string())
+                    batch = pa.RecordBatch.from_arrays(columns, schema=schema)
+                sink.write_batch(batch)
+                seen += batch.num_rows
+        partial.replace(path)
+        flagged += len(hits)
+    return flagged
+
+
+def _merge_flags(old: str | None, new: str) -> str:
+    """Flags found in different passes, one list in name order (wherever blocks were cut)."""
+    names = {*(old.split(",") if old else ()), *new.split(",")}
+    return ",".join(sorted(names))
 
 
 def _flag(patches: dict[int, dict[str, Any]], row: int, name: str) -> None:
@@ -308,7 +381,7 @@ def _patched(batch: pa.RecordBatch, patches: dict[int, dict[str, Any]]) -> pa.Re
     for row, fix in patches.items():
         for name, value in fix.items():
             if name == "flags" and columns["flags"][row]:
-                value = f"{columns['flags'][row]},{value}"
+                value = _merge_flags(columns["flags"][row], value)
             columns[name][row] = value
     arrays = [
         pa.array(columns[f.name], f.type) if f.name in columns else batch.column(i)
@@ -373,7 +446,7 @@ def ingest(
             pool.shutdown(cancel_futures=True)
         if bar is not None:
             bar.close()
-    run.close()
+    run.close(out)
     summary.bytes = total
     summary.seconds = time.perf_counter() - started
     (out / "_summary.json").write_bytes(orjson.dumps(summary.to_dict(), option=orjson.OPT_INDENT_2))
@@ -419,7 +492,7 @@ def _one_file(
         run.summary.files[name] = fmt
         reader = get_reader(fmt)
         version = options.version
-        if version is None and fmt in ("frames", "ocpp-logger"):
+        if version is None and fmt in GUESS_VERSION:
             version = guess_version(first[1])
         ropts = ReaderOptions(version, options.charge_point_id, options.side, name, options.leg)
         position = 0

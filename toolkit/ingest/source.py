@@ -10,7 +10,13 @@ from typing import BinaryIO
 
 from ocppkit.toolkit.ingest import vocab
 from ocppkit.toolkit.ingest.events import Bad, FrameEvent
-from ocppkit.toolkit.ingest.readers import SNIFF_LINES, ReaderOptions, detect, get_reader
+from ocppkit.toolkit.ingest.readers import (
+    GUESS_VERSION,
+    SNIFF_LINES,
+    ReaderOptions,
+    detect,
+    get_reader,
+)
 from ocppkit.toolkit.textio import GZIP_MAGIC
 from ocppkit.translators.errors import ConfigError
 
@@ -91,7 +97,7 @@ def events(
         name = fmt or detect(first_lines(first[1]))
         if name is None:
             raise ConfigError(f"{path}: cannot tell the log format; give --format")
-        if version is None and name in ("frames", "ocpp-logger"):
+        if version is None and name in GUESS_VERSION:
             version = guess_version(first[1])
         reader = get_reader(name)
         options = ReaderOptions(version, charge_point_id, side, str(path))

@@ -83,6 +83,7 @@ from ocppkit.translators.jsontext import dumps_bytes
 from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import HasPending, Side
 from ocppkit.translators.schemas import Kind
+from ocppkit.translators.settings import DANGLING_RULES, DEFAULT_SETTINGS, Settings
 from ocppkit.translators.validation import Validator
 from ocppkit.translators.versions import OcppVersion
 
@@ -91,6 +92,12 @@ LEG = {CHARGER: "downstream", CSMS: "upstream"}
 NEUTRAL_ANSWER_TEXT = "the central system's answer could not be used"
 
 S = TypeVar("S", bound=HasPending)
+
+# Translator rules (Note.rule) counted in /metrics, by rule family.
+RULE_METRICS = {
+    **{rule: "ocppkit_bridge_dangling_transactions_total" for rule in DANGLING_RULES},
+    "reason": "ocppkit_bridge_inferred_reasons_total",
+}
 
 
 class Translator(Protocol):
@@ -152,6 +159,8 @@ class BridgeCore(Generic[S]):
         max_in_flight: calls for the CSMS this charger may have queued; a
             charger call beyond it is refused ``GenericError`` (0: no cap).
             A 1.6 charger waits for each answer, so only a flood reaches it.
+        settings: the operator's translator rules (token typing, dangling
+            transactions), handed to the translator with every Context.
     """
 
     def __init__(
@@ -171,8 +180,10 @@ class BridgeCore(Generic[S]):
         charger_max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         csms_max_bytes: int = DEFAULT_MAX_FRAME_BYTES * 4,
         max_in_flight: int = 50,
+        settings: Settings = DEFAULT_SETTINGS,
     ) -> None:
         self.max_in_flight = max_in_flight
+        self.settings = settings
         self.cp_id = charge_point_id
         self.translator = translator
         self.state = state
@@ -496,7 +507,7 @@ class BridgeCore(Generic[S]):
     ) -> None:
         """Translate one frame; its state change joins ``acc``'s commit."""
         translate = self.translator.from_charger if side is CHARGER else self.translator.from_csms
-        ctx = Context(now=lambda: now, new_id=self.new_id)
+        ctx = Context(now=lambda: now, new_id=self.new_id, settings=self.settings)
         try:
             step: Step = translate(self.state, frame, ctx)
         except Exception as exc:  # one except chain: every failure becomes a CALLERROR
@@ -507,6 +518,9 @@ class BridgeCore(Generic[S]):
         for note in step.notes:
             acc.notes.append(note)
             acc.count("ocppkit_bridge_translation_notes_total", kind=note.kind.value)
+            rule_metric = RULE_METRICS.get(note.rule.partition(":")[0]) if note.rule else None
+            if rule_metric is not None:
+                acc.count(rule_metric, rule=note.rule)
             acc.log(DEBUG, "translation_note", **note.as_dict())
         for target, frames in ((CHARGER, step.to_charger), (CSMS, step.to_csms)):
             for f in frames:

@@ -38,7 +38,12 @@ from ocppkit.translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
-from ocppkit.translators.j16_to_201.id_tokens import DROPPED_INFO, ID_TAG_STATUS
+from ocppkit.translators.j16_to_201.id_tokens import (
+    DROPPED_INFO,
+    ID_TAG_STATUS,
+    refusal_down,
+    remember_type,
+)
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note, Step
 from ocppkit.translators.pending import Pending
@@ -71,14 +76,17 @@ TABLES = (SEND_LOCAL_LIST_STATUS, UPDATE_TYPE, RESERVATION_STATUS, CANCEL_STATUS
 def reserve_now(state: BridgeState, call: Call, ctx: Context) -> Step:
     """ReserveNow (2.0.1) -> ReserveNow (1.6)."""
     p = call.payload
-    tags = [p["idToken"]["idToken"], p.get("groupIdToken", {}).get("idToken", "")]
-    if not all(fits_id_tag(t) for t in tags):
-        info = status_info("InvalidIdToken", f"token longer than a 1.6 idTag ({MAX_ID_TAG})")
-        return local_answer(call, {"status": "Rejected", "statusInfo": info}, "idToken length")
+    why = refusal_down(p["idToken"]) or (
+        refusal_down(p["groupIdToken"]) if "groupIdToken" in p else ""
+    )
+    if why:
+        info = status_info("InvalidIdToken", why)
+        return local_answer(call, {"status": "Rejected", "statusInfo": info}, why)
     connector = connector_of_evse(p["evseId"]) if "evseId" in p else 0
     if connector is None:
         info = status_info("UnknownEvse", "no 1.6 connector for this evseId")
         return local_answer(call, {"status": "Rejected", "statusInfo": info}, "evseId")
+    remember_type(state, ctx, p["idToken"]["idToken"], p["idToken"]["type"])
     payload: dict[str, Any] = {
         "connectorId": connector,
         "expiryDate": p["expiryDateTime"],
@@ -101,12 +109,17 @@ def cancel_reservation(state: BridgeState, call: Call, ctx: Context) -> Step:
 
 
 def _entry_down(
-    state: BridgeState, entry: dict[str, Any], notes: list[Note]
+    state: BridgeState, ctx: Context, entry: dict[str, Any], notes: list[Note]
 ) -> dict[str, Any] | None:
-    """One AuthorizationData (2.0.1) as 1.6 AuthorizationData; None if a token is too long."""
+    """One AuthorizationData (2.0.1) as 1.6 AuthorizationData; None if a token is too long.
+
+    The entry's token type is remembered: the charger's later Authorize and
+    transactions with that tag carry the type the CSMS listed it under.
+    """
     out: dict[str, Any] = {"idTag": entry["idToken"]["idToken"]}
-    if not fits_id_tag(out["idTag"]):
+    if refusal_down(entry["idToken"]):
         return None
+    remember_type(state, ctx, out["idTag"], entry["idToken"]["type"])
     info = entry.get("idTokenInfo")
     if info is None:
         return out  # Differential update without info: remove the entry (both versions)
@@ -133,7 +146,7 @@ def send_local_list(state: BridgeState, call: Call, ctx: Context) -> Step:
     notes: list[Note] = []
     entries = []
     for entry in call.payload.get("localAuthorizationList", []):
-        converted = _entry_down(state, entry, notes)
+        converted = _entry_down(state, ctx, entry, notes)
         if converted is None:
             info = status_info("InvalidIdToken", f"token longer than a 1.6 idTag ({MAX_ID_TAG})")
             return local_answer(call, {"status": "Failed", "statusInfo": info}, "idToken length")

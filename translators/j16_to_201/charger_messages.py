@@ -6,10 +6,13 @@ answer converter). The answer converter turns the CSMS's 2.0.1 response
 into the 1.6 confirmation the charger receives.
 
 - BootNotification (1.6 §4.2, 2.0.1 B01): the flat 1.6 fields move into
-  ``chargingStation``. 2.0.1 requires a boot ``reason`` 1.6 does not send:
-  the bridge says :data:`BOOT_REASON` (``Unknown``), the one value that
-  claims nothing; ``PowerUp`` would often be false (a 1.6 charger also
-  boots after a reset or a firmware update). chargeBoxSerialNumber (when it
+  ``chargingStation``. 2.0.1 requires a boot ``reason`` 1.6 does not send.
+  Where the bridge relayed the cause it says so (``state.boot_cause``: a
+  Reset -> ``RemoteReset``, an UpdateFirmware -> ``FirmwareUpdate``, a
+  TriggerMessage(BootNotification) -> ``Triggered``); otherwise
+  :data:`BOOT_REASON` (``Unknown``) with a note, the one value that claims
+  nothing (``PowerUp`` would often be false). Open transactions start their
+  reboot grace (:mod:`.dangling`). chargeBoxSerialNumber (when it
   differs from chargePointSerialNumber), meterType and meterSerialNumber
   have no 2.0.1 field and travel in ``chargingStation.customData`` (vendor
   :data:`CUSTOM_VENDOR`), so nothing is lost on the wire.
@@ -29,9 +32,11 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ocppkit.translators import security_events
 from ocppkit.translators.context import Context
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201 import dangling
 from ocppkit.translators.j16_to_201.charger_kit import (
     AnswerConverter,
     empty_answer,
@@ -47,7 +52,7 @@ from ocppkit.translators.j16_to_201.command_kit import (
 from ocppkit.translators.j16_to_201.handlers import CallHandler, ResultHandler
 from ocppkit.translators.j16_to_201.id_tokens import id_tag_info, id_token
 from ocppkit.translators.j16_to_201.state import BridgeState
-from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import Pending
 
 BOOT_REASON = "Unknown"  # 2.0.1 BootReasonEnumType; see the module docstring
@@ -125,19 +130,35 @@ def _boot(state: BridgeState, p: dict[str, Any], ctx: Context) -> tuple[dict[str
         extra["chargeBoxSerialNumber"] = p["chargeBoxSerialNumber"]
     if extra:
         station["customData"] = {"vendorId": CUSTOM_VENDOR, **extra}
-    return {"chargingStation": station, "reason": BOOT_REASON}, []
+    dangling.on_boot(state, ctx)
+    notes: list[Note] = []
+    reason = state.boot_cause
+    if reason is None:
+        reason = BOOT_REASON
+        # Nothing is lost (1.6 has no reason); the value is the bridge's default.
+        detail = "reason Unknown: the bridge relayed no Reset, UpdateFirmware or trigger"
+        notes.append(Note(NoteKind.DERIVED, "BootNotification", detail))
+    return {"chargingStation": station, "reason": reason}, notes
 
 
 def _boot_answer(
     state: BridgeState, pending: Pending, p: dict[str, Any], ctx: Context
 ) -> tuple[dict[str, Any], list[Note]]:
     status, notes = mapped(state, REGISTRATION_STATUS, p["status"], pending.action, "status")
+    if status == "Accepted":
+        state.boot_cause = None
     out = {"status": status, "currentTime": p["currentTime"], "interval": p["interval"]}
     return out, [*notes, *_dropped(state, pending, p, ("statusInfo",))]
 
 
 def _same(state: BridgeState, p: dict[str, Any], ctx: Context) -> tuple[dict[str, Any], list[Note]]:
     return dict(p), []
+
+
+def _security_event(
+    state: BridgeState, p: dict[str, Any], ctx: Context
+) -> tuple[dict[str, Any], list[Note]]:
+    return {**p, "type": security_events.up(p["type"])}, []
 
 
 def _heartbeat_answer(
@@ -149,7 +170,7 @@ def _heartbeat_answer(
 def _authorize(
     state: BridgeState, p: dict[str, Any], ctx: Context
 ) -> tuple[dict[str, Any], list[Note]]:
-    return {"idToken": id_token(state, p["idTag"])}, []
+    return {"idToken": id_token(state, ctx, p["idTag"])}, []
 
 
 def _authorize_answer(
@@ -176,16 +197,36 @@ def _data_transfer_answer(
     return out, notes
 
 
-def _status_up(table: EnumMap) -> RequestConverter:
+def _status_up(table: EnumMap, request_of: Callable[[BridgeState], int | None]) -> RequestConverter:
+    """A status notification; a missing requestId is the one the bridge relayed.
+
+    1.6 FirmwareStatusNotification / DiagnosticsStatusNotification carry no
+    requestId, 2.0.1 wants the id of the UpdateFirmware / GetLog they report
+    on (L01.FR.20, N01.FR.?): the bridge remembered it when it relayed the
+    request (``state.firmware_request_id`` / ``log_request_id``). Idle
+    reports on no request and gets none.
+    """
+
     def convert(
         state: BridgeState, p: dict[str, Any], ctx: Context
     ) -> tuple[dict[str, Any], list[Note]]:
         out: dict[str, Any] = {"status": table(p["status"])[0]}
+        known = request_of(state)
         if "requestId" in p:
             out["requestId"] = p["requestId"]
+        elif known is not None and out["status"] != "Idle":
+            out["requestId"] = known
         return out, []
 
     return convert
+
+
+def _firmware_request(state: BridgeState) -> int | None:
+    return state.firmware_request_id
+
+
+def _log_request(state: BridgeState) -> int | None:
+    return state.log_request_id
 
 
 def _sign_certificate(
@@ -216,21 +257,25 @@ MESSAGES: dict[str, tuple[str, RequestConverter, AnswerConverter]] = {
     "DataTransfer": ("DataTransfer", _same, _data_transfer_answer),
     "DiagnosticsStatusNotification": (
         "LogStatusNotification",
-        _status_up(DIAGNOSTICS_STATUS),
+        _status_up(DIAGNOSTICS_STATUS, _log_request),
         empty_answer,
     ),
-    "LogStatusNotification": ("LogStatusNotification", _status_up(LOG_STATUS), empty_answer),
+    "LogStatusNotification": (
+        "LogStatusNotification",
+        _status_up(LOG_STATUS, _log_request),
+        empty_answer,
+    ),
     "FirmwareStatusNotification": (
         "FirmwareStatusNotification",
-        _status_up(FIRMWARE_STATUS),
+        _status_up(FIRMWARE_STATUS, _firmware_request),
         empty_answer,
     ),
     "SignedFirmwareStatusNotification": (
         "FirmwareStatusNotification",
-        _status_up(SIGNED_FIRMWARE_STATUS),
+        _status_up(SIGNED_FIRMWARE_STATUS, _firmware_request),
         empty_answer,
     ),
-    "SecurityEventNotification": ("SecurityEventNotification", _same, empty_answer),
+    "SecurityEventNotification": ("SecurityEventNotification", _security_event, empty_answer),
     "SignCertificate": ("SignCertificate", _sign_certificate, _sign_certificate_answer),
 }
 

@@ -32,6 +32,7 @@ from ocppkit.translators.j16_to_201 import (
     firmware,
     remote,
     reports,
+    shadow,
     smart_charging,
     station,
     variables,
@@ -47,6 +48,7 @@ _MODULES = (
     variables,
     reports,
     smart_charging,
+    shadow,
     authorization,
     firmware,
     certificates,
@@ -83,15 +85,21 @@ NOT_SUPPORTED: dict[str, str] = {
     "SetVariableMonitoring": _NO_MONITORING,
     "CostUpdated": "1.6 core has no tariff/cost messages (2.0.1 I04)",
     "CustomerInformation": "1.6 has no customer information request (2.0.1 N09)",
-    "GetChargingProfiles": "1.6 cannot list installed charging profiles (2.0.1 K09)",
-    "GetTransactionStatus": (
-        "1.6 has no transaction status query; the bridge cannot see the charger's queue (2.0.1 E14)"
-    ),
     "PublishFirmware": "1.6 charger cannot act as a local firmware controller (2.0.1 L03)",
     "UnpublishFirmware": "1.6 charger cannot act as a local firmware controller (2.0.1 L04)",
     "SetNetworkProfile": (
         "1.6 configures its connection by vendor means, not network profiles (2.0.1 B09)"
     ),
+}
+
+
+# Answered by the bridge from what it saw (translators/j16_to_201/shadow.py),
+# for the coverage table of docs/mapping.md.
+LOCAL_ANSWERS: dict[str, str] = {
+    "GetChargingProfiles": "shadow answer: the profiles installed through the bridge, "
+    "as ReportChargingProfiles (K09)",
+    "GetTransactionStatus": "shadow answer from the bridge's queue; the charger's own queue "
+    "is not visible (E14)",
 }
 
 
@@ -129,7 +137,7 @@ def _charger_results() -> dict[str, ResultHandler]:
 
 
 CHARGER_RESULTS: dict[str, ResultHandler] = _charger_results()
-CSMS_RESULTS: dict[str, ResultHandler] = dict(reports.CSMS_RESULTS)
+CSMS_RESULTS: dict[str, ResultHandler] = {**reports.CSMS_RESULTS, **shadow.CSMS_RESULTS}
 
 TABLES: tuple[EnumMap, ...] = (
     config_keys.RATE_UNIT_VALUES,

@@ -68,9 +68,15 @@ def update_firmware(state: BridgeState, call: Call, ctx: Context) -> Step:
     p = call.payload
     firmware = p["firmware"]
     if "signingCertificate" in firmware and "signature" in firmware:
+        state.firmware_request_id = p["requestId"]
+        state.boot_cause = "FirmwareUpdate"
         return send_down(state, call, "SignedUpdateFirmware", strip_custom(p))
     if not is_uri(firmware["location"]):
         return _bad_location(call, firmware["location"])
+    # The charger's status notifications carry no requestId: the bridge adds
+    # this one (charger_messages._status_up); its next boot is FirmwareUpdate.
+    state.firmware_request_id = p["requestId"]
+    state.boot_cause = "FirmwareUpdate"
     payload: dict[str, Any] = {
         "location": firmware["location"],
         "retrieveDate": firmware["retrieveDateTime"],
@@ -78,7 +84,14 @@ def update_firmware(state: BridgeState, call: Call, ctx: Context) -> Step:
     for name in ("retries", "retryInterval"):
         if name in p:
             payload[name] = p[name]
-    notes = [lossy(state, call.action, "requestId", "1.6 UpdateFirmware has no requestId")]
+    notes = [
+        lossy(
+            state,
+            call.action,
+            "requestId",
+            "not in 1.6 UpdateFirmware: kept by the bridge",
+        )
+    ]
     for name in ("installDateTime", "signingCertificate", "signature"):
         if name in firmware:
             notes.append(lossy(state, call.action, f"firmware.{name}", "no 1.6 field"))
@@ -99,6 +112,7 @@ def get_log(state: BridgeState, call: Call, ctx: Context) -> Step:
     log = p["log"]
     if not is_uri(log["remoteLocation"]):
         return _bad_location(call, log["remoteLocation"])
+    state.log_request_id = p["requestId"]
     payload: dict[str, Any] = {"location": log["remoteLocation"]}
     for source, target in (("oldestTimestamp", "startTime"), ("latestTimestamp", "stopTime")):
         if source in log:
@@ -107,7 +121,12 @@ def get_log(state: BridgeState, call: Call, ctx: Context) -> Step:
         if name in p:
             payload[name] = p[name]
     notes: tuple[Note, ...] = (
-        lossy(state, call.action, "requestId", "1.6 GetDiagnostics has no requestId"),
+        lossy(
+            state,
+            call.action,
+            "requestId",
+            "not in 1.6 GetDiagnostics: kept by the bridge",
+        ),
     )
     return send_down(state, call, "GetDiagnostics", payload, notes=notes)
 

@@ -3,26 +3,33 @@
 A 1.6 idTag is a bare string of at most 20 characters; a 2.0.1 IdToken is a
 value (<= 36) plus a **type** (IdTokenEnumType). 1.6 does not say what kind
 of token a tag is, so the bridge chooses, and keeps its choice consistent:
-one tag has one type in every Authorize and TransactionEvent it appears in.
+one tag has one type in every Authorize, TransactionEvent and local list.
 
-Choice (mapping-research §3.8): the type is :data:`DEFAULT_ID_TOKEN_TYPE`
-(ISO14443, the RFID cards most 1.6 chargers read; MaEVe makes the same
-choice) unless ``state.id_token_types`` names another type for that tag.
-That table is the configuration point: an operator (or a translator that
-learned the type, e.g. from a 2.0.1 RequestStartTransaction) records the
-type with :func:`remember_type`, and it is persisted with the state.
+The rule (:func:`token_type`, first answer wins):
+
+1. a type the CSMS itself gave the tag (RequestStartTransaction,
+   SendLocalList, ReserveNow): ``state.id_token_types``, so the tag comes
+   back as the CSMS knows it (CSMSs match tokens by value *and* type);
+2. the operator's ordered rules (``Settings.token_rules``: a prefix or a
+   regular expression -> type, for the whole fleet or listed chargers);
+3. ``ISO14443`` when the tag looks like a 4- or 7-byte card UID: 8 or 14
+   hexadecimal characters (2.0.1 IdTokenEnumType; strict CSMSs such as
+   CitrineOS refuse any other ISO14443 value);
+4. otherwise ``Settings.token_default_type`` (``Central`` by default).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ocppkit.translators.context import Context
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.j16_to_201.command_kit import lossy, mapped
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note
+from ocppkit.translators.settings import ISO14443_UID
 
-DEFAULT_ID_TOKEN_TYPE = "ISO14443"
+DEFAULT_ID_TOKEN_TYPE = "Central"  # Settings.token_default_type's default
 MAX_ID_TAG = 20  # 1.6 IdToken is CiString20Type (1.6 §7.28)
 
 # 2.0.1 AuthorizationStatusEnumType -> 1.6 AuthorizationStatus (1.6 §7.2).
@@ -62,22 +69,48 @@ DROPPED_INFO = ("chargingPriority", "language1", "language2", "evseId", "persona
 TABLES: tuple[EnumMap, ...] = (ID_TAG_STATUS, ID_TOKEN_STATUS)
 
 
-def token_type(state: BridgeState, id_tag: str) -> str:
+def computed_type(ctx: Context, charge_point_id: str, id_tag: str) -> str:
+    """The type the operator's rules and the UID shape give ``id_tag`` (steps 2-4)."""
+    settings = ctx.settings
+    for rule in settings.token_rules:
+        if rule.matches(charge_point_id, id_tag):
+            return rule.type
+    if ISO14443_UID.fullmatch(id_tag):
+        return "ISO14443"
+    return settings.token_default_type
+
+
+def token_type(state: BridgeState, ctx: Context, id_tag: str) -> str:
     """The 2.0.1 IdTokenEnumType the bridge uses for ``id_tag``."""
-    return state.id_token_types.get(id_tag, DEFAULT_ID_TOKEN_TYPE)
+    known = state.id_token_types.get(id_tag)
+    return known if known is not None else computed_type(ctx, state.charge_point_id, id_tag)
 
 
-def remember_type(state: BridgeState, id_tag: str, type_: str) -> None:
-    """Use ``type_`` for ``id_tag`` from now on (only non-default types are stored)."""
-    if type_ == DEFAULT_ID_TOKEN_TYPE:
+def remember_type(state: BridgeState, ctx: Context, id_tag: str, type_: str) -> None:
+    """Use ``type_`` for ``id_tag`` from now on (only types the rules would not give are kept)."""
+    if type_ == computed_type(ctx, state.charge_point_id, id_tag):
         state.id_token_types.pop(id_tag, None)
     else:
         state.id_token_types[id_tag] = type_
 
 
-def id_token(state: BridgeState, id_tag: str) -> dict[str, Any]:
+def id_token(state: BridgeState, ctx: Context, id_tag: str) -> dict[str, Any]:
     """The 2.0.1 IdTokenType for a 1.6 idTag."""
-    return {"idToken": id_tag, "type": token_type(state, id_tag)}
+    return {"idToken": id_tag, "type": token_type(state, ctx, id_tag)}
+
+
+def refusal_down(token: dict[str, Any]) -> str:
+    """Why a 2.0.1 IdToken cannot become a 1.6 idTag ("" when it can).
+
+    Never truncated: a cut tag could authorise somebody else. A
+    NoAuthorization token names nobody, and every 1.6 message that carries
+    an idTag needs one.
+    """
+    if len(token["idToken"]) > MAX_ID_TAG:
+        return f"idToken of {len(token['idToken'])} characters: a 1.6 idTag holds {MAX_ID_TAG}"
+    if token["type"] == "NoAuthorization" or not token["idToken"]:
+        return f"idToken type {token['type']} with no identity: 1.6 has no such idTag"
+    return ""
 
 
 def id_tag_info(
@@ -108,7 +141,8 @@ def id_tag_info(
 def id_token_info(info16: dict[str, Any]) -> dict[str, Any]:
     """1.6 IdTagInfo -> 2.0.1 IdTokenInfoType (lossless: 2.0.1 is a superset).
 
-    parentIdTag becomes groupIdToken with the default token type.
+    parentIdTag becomes groupIdToken of type Central (a group is the CSMS's
+    own notion).
     """
     out: dict[str, Any] = {"status": ID_TOKEN_STATUS(info16["status"])[0]}
     if "expiryDate" in info16:

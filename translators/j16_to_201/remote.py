@@ -9,13 +9,17 @@
   TransactionEvent(Started, triggerReason RemoteStart, remoteStartId) even if
   it overtakes the answer; a Rejected or failed call removes it again.
 - RequestStopTransaction (2.0.1 F03) -> RemoteStopTransaction (1.6 §5.12):
-  the string id is looked up in the state; an unknown or ended transaction
-  is answered Rejected by the bridge.
-- UnlockConnector (2.0.1 F05) -> UnlockConnector (1.6 §5.18). In 1.6 an
-  unlock *stops* a running transaction; 2.0.1 F05.FR.02 says a station
-  with an authorized transaction answers OngoingAuthorizedTransaction and
-  keeps charging. The bridge answers so itself when the connector has a
-  transaction, rather than let the 1.6 charger end it.
+  the string id is looked up in the state and sent as the charger's
+  integer. The charger decides, as in 1.6: an ended transaction the bridge
+  still knows goes down with its integer, and an unknown id that is itself
+  a 1.6 integer goes down as it is (the charger answers Rejected for a
+  transaction it does not have). Only an unknown id that no 1.6 integer can
+  carry is answered Rejected by the bridge (TxNotFound).
+- UnlockConnector (2.0.1 F05) -> UnlockConnector (1.6 §5.18), always: the
+  charger decides. In 1.6 an unlock during a transaction stops it (1.6
+  §5.18); 2.0.1 F05.FR.02 would have the station answer
+  OngoingAuthorizedTransaction, but that is the station's rule to apply,
+  and a 1.6 charger applies its own. The bridge notes the difference.
 - TriggerMessage (2.0.1 F06) -> TriggerMessage (1.6 §5.17) or, for a
   certificate signing request, ExtendedTriggerMessage (1.6 security
   whitepaper); triggers 1.6 has no message for are answered NotImplemented.
@@ -23,6 +27,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ocppkit.translators.context import Context
@@ -31,7 +36,6 @@ from ocppkit.translators.errors import TranslationError
 from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.j16_to_201.command_kit import (
     connector_of_evse,
-    fits_id_tag,
     local_answer,
     lossy,
     mapped,
@@ -43,10 +47,14 @@ from ocppkit.translators.j16_to_201.command_kit import (
     status_info,
     status_result,
 )
+from ocppkit.translators.j16_to_201.id_tokens import refusal_down, remember_type
 from ocppkit.translators.j16_to_201.smart_charging import profile_down
 from ocppkit.translators.j16_to_201.state import BridgeState
-from ocppkit.translators.outcome import Note, Step
+from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import Pending
+
+# A 1.6 transactionId is an integer (1.6 §6.50); -2^31..2^31-1 in practice.
+_INTEGER = re.compile(r"-?[0-9]{1,9}")
 
 REMOTE_START_STATUS = same_values(
     "RemoteStartTransaction status", ("Accepted", "Rejected"), "1.6 §7.36; 2.0.1 F01"
@@ -104,13 +112,14 @@ def _rejected(call: Call, reason_code: str, detail: str) -> Step:
 def request_start(state: BridgeState, call: Call, ctx: Context) -> Step:
     """RequestStartTransaction -> RemoteStartTransaction."""
     token = call.payload["idToken"]
-    if not fits_id_tag(token["idToken"]):
-        return _rejected(call, "InvalidIdToken", "idToken longer than a 1.6 idTag (20)")
+    why = refusal_down(token)
+    if why:
+        return _rejected(call, "InvalidIdToken", why)
     payload: dict[str, Any] = {"idTag": token["idToken"]}
     notes: list[Note] = []
     # The CSMS named the token type: remember it, so the transaction this
     # start leads to reports the same idToken type (state.id_token_types).
-    state.id_token_types[token["idToken"]] = token["type"]
+    remember_type(state, ctx, token["idToken"], token["type"])
     if "additionalInfo" in token:
         notes.append(lossy(state, call.action, "idToken.additionalInfo", "no 1.6 field"))
     if "groupIdToken" in call.payload:
@@ -152,10 +161,33 @@ def remote_started(
 
 def request_stop(state: BridgeState, call: Call, ctx: Context) -> Step:
     """RequestStopTransaction -> RemoteStopTransaction with the 1.6 integer id."""
-    tx = state.by_id201(call.payload["transactionId"])
-    if tx is None or tx.ended:
-        return _rejected(call, "TxNotFound", "no open transaction with this transactionId")
-    return send_down(state, call, "RemoteStopTransaction", {"transactionId": tx.id16})
+    id201 = call.payload["transactionId"]
+    tx = state.by_id201(id201)
+    if tx is None:
+        if not _INTEGER.fullmatch(id201):
+            return _rejected(call, "TxNotFound", "unknown transactionId, and not a 1.6 integer")
+        detail = "transactionId unknown to the bridge: sent as the 1.6 integer, the charger decides"
+        note = Note(NoteKind.ORPHAN, call.action, detail)
+        payload = {"transactionId": int(id201)}
+        return send_down(state, call, "RemoteStopTransaction", payload, notes=(note,))
+    if not tx.ended:
+        tx.remote_stop = True  # a StopTransaction without reason is then Remote
+    data = {"id201": tx.id201}
+    return send_down(state, call, "RemoteStopTransaction", {"transactionId": tx.id16}, data=data)
+
+
+def remote_stopped(
+    state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+) -> Step:
+    """RemoteStopTransaction.conf -> RequestStopTransactionResponse."""
+    accepted = isinstance(answer, CallResult) and answer.payload["status"] == "Accepted"
+    tx = state.by_id201(pending.data.get("id201", ""))
+    if tx is not None and not accepted:
+        tx.remote_stop = False
+    return _REMOTE_STOP_RESULT(state, pending, answer, ctx)
+
+
+_REMOTE_STOP_RESULT = status_result(REMOTE_STOP_STATUS, "RequestStopTransaction")
 
 
 def unlock_connector(state: BridgeState, call: Call, ctx: Context) -> Step:
@@ -163,10 +195,11 @@ def unlock_connector(state: BridgeState, call: Call, ctx: Context) -> Step:
     connector = connector_of_evse(call.payload["evseId"], call.payload["connectorId"])
     if connector is None or connector == 0:
         return local_answer(call, {"status": "UnknownConnector"}, "no 1.6 connector")
+    notes: tuple[Note, ...] = ()
     if state.active_on(connector) is not None:
-        detail = "transaction running; a 1.6 unlock would stop it (2.0.1 F05.FR.02)"
-        return local_answer(call, {"status": "OngoingAuthorizedTransaction"}, detail)
-    return send_down(state, call, "UnlockConnector", {"connectorId": connector})
+        detail = "transaction running: a 1.6 charger may stop it to unlock (1.6 §5.18)"
+        notes = (Note(NoteKind.LOSSY, call.action, detail),)
+    return send_down(state, call, "UnlockConnector", {"connectorId": connector}, notes=notes)
 
 
 def trigger_message(state: BridgeState, call: Call, ctx: Context) -> Step:
@@ -184,6 +217,8 @@ def trigger_message(state: BridgeState, call: Call, ctx: Context) -> Step:
         payload["requestedMessage"], notes = mapped(
             state, TRIGGER, wanted, call.action, "requestedMessage"
         )
+        if wanted == "BootNotification":
+            state.boot_cause = "Triggered"
         return send_down(state, call, "TriggerMessage", payload, notes=notes)
     if wanted in EXTENDED_TRIGGER.rows:
         payload["requestedMessage"] = EXTENDED_TRIGGER(wanted)[0]
@@ -191,6 +226,19 @@ def trigger_message(state: BridgeState, call: Call, ctx: Context) -> Step:
     detail = f"1.6 has no message for {wanted}"
     info = status_info("UnsupportedRequest", detail)
     return local_answer(call, {"status": "NotImplemented", "statusInfo": info}, detail)
+
+
+_TRIGGER_RESULT = status_result(TRIGGER_STATUS, "TriggerMessage")
+
+
+def triggered(
+    state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+) -> Step:
+    """TriggerMessage.conf; a refused BootNotification trigger causes no boot."""
+    accepted = isinstance(answer, CallResult) and answer.payload["status"] == "Accepted"
+    if not accepted and state.boot_cause == "Triggered":
+        state.boot_cause = None
+    return _TRIGGER_RESULT(state, pending, answer, ctx)
 
 
 def _unlock_up(state: BridgeState, pending: Pending, payload: dict[str, Any], _: Context) -> Step:
@@ -209,10 +257,8 @@ CALLS = {
 }
 RESULTS = {
     ("RemoteStartTransaction", "RequestStartTransaction"): remote_started,
-    ("RemoteStopTransaction", "RequestStopTransaction"): status_result(
-        REMOTE_STOP_STATUS, "RequestStopTransaction"
-    ),
+    ("RemoteStopTransaction", "RequestStopTransaction"): remote_stopped,
     ("UnlockConnector", "UnlockConnector"): on_result(_unlock_up),
-    ("TriggerMessage", "TriggerMessage"): status_result(TRIGGER_STATUS, "TriggerMessage"),
+    ("TriggerMessage", "TriggerMessage"): triggered,
     ("ExtendedTriggerMessage", "TriggerMessage"): status_result(TRIGGER_STATUS, "TriggerMessage"),
 }

@@ -16,6 +16,18 @@ components and their problems) -> status NotSupported; GetReport
 states 1.6 does not have) -> status NotSupported. A filter that addresses no
 1.6 key -> EmptyResultSet. A charger that fails the GetConfiguration still
 gets the report closed: one NotifyReport without reportData.
+
+Topology (2.0.1 Part 2 Appendix "Physical components"): an unfiltered
+report also describes one ``EVSE`` component (evse.id N) and one
+``Connector`` component (evse.id N, connectorId 1) per 1.6 connector, the
+connectors being 1..NumberOfConnectors plus any connector the charger sent
+a status for. Each carries the variables the device model requires and 1.6
+can fill: ``AvailabilityState`` (the last status seen, 2.0.1 spelling;
+without one, no value), ``Available`` (true) and, for the connector,
+``ConnectorType`` (``Unknown``: 1.6 does not say). The EVSE's ``Power``
+is left out: 1.6 has no rated power to report. CSMSs build their EVSE
+model from this (CitrineOS refuses reservations and profiles for an EVSE
+it has not seen in a report).
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from ocppkit.translators.j16_to_201 import config_keys
 from ocppkit.translators.j16_to_201.command_kit import local_answer, status_info
 from ocppkit.translators.j16_to_201.handlers import Side, expect_answer
 from ocppkit.translators.j16_to_201.state import BridgeState
+from ocppkit.translators.j16_to_201.status import CONNECTOR_STATUS
 from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import Pending
 
@@ -128,6 +141,48 @@ def _report_data(item: dict[str, Any], note: list[Note], state: BridgeState) -> 
     }
 
 
+def _row(component: dict[str, Any], name: str, value: str | None, data_type: str) -> dict[str, Any]:
+    attribute: dict[str, Any] = {"type": "Actual", "mutability": "ReadOnly"}
+    if value is not None:
+        attribute["value"] = value
+    return {
+        "component": component,
+        "variable": {"name": name},
+        "variableAttribute": [attribute],
+        "variableCharacteristics": {"dataType": data_type, "supportsMonitoring": False},
+    }
+
+
+def connectors_of(state: BridgeState, configuration: list[dict[str, Any]]) -> list[int]:
+    """1.6 connector ids: 1..NumberOfConnectors and every connector seen in a status."""
+    seen = {int(c) for c in state.connector_status if c.isdigit() and int(c) > 0}
+    for item in configuration:
+        if str(item.get("key", "")).lower() == "numberofconnectors":
+            value = str(item.get("value", "")).strip()
+            if value.isdigit():
+                seen.update(range(1, min(int(value), 128) + 1))
+    return sorted(seen)
+
+
+def topology_rows(state: BridgeState, configuration: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ReportData for an EVSE and a Connector component per 1.6 connector."""
+    rows: list[dict[str, Any]] = []
+    for connector in connectors_of(state, configuration):
+        seen = state.connector_status.get(str(connector))
+        availability = (
+            CONNECTOR_STATUS(seen)[0]
+            if seen is not None and seen in CONNECTOR_STATUS.rows
+            else None
+        )
+        evse = {"name": "EVSE", "evse": {"id": connector}}
+        plug = {"name": "Connector", "evse": {"id": connector, "connectorId": 1}}
+        for component in (evse, plug):
+            rows.append(_row(component, "AvailabilityState", availability, "OptionList"))
+            rows.append(_row(component, "Available", "true", "boolean"))
+        rows.append(_row(plug, "ConnectorType", "Unknown", "OptionList"))
+    return rows
+
+
 def _notify(state: BridgeState, data: dict[str, Any], ctx: Context) -> Step:
     """Send the next NotifyReport of a report; the rest waits in the pending data."""
     chunks: list[list[dict[str, Any]]] = data["chunks"]
@@ -159,12 +214,15 @@ def configuration_for_report(
         notes.append(Note(NoteKind.LOCAL_ANSWER, pending.origin_action, detail))
     else:
         filters = pending.data.get("filters")
-        for item in answer.payload.get("configurationKey", []):
+        configuration = answer.payload.get("configurationKey", [])
+        for item in configuration:
             data = _report_data(item, notes, state)
             if filters is None or any(
                 _matches(f, data["component"], data["variable"]) for f in filters
             ):
                 rows.append(data)
+        if filters is None:
+            rows.extend(topology_rows(state, configuration))
     chunks = [rows[i : i + REPORT_CHUNK] for i in range(0, len(rows), REPORT_CHUNK)] or [[]]
     data = {
         "origin": pending.origin_action,

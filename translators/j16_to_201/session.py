@@ -41,6 +41,7 @@ from ocppkit.translators.frames import Call, CallError, Frame
 from ocppkit.translators.j16_to_201 import (
     charger_messages,
     commands,
+    dangling,
     meter_values,
     status,
     transactions,
@@ -49,6 +50,7 @@ from ocppkit.translators.j16_to_201.handlers import CallHandler, ResultHandler, 
 from ocppkit.translators.j16_to_201.state import BridgeState
 from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.schemas import actions
+from ocppkit.translators.timestamps import limit_step
 from ocppkit.translators.versions import OcppVersion
 
 V16 = OcppVersion.V16
@@ -190,15 +192,18 @@ def from_charger(state: BridgeState, frame: Frame, ctx: Context) -> Step:
     """
     if isinstance(frame, Call):
         back, step = _call(state, frame, ctx, V16, CHARGER_CALLS)
-        return Step(to_charger=back) + step if back else step
-    back, step = _result(state, Side.CHARGER, frame, ctx, CHARGER_RESULTS, V201)
-    return step + Step(to_csms=back) if back else step
+        step = Step(to_charger=back) + step if back else step
+    else:
+        back, step = _result(state, Side.CHARGER, frame, ctx, CHARGER_RESULTS, V201)
+        step = step + Step(to_csms=back) if back else step
+    # Whatever the charger sends is a moment to end what it abandoned.
+    return limit_step(step + dangling.sweep(state, ctx), to_csms=True)
 
 
 def from_csms(state: BridgeState, frame: Frame, ctx: Context) -> Step:
     """Translate one frame the 2.0.1 CSMS sent (see :func:`from_charger`)."""
     if isinstance(frame, Call):
         back, step = _call(state, frame, ctx, V201, CSMS_CALLS)
-        return Step(to_csms=back) + step if back else step
+        return limit_step(Step(to_csms=back) + step if back else step, to_csms=True)
     back, step = _result(state, Side.CSMS, frame, ctx, CSMS_RESULTS, V16)
-    return step + Step(to_charger=back) if back else step
+    return limit_step(step + Step(to_charger=back) if back else step, to_csms=True)

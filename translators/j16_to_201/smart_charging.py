@@ -26,7 +26,8 @@ from typing import Any
 from ocppkit.translators.context import Context
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.errors import TranslationError
-from ocppkit.translators.frames import Call
+from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import shadow
 from ocppkit.translators.j16_to_201.command_kit import (
     connector_of_evse,
     local_answer,
@@ -39,6 +40,7 @@ from ocppkit.translators.j16_to_201.command_kit import (
     send_down,
     status_info,
     status_result,
+    strip_custom,
     to_tenths,
 )
 from ocppkit.translators.j16_to_201.state import BridgeState
@@ -205,7 +207,27 @@ def set_charging_profile(state: BridgeState, call: Call, ctx: Context) -> Step:
         info = status_info("ValueOutOfRange", exc.reason)
         return local_answer(call, {"status": "Rejected", "statusInfo": info}, exc.reason)
     payload = {"connectorId": connector, "csChargingProfiles": profile16}
-    return send_down(state, call, "SetChargingProfile", payload, notes=tuple(notes))
+    data = {"evseId": call.payload["evseId"], "profile": profile}
+    return send_down(state, call, "SetChargingProfile", payload, data=data, notes=tuple(notes))
+
+
+def _profile_set(
+    state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+) -> Step:
+    """SetChargingProfile.conf; an accepted profile is kept for GetChargingProfiles."""
+    accepted = isinstance(answer, CallResult) and answer.payload.get("status") == "Accepted"
+    if accepted and "profile" in pending.data:
+        shadow.remember_profile(state, pending.data["evseId"], pending.data["profile"])
+    return _PROFILE_RESULT(state, pending, answer, ctx)
+
+
+def _profile_cleared(
+    state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+) -> Step:
+    """ClearChargingProfile.conf; an accepted clear forgets what it named."""
+    if isinstance(answer, CallResult) and answer.payload.get("status") == "Accepted":
+        shadow.forget_profiles(state, pending.data.get("criteria", {}))
+    return _CLEAR_RESULT(state, pending, answer, ctx)
 
 
 def clear_charging_profile(state: BridgeState, call: Call, ctx: Context) -> Step:
@@ -227,7 +249,8 @@ def clear_charging_profile(state: BridgeState, call: Call, ctx: Context) -> Step
         payload["chargingProfilePurpose"] = PURPOSE_DOWN(purpose)[0]
     if "stackLevel" in criteria:
         payload["stackLevel"] = criteria["stackLevel"]
-    return send_down(state, call, "ClearChargingProfile", payload)
+    data = {"criteria": strip_custom(call.payload)}
+    return send_down(state, call, "ClearChargingProfile", payload, data=data)
 
 
 def get_composite_schedule(state: BridgeState, call: Call, ctx: Context) -> Step:
@@ -276,17 +299,16 @@ def _composite_up(
     return reply(pending, out, tuple(extra))
 
 
+_PROFILE_RESULT = status_result(PROFILE_STATUS, "SetChargingProfile")
+_CLEAR_RESULT = status_result(CLEAR_STATUS, "ClearChargingProfile")
+
 CALLS = {
     "SetChargingProfile": set_charging_profile,
     "ClearChargingProfile": clear_charging_profile,
     "GetCompositeSchedule": get_composite_schedule,
 }
 RESULTS = {
-    ("SetChargingProfile", "SetChargingProfile"): status_result(
-        PROFILE_STATUS, "SetChargingProfile"
-    ),
-    ("ClearChargingProfile", "ClearChargingProfile"): status_result(
-        CLEAR_STATUS, "ClearChargingProfile"
-    ),
+    ("SetChargingProfile", "SetChargingProfile"): _profile_set,
+    ("ClearChargingProfile", "ClearChargingProfile"): _profile_cleared,
     ("GetCompositeSchedule", "GetCompositeSchedule"): on_result(_composite_up),
 }

@@ -42,6 +42,15 @@ class Transaction:
     # once the CSMS answered TransactionEvent(Started): retries are answered
     # from it (added by the charger-side translator, helper A1).
     id_tag_info: dict[str, Any] | None = None
+    # The bridge saw the cause of a stop: a RemoteStopTransaction it relayed
+    # and the charger accepted (translators/j16_to_201/remote.py).
+    remote_stop: bool = False
+    # Dangling-transaction rules (translators/j16_to_201/dangling.py): the
+    # bridge-clock moment the grace started, why, and the event time to end at.
+    dangling_since: str | None = None
+    dangling_cause: str | None = None
+    dangling_at: str | None = None
+    ended_by: str | None = None  # the rule that ended it, when the bridge did
 
 
 @dataclass(slots=True)
@@ -67,6 +76,17 @@ class BridgeState:
     # str(connector) -> last 1.6 errorCode other than NoError, to clear it
     connector_errors: dict[str, str] = field(default_factory=dict)
     next_event_id: int = 1  # NotifyEvent eventId of the next derived event
+    # BootReasonEnumType of the next BootNotification when the bridge relayed
+    # its cause (Reset -> RemoteReset, UpdateFirmware -> FirmwareUpdate,
+    # TriggerMessage -> Triggered); cleared when a boot is accepted.
+    boot_cause: str | None = None
+    # requestId of the last UpdateFirmware / GetLog (DiagnosticsLog) relayed:
+    # 1.6 status notifications carry none, 2.0.1 requires it (L01, N01).
+    firmware_request_id: int | None = None
+    log_request_id: int | None = None
+    # str(profile id) -> {"evseId": int, "profile": 2.0.1 ChargingProfileType}:
+    # what the charger accepted through the bridge (translators/j16_to_201/shadow.py)
+    profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # -- transactions -----------------------------------------------------
 

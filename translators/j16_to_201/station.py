@@ -19,7 +19,7 @@ from typing import Any
 
 from ocppkit.translators.context import Context
 from ocppkit.translators.enum_map import EnumMap
-from ocppkit.translators.frames import Call
+from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.j16_to_201.command_kit import (
     connector_of_evse,
     local_answer,
@@ -77,7 +77,20 @@ def reset(state: BridgeState, call: Call, ctx: Context) -> Step:
         info = status_info("UnsupportedRequest", detail)
         return local_answer(call, {"status": "Rejected", "statusInfo": info}, detail)
     kind, notes = mapped(state, RESET_TYPE, call.payload["type"], call.action, "type")
+    state.boot_cause = "RemoteReset"  # the next boot's reason (charger_messages)
     return send_down(state, call, "Reset", {"type": kind}, notes=notes)
+
+
+def _reset_answered(
+    state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
+) -> Step:
+    accepted = isinstance(answer, CallResult) and answer.payload.get("status") == "Accepted"
+    if not accepted and state.boot_cause == "RemoteReset":
+        state.boot_cause = None
+    return _RESET_RESULT(state, pending, answer, ctx)
+
+
+_RESET_RESULT = status_result(RESET_STATUS, "Reset")
 
 
 def change_availability(state: BridgeState, call: Call, ctx: Context) -> Step:
@@ -132,7 +145,7 @@ CALLS = {
     "DataTransfer": data_transfer,
 }
 RESULTS = {
-    ("Reset", "Reset"): status_result(RESET_STATUS, "Reset"),
+    ("Reset", "Reset"): _reset_answered,
     ("ChangeAvailability", "ChangeAvailability"): status_result(
         AVAILABILITY_STATUS, "ChangeAvailability"
     ),

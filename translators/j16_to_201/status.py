@@ -34,6 +34,7 @@ from typing import Any
 from ocppkit.translators.context import Context
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.frames import Call
+from ocppkit.translators.j16_to_201 import dangling
 from ocppkit.translators.j16_to_201.charger_kit import derive, empty_answer, forward, on_answer
 from ocppkit.translators.j16_to_201.command_kit import dispatch_by_origin, lossy
 from ocppkit.translators.j16_to_201.handlers import ResultHandler
@@ -155,6 +156,8 @@ def status_notification(state: BridgeState, call: Call, ctx: Context) -> Step:
     status = p["status"]
     timestamp = p.get("timestamp") or ctx.timestamp()
     state.connector_status[str(connector)] = status
+    if connector != 0:
+        dangling.on_status(state, ctx, connector, status, timestamp)
     target = CONNECTOR_STATUS(status)[0]
     notes: list[Note] = []
     if p["errorCode"] == "NoError" and ("info" in p or "vendorErrorCode" in p):

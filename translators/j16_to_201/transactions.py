@@ -32,6 +32,7 @@ from typing import Any
 from ocppkit.translators.context import Context
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.frames import Call, CallError, CallResult
+from ocppkit.translators.j16_to_201 import dangling
 from ocppkit.translators.j16_to_201.charger_kit import (
     answer_local,
     empty_answer,
@@ -40,7 +41,7 @@ from ocppkit.translators.j16_to_201.charger_kit import (
     on_answer,
     origin_ids,
 )
-from ocppkit.translators.j16_to_201.command_kit import dispatch_by_origin, mapped
+from ocppkit.translators.j16_to_201.command_kit import dispatch_by_origin, lossy, mapped
 from ocppkit.translators.j16_to_201.handlers import ResultHandler, Side
 from ocppkit.translators.j16_to_201.id_tokens import id_tag_info, id_token
 from ocppkit.translators.j16_to_201.meter_values import convert_meter_values
@@ -100,7 +101,9 @@ def _register(meter: int, timestamp: str, context: str) -> dict[str, Any]:
     return {"timestamp": timestamp, "sampledValue": [sample]}
 
 
-def _started_event(state: BridgeState, tx: Transaction, p: dict[str, Any]) -> dict[str, Any]:
+def _started_event(
+    state: BridgeState, ctx: Context, tx: Transaction, p: dict[str, Any]
+) -> dict[str, Any]:
     info: dict[str, Any] = {"transactionId": tx.id201}
     if tx.charging_state is not None:
         info["chargingState"] = tx.charging_state
@@ -112,7 +115,7 @@ def _started_event(state: BridgeState, tx: Transaction, p: dict[str, Any]) -> di
         "triggerReason": "Authorized" if tx.remote_start_id is None else "RemoteStart",
         "seqNo": 0,
         "transactionInfo": info,
-        "idToken": id_token(state, tx.id_tag),
+        "idToken": id_token(state, ctx, tx.id_tag),
         "evse": {"id": tx.evse_id, "connectorId": 1},
         "meterValue": [_register(tx.meter_start, tx.started_at, "Transaction.Begin")],
     }
@@ -169,15 +172,18 @@ def start_transaction(state: BridgeState, call: Call, ctx: Context) -> Step:
         if step.to_charger or step.notes:
             return step
         note = Note(NoteKind.DUPLICATE, call.action, "retry after a refused Started: sent again")
-        event = _started_event(state, tx, p)
+        event = _started_event(state, ctx, tx, p)
         return forward(
             state, call, "TransactionEvent", event, data={"id201": tx.id201}, notes=[note]
         )
     connector = p["connectorId"]
     notes: list[Note] = []
     _forget_ended(state, connector)
+    before = Step()
     open_tx = state.active_on(connector)
-    if open_tx is not None:
+    if open_tx is not None and dangling.enabled(ctx, "new_transaction"):
+        before = dangling.end(state, open_tx, ctx, "new_transaction", p["timestamp"])
+    elif open_tx is not None:
         detail = f"transaction {open_tx.id16} on connector {connector} was never stopped"
         notes.append(Note(NoteKind.ORPHAN, call.action, detail))
     remote = state.remote_starts.pop(str(connector), None)
@@ -199,8 +205,9 @@ def start_transaction(state: BridgeState, call: Call, ctx: Context) -> Step:
     state.transactions[str(tx.id16)] = tx
     state.start_keys[key] = tx.id16
     state.active_by_connector[str(connector)] = tx.id16
-    event = _started_event(state, tx, p)
-    return forward(state, call, "TransactionEvent", event, data={"id201": tx.id201}, notes=notes)
+    event = _started_event(state, ctx, tx, p)
+    started = forward(state, call, "TransactionEvent", event, data={"id201": tx.id201}, notes=notes)
+    return before + started
 
 
 def stop_transaction(state: BridgeState, call: Call, ctx: Context) -> Step:
@@ -211,12 +218,27 @@ def stop_transaction(state: BridgeState, call: Call, ctx: Context) -> Step:
         # The CSMS never saw this transaction; answering stops the charger's retries.
         detail = f"unknown transactionId {p['transactionId']}: answered locally, nothing sent"
         return answer_local(call, {}, NoteKind.ORPHAN, detail)
+    if tx.ended and tx.ended_by is not None and _pending_event(state, tx, call.action) is None:
+        detail = (
+            f"transaction {tx.id16} was already ended by the bridge ({tx.ended_by} rule): "
+            f"answered locally, meterStop {p['meterStop']} not sent"
+        )
+        return Step(to_charger=(CallResult(call.message_id, {}),)) + Step(
+            notes=(lossy(state, call.action, "meterStop", detail),)
+        )
     if tx.ended:
         # Acknowledged (or still waiting): a refused Ended re-opens the
         # transaction (see _stopped), so a retry after it is sent again.
         return _retry(state, call, tx, {})
     notes: list[Note] = []
-    reason = p.get("reason", "Local")  # 1.6 §6.50: absent means Local
+    reason = p.get("reason")
+    if reason is None and tx.remote_stop:
+        # 1.5 StopTransaction has no reason; the bridge relayed the stop.
+        reason = "Remote"
+        detail = "no reason given; the bridge relayed a RemoteStopTransaction for it: Remote"
+        notes.append(Note(NoteKind.LOSSY, call.action, f"reason: {detail}", rule="reason:remote"))
+    elif reason is None:
+        reason = "Local"  # 1.6 §6.50: absent means Local
     stopped, found = mapped(state, STOP_REASON, reason, call.action, "reason")
     notes.extend(found)
     values = convert_meter_values(state, p.get("transactionData", []), call.action, notes)
@@ -231,7 +253,7 @@ def stop_transaction(state: BridgeState, call: Call, ctx: Context) -> Step:
         "meterValue": values,
     }
     if "idTag" in p:
-        event["idToken"] = id_token(state, p["idTag"])
+        event["idToken"] = id_token(state, ctx, p["idTag"])
     tx.seq_no += 1
     tx.ended = True
     if state.active_by_connector.get(str(tx.connector_id)) == tx.id16:
@@ -290,6 +312,7 @@ RESULTS: dict[str, ResultHandler] = {
             "StopTransaction": _stopped,
             "MeterValues": on_answer(empty_answer),
             "StatusNotification": on_answer(empty_answer),
+            dangling.ORIGIN: on_answer(empty_answer),
         }
     ),
 }

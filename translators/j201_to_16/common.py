@@ -18,6 +18,7 @@ from ocppkit.translators.j201_to_16.state import StationState
 from ocppkit.translators.j201_to_16.tables import AUTH_STATUS_DOWN
 from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import Pending
+from ocppkit.translators.settings import ISO14443_UID
 from ocppkit.translators.versions import OcppVersion
 
 V16 = OcppVersion.V16
@@ -174,8 +175,15 @@ def id_tag_of(id_token: dict[str, Any] | None) -> tuple[str | None, str]:
 
 
 def id_token_down(id_tag: str, action: str) -> dict[str, Any]:
-    """The 2.0.1 IdTokenType for a 1.6 idTag sent by ``action``."""
-    return {"idToken": id_tag, "type": ID_TOKEN_TYPE_DOWN[action]}
+    """The 2.0.1 IdTokenType for a 1.6 idTag sent by ``action``.
+
+    ISO14443 only for a tag shaped like a card UID (8 or 14 hex characters):
+    a strict station refuses any other ISO14443 value; other tags are Central.
+    """
+    type_ = ID_TOKEN_TYPE_DOWN[action]
+    if type_ == "ISO14443" and not ISO14443_UID.fullmatch(id_tag):
+        type_ = "Central"
+    return {"idToken": id_tag, "type": type_}
 
 
 def id_token_info_down(info: dict[str, Any], notes: Notes) -> dict[str, Any]:

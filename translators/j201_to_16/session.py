@@ -41,6 +41,7 @@ from ocppkit.translators.j201_to_16.common import V16, V201
 from ocppkit.translators.j201_to_16.handlers import CallHandler, ResultHandler, Side, pending_key
 from ocppkit.translators.j201_to_16.state import StationState
 from ocppkit.translators.outcome import Note, NoteKind, Step
+from ocppkit.translators.timestamps import limit_step
 
 STATION_CALLS: dict[str, CallHandler] = {**station.STATION_CALLS, **transactions.STATION_CALLS}
 CSMS_RESULTS: dict[str, ResultHandler] = {**station.CSMS_RESULTS, **transactions.CSMS_RESULTS}
@@ -81,15 +82,19 @@ def from_charger(state: StationState, frame: Frame, ctx: Context) -> Step:
         schema-valid frame: refusals are CALLERROR frames.
     """
     if isinstance(frame, Call):
-        return _call(STATION_CALLS, Side.CHARGER, state, frame, ctx)
-    return _answer(STATION_RESULTS, Side.CHARGER, state, frame, ctx)
+        step = _call(STATION_CALLS, Side.CHARGER, state, frame, ctx)
+    else:
+        step = _answer(STATION_RESULTS, Side.CHARGER, state, frame, ctx)
+    return limit_step(step, to_csms=False)  # 2.0.1 date-times: milliseconds at most
 
 
 def from_csms(state: StationState, frame: Frame, ctx: Context) -> Step:
     """Translate one frame the 1.6 CSMS sent (see :func:`from_charger`)."""
     if isinstance(frame, Call):
-        return _call(CSMS_CALLS, Side.CSMS, state, frame, ctx)
-    return _answer(CSMS_RESULTS, Side.CSMS, state, frame, ctx)
+        step = _call(CSMS_CALLS, Side.CSMS, state, frame, ctx)
+    else:
+        step = _answer(CSMS_RESULTS, Side.CSMS, state, frame, ctx)
+    return limit_step(step, to_csms=False)
 
 
 def _refuse(side: Side, call: Call, code: ErrorCode, reason: str) -> Step:

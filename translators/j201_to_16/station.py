@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ocppkit.translators import security_events
 from ocppkit.translators.context import Context
 from ocppkit.translators.errors import TranslationError
 from ocppkit.translators.frames import Call
@@ -167,7 +168,7 @@ def log_status(state: StationState, call: Call, ctx: Context) -> Step:
 
 
 def _security_event(p: dict[str, Any], notes: Notes) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": p["type"], "timestamp": p["timestamp"]}
+    out: dict[str, Any] = {"type": security_events.down(p["type"]), "timestamp": p["timestamp"]}
     put(out, "techInfo", p.get("techInfo"))
     return out
 

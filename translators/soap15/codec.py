@@ -41,6 +41,7 @@ from ocppkit.translators.soap15.operations import (
     Role,
     service_for,
 )
+from ocppkit.translators.soap15.repair import repair
 from ocppkit.translators.soap15.settings import DEFAULT_SETTINGS, SoapSettings
 from ocppkit.translators.soap15.xmlsafe import parse_untrusted
 
@@ -90,6 +91,7 @@ class SoapMessage:
     payload: dict[str, Any]
     charge_box_identity: str | None
     addressing: Addressing
+    repairs: tuple[str, ...] = ()  # what lenient mode lifted (settings.repair)
 
 
 def _fields(op: Operation, kind: Kind) -> tuple[Field, ...]:
@@ -216,8 +218,13 @@ def parse_envelope(
     expected_action = op.action if kind is Kind.REQUEST else op.response_action
     if wsa.action is not None and wsa.action != expected_action:
         raise fail(f"wsa:Action {wsa.action!r} does not match the body ({expected_action!r})")
+    repairs: list[str] = []
+    if settings.repair:
+        repair(child, _fields(op, kind), repairs)
     if not settings.strict:
-        _prune(child, _fields(op, kind), [])
+        dropped: list[str] = []
+        _prune(child, _fields(op, kind), dropped)
+        repairs += [f"{name}: not in the 1.5 schema, left out" for name in dropped]
     if settings.validate:
         errors = _schema_errors(role, child)
         if errors:
@@ -234,7 +241,9 @@ def parse_envelope(
         payload = to_plain(_fields(op, kind), raw, naive_is_utc=settings.naive_datetime_is_utc)
     except SoapError as exc:
         raise fail(f"{op.name} {kind.value}: {exc.reason}") from None
-    return SoapMessage(role, op.name, kind, payload, identity.strip() if identity else None, wsa)
+    return SoapMessage(
+        role, op.name, kind, payload, identity.strip() if identity else None, wsa, tuple(repairs)
+    )
 
 
 def parse_request(

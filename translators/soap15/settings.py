@@ -30,6 +30,9 @@ class SoapSettings:
             them, so the default accepts).
         naive_datetime_is_utc: read a dateTime without a zone as UTC (1.5
             chargers send them); False refuses it.
+        repair: lift field deviations (element names, order, missing
+            wrappers, values as text) before the schema check; each repair
+            is reported (:mod:`ocppkit.translators.soap15.repair`).
     """
 
     max_bytes: int = 256 * 1024
@@ -38,6 +41,15 @@ class SoapSettings:
     strict: bool = True
     require_addressing: bool = False
     naive_datetime_is_utc: bool = True
+    repair: bool = False
+
+    @classmethod
+    def for_validation(cls, mode: str) -> SoapSettings:
+        """The codec settings of a gateway ``validation`` mode (``strict``/``lenient``)."""
+        return LENIENT_SETTINGS if mode == "lenient" else DEFAULT_SETTINGS
 
 
 DEFAULT_SETTINGS = SoapSettings()
+# What ``validation = lenient`` means for 1.5 SOAP: repair what the field
+# sends, then drop (and name) what still has no place.
+LENIENT_SETTINGS = SoapSettings(strict=False, repair=True)

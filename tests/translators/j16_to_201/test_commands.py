@@ -55,12 +55,12 @@ def test_every_enum_table_has_a_reference_and_marks_only_its_own_rows_lossy(tabl
 def test_remote_start_id_is_remembered_before_the_answer_and_forgotten_on_rejection() -> None:
     state, ctx = BridgeState(), _ctx()
     call = Call("c1", "RequestStartTransaction", {
-        "idToken": {"idToken": "AB12", "type": "Central"}, "remoteStartId": 9, "evseId": 2,
+        "idToken": {"idToken": "AB12", "type": "KeyCode"}, "remoteStartId": 9, "evseId": 2,
     })  # fmt: skip
     (sent,) = commands.CSMS_CALLS[call.action](state, call, ctx).to_charger
     assert isinstance(sent, Call)
     assert state.remote_starts == {"2": 9}
-    assert state.id_token_types["AB12"] == "Central"
+    assert state.id_token_types["AB12"] == "KeyCode"
     pending = state.pending.pop(pending_key(Side.CHARGER, sent.message_id))
     step = commands.CHARGER_RESULTS[sent.action](
         state, pending, CallResult(sent.message_id, {"status": "Rejected"}), ctx
@@ -90,25 +90,38 @@ def test_remote_stop_uses_the_integer_id_the_charger_knows() -> None:
     assert sent == Call("c2", "RemoteStopTransaction", {"transactionId": 7})
 
 
-def test_remote_stop_of_an_ended_transaction_is_rejected_by_the_bridge() -> None:
+def test_remote_stop_of_an_ended_transaction_goes_to_the_charger_which_decides() -> None:
     state = _with_transaction()
     state.transactions["7"].ended = True
     step = commands.CSMS_CALLS["RequestStopTransaction"](
         state, Call("c3", "RequestStopTransaction", {"transactionId": "tx-7"}), _ctx()
     )
-    assert not step.to_charger
-    (answer,) = step.to_csms
+    assert not step.to_csms
+    assert step.to_charger == (Call("c3", "RemoteStopTransaction", {"transactionId": 7}),)
+
+
+def test_remote_stop_of_an_unknown_transaction_goes_down_when_it_is_a_1_6_integer() -> None:
+    state = BridgeState()
+    step = commands.CSMS_CALLS["RequestStopTransaction"](
+        state, Call("c3", "RequestStopTransaction", {"transactionId": "12345"}), _ctx()
+    )
+    assert step.to_charger == (Call("c3", "RemoteStopTransaction", {"transactionId": 12345}),)
+    named = commands.CSMS_CALLS["RequestStopTransaction"](
+        state, Call("c4", "RequestStopTransaction", {"transactionId": "tx-unknown"}), _ctx()
+    )
+    (answer,) = named.to_csms
     assert isinstance(answer, CallResult) and answer.payload["status"] == "Rejected"
-    assert step.notes[0].kind is NoteKind.LOCAL_ANSWER
+    assert named.notes[0].kind is NoteKind.LOCAL_ANSWER
 
 
-def test_unlock_is_not_forwarded_while_the_connector_charges() -> None:
+def test_unlock_goes_to_the_charger_even_while_the_connector_charges() -> None:
     state = _with_transaction()
     step = commands.CSMS_CALLS["UnlockConnector"](
         state, Call("c4", "UnlockConnector", {"evseId": 1, "connectorId": 1}), _ctx()
     )
-    assert not step.to_charger
-    assert step.to_csms == (CallResult("c4", {"status": "OngoingAuthorizedTransaction"}),)
+    assert not step.to_csms
+    assert step.to_charger == (Call("c4", "UnlockConnector", {"connectorId": 1}),)
+    assert step.notes[0].kind is NoteKind.LOSSY
 
 
 def test_lossy_reset_is_counted() -> None:

@@ -149,7 +149,7 @@ def test_derived_calls_answers_give_the_charger_nothing() -> None:
 
 def test_one_tag_keeps_one_token_type_across_authorize_and_transaction_events() -> None:
     state, ctx = BridgeState(), context()
-    remember_type(state, "TAG", "ISO15693")
+    remember_type(state, ctx, "TAG", "ISO15693")
     (auth,) = from_charger(state, Call("a", "Authorize", {"idTag": "TAG"}), ctx).to_csms
     (start,) = from_charger(state, Call("s", "StartTransaction", START), ctx).to_csms
     stop = {"transactionId": 1, "meterStop": 20, "timestamp": START["timestamp"], "idTag": "TAG"}
@@ -157,7 +157,7 @@ def test_one_tag_keeps_one_token_type_across_authorize_and_transaction_events() 
     tokens = [c.payload["idToken"] for c in (auth, start, end) if isinstance(c, Call)]
     assert tokens == [{"idToken": "TAG", "type": "ISO15693"}] * 3
     (other,) = from_charger(state, Call("b", "Authorize", {"idTag": "X"}), ctx).to_csms
-    assert isinstance(other, Call) and other.payload["idToken"]["type"] == "ISO14443"
+    assert isinstance(other, Call) and other.payload["idToken"]["type"] == "Central"
 
 
 def test_seq_no_counts_every_event_of_a_transaction() -> None:
@@ -213,7 +213,7 @@ def test_replayed_1_6_start_confirmation_adopts_the_recorded_transaction_id() ->
         {
             "idTokenInfo": {
                 "status": "Accepted",
-                "groupIdToken": {"idToken": "P", "type": "ISO14443"},
+                "groupIdToken": {"idToken": "P", "type": "Central"},
             }
         },
     )

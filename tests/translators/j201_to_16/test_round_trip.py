@@ -36,7 +36,7 @@ _PROFILE = {
 
 STATION_MESSAGES: list[tuple[str, dict[str, Any]]] = [
     ("Heartbeat", {}),
-    ("Authorize", {"idToken": {"idToken": "AB12", "type": "ISO14443"}}),
+    ("Authorize", {"idToken": {"idToken": "04A2B3C4", "type": "ISO14443"}}),
     ("StatusNotification",
      {"timestamp": T, "connectorStatus": "Available", "evseId": 1, "connectorId": 1}),
     ("DataTransfer", {"vendorId": "com.example", "messageId": "m", "data": "text"}),

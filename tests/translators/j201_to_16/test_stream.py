@@ -90,7 +90,7 @@ def _upstream_calls(records: list[JournalRecord]) -> list[tuple[str, dict[str, A
 
 def test_recorded_201_session_becomes_a_valid_16_session_with_integer_ids() -> None:
     stream = SessionStream(_spec())
-    records = [out for n, rec in enumerate(RECORDED, 1) for out in stream.feed(rec, n)]
+    records = [out for n, rec in enumerate(RECORDED, 1) for out in stream.feed(rec, n).records]
     assert stream.counts["invalid_output"] == 0
     calls = _upstream_calls(records)
     actions = [a for a, _ in calls]
@@ -112,7 +112,7 @@ def test_recorded_201_session_becomes_a_valid_16_session_with_integer_ids() -> N
 
 def test_stream_pair_from_the_table_translates_without_invalid_output() -> None:
     stream = translator_for(V201, V16)
-    records = [out for n, rec in enumerate(RECORDED, 1) for out in stream.feed(rec, n)]
+    records = [out for n, rec in enumerate(RECORDED, 1) for out in stream.feed(rec, n).records]
     assert stream.counts["invalid_output"] == 0
     assert "StartTransaction" in [a for a, _ in _upstream_calls(records)]
 

@@ -123,7 +123,7 @@ def test_a_json_record_or_a_bad_envelope_is_refused_with_an_ocppkit_error() -> N
 def test_session_reaches_2_0_1_transaction_events_end_to_end() -> None:
     translate_stream = pytest.importorskip("ocppkit.toolkit.translate_stream")
     chain = translate_stream.translator_for(OcppVersion.V15, V201)
-    out = [o for i, r in enumerate(session_records(), 1) for o in chain.feed(r, i)]
+    out = [o for i, r in enumerate(session_records(), 1) for o in chain.feed(r, i).records]
     upstream = [r for r in out if r.ocpp_version is V201]
     calls = [f for f in (frame_from_list(r.message, V201) for r in upstream) if isinstance(f, Call)]
     for call in calls:

@@ -28,10 +28,18 @@ from ocppkit.translators.errors import ConfigError
 
 READERS: dict[str, str] = {
     "journal": "ocppkit.toolkit.ingest.readers.journal",
+    "trace": "ocppkit.toolkit.ingest.readers.trace",
+    "csv": "ocppkit.toolkit.ingest.readers.csv_export",
     "ocpp-logger": "ocppkit.toolkit.ingest.readers.ocpp_logger",
+    "evcc": "ocppkit.toolkit.ingest.readers.evcc",
     "soap15": "ocppkit.toolkit.ingest.readers.soap15",
     "frames": "ocppkit.toolkit.ingest.readers.frames",
+    "octt": "ocppkit.toolkit.ingest.readers.octt",
 }
+
+# Formats whose lines do not say the OCPP version: it is guessed per file from the
+# actions seen (the others name it per record or in a header).
+GUESS_VERSION = frozenset({"frames", "ocpp-logger", "csv", "evcc"})
 
 SNIFF_LINES = 20
 MIN_SCORE = 0.3

@@ -1,0 +1,221 @@
+"""Password rotation followed through the bridge (issue #15 item 9d, OCTT TC_073).
+
+The CSMS sets ``SecurityCtrlr.BasicAuthPassword``; the bridge sends the
+charger ChangeConfiguration ``AuthorizationKey``; once the charger accepts,
+the new key is what it must show downstream (durably: a restarted bridge
+knows it), and what the bridge shows the CSMS upstream. The CSMS here is a
+small 2.0.1 server that records the Authorization header of each connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+import websockets
+import websockets.exceptions
+from aiohttp import web
+
+from ocppkit.toolkit.gateway.server import Bridge
+from tests.gateway.test_e2e_session import bridge_config
+
+pytestmark = pytest.mark.timeout(60)
+NEW_KEY = "0123456789abcdef0123456789abcdef"
+BOOT = {"chargePointVendor": "Acme", "chargePointModel": "W1"}
+
+
+def basic(cp_id: str, password: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{cp_id}:{password}".encode()).decode()}
+
+
+class RecordingCsms:
+    """Answers BootNotification, sends SetVariables on request, records auth headers."""
+
+    def __init__(self) -> None:
+        self.auth: list[str | None] = []
+        self.ws: web.WebSocketResponse | None = None
+        self.answers: asyncio.Queue[Any] = asyncio.Queue()
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/ocpp/{id}", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
+        self.url = f"ws://127.0.0.1:{self.runner.addresses[0][1]}/ocpp"
+
+    async def stop(self) -> None:
+        assert self.runner is not None
+        await self.runner.cleanup()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.auth.append(request.headers.get("Authorization"))
+        ws = self.ws = web.WebSocketResponse(protocols=("ocpp2.0.1",))
+        await ws.prepare(request)
+        async for msg in ws:
+            frame = orjson.loads(msg.data)
+            if frame[0] == 2:
+                answer: dict[str, Any] = {}
+                if frame[2] == "BootNotification":
+                    answer = {"currentTime": "2026-01-01T00:00:00.000Z", "interval": 60,
+                              "status": "Accepted"}  # fmt: skip
+                await ws.send_str(orjson.dumps([3, frame[1], answer]).decode())
+            else:
+                await self.answers.put(frame)
+        return ws
+
+    async def set_password(self, value: str) -> Any:
+        assert self.ws is not None
+        data = {"setVariableData": [{
+            "attributeValue": value,
+            "component": {"name": "SecurityCtrlr"},
+            "variable": {"name": "BasicAuthPassword"},
+        }]}  # fmt: skip
+        await self.ws.send_str(orjson.dumps([2, "sv-1", "SetVariables", data]).decode())
+        return await asyncio.wait_for(self.answers.get(), 10)
+
+
+async def connect(bridge: Bridge, password: str) -> Any:
+    return await websockets.connect(
+        f"ws://127.0.0.1:{bridge.port}/ocpp/CP1",
+        subprotocols=["ocpp1.6"],
+        additional_headers=basic("CP1", password),
+    )
+
+
+async def refused(bridge: Bridge, password: str) -> int | None:
+    try:
+        ws = await connect(bridge, password)
+    except websockets.exceptions.InvalidStatus as exc:
+        return exc.response.status_code
+    await ws.close()
+    return None
+
+
+async def booted(ws: Any) -> None:
+    await ws.send(orjson.dumps([2, "b", "BootNotification", BOOT]).decode())
+    assert orjson.loads(await asyncio.wait_for(ws.recv(), 10))[0] == 3
+
+
+def test_a_rotated_authorization_key_is_stored_and_followed_on_both_legs(tmp_path: Path) -> None:
+    async def main() -> dict[str, Any]:
+        csms = RecordingCsms()
+        await csms.start()
+        out: dict[str, Any] = {}
+        cfg = bridge_config(
+            csms.url, tmp_path, charger_passwords={"CP1": "old-password-0001"},
+            upstream_password="configured-upstream-1",
+        )  # fmt: skip
+        try:
+            bridge = Bridge(cfg)
+            await bridge.start()
+            try:
+                ws = await connect(bridge, "old-password-0001")
+                await booted(ws)
+                answer_task = asyncio.create_task(csms.set_password(NEW_KEY))
+                command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+                out["command"] = command
+                await ws.send(orjson.dumps([3, command[1], {"status": "Accepted"}]).decode())
+                out["csms_answer"] = await answer_task
+                await ws.close()
+                # Until the new key has been seen once, the old one still works.
+                out["old_before_new"] = await refused(bridge, "old-password-0001")
+                ws = await connect(bridge, NEW_KEY)
+                await booted(ws)
+                await ws.close()
+                out["old_after_new"] = await refused(bridge, "old-password-0001")
+                out["rotations"] = bridge.metrics.value("ocppkit_bridge_credentials_rotated_total")
+            finally:
+                await bridge.stop()
+            # A new process on the same state knows the key; the CSMS sees it upstream.
+            bridge = Bridge(cfg)
+            await bridge.start()
+            try:
+                out["old_after_restart"] = await refused(bridge, "old-password-0001")
+                ws = await connect(bridge, NEW_KEY)
+                await booted(ws)
+                await ws.close()
+            finally:
+                await bridge.stop()
+        finally:
+            await csms.stop()
+        out["upstream_auth"] = csms.auth
+        return out
+
+    out = asyncio.run(main())
+    assert out["command"][2] == "ChangeConfiguration"
+    assert out["command"][3] == {"key": "AuthorizationKey", "value": NEW_KEY}
+    assert out["csms_answer"][0] == 3
+    assert out["csms_answer"][2]["setVariableResult"][0]["attributeStatus"] == "Accepted"
+    assert out["old_before_new"] is None
+    assert out["old_after_new"] == 401
+    assert out["old_after_restart"] == 401
+    assert out["rotations"] == 1
+    old_up = basic("CP1", "configured-upstream-1")["Authorization"]
+    new_up = basic("CP1", NEW_KEY)["Authorization"]
+    assert out["upstream_auth"][0] == old_up
+    assert out["upstream_auth"][-1] == new_up  # the restarted bridge presents the new key
+
+
+def test_a_rejected_authorization_key_changes_nothing(tmp_path: Path) -> None:
+    async def main() -> tuple[int | None, int | None]:
+        csms = RecordingCsms()
+        await csms.start()
+        cfg = bridge_config(csms.url, tmp_path, charger_passwords={"CP1": "old-password-0001"})
+        bridge = Bridge(cfg)
+        await bridge.start()
+        try:
+            ws = await connect(bridge, "old-password-0001")
+            await booted(ws)
+            answer_task = asyncio.create_task(csms.set_password(NEW_KEY))
+            command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+            await ws.send(orjson.dumps([3, command[1], {"status": "Rejected"}]).decode())
+            await answer_task
+            await ws.close()
+            return await refused(bridge, NEW_KEY), await refused(bridge, "old-password-0001")
+        finally:
+            await bridge.stop()
+            await csms.stop()
+
+    new, old = asyncio.run(main())
+    assert new == 401 and old is None
+
+
+def test_without_configured_passwords_only_a_rotated_charger_needs_its_key(tmp_path: Path) -> None:
+    from ocppkit.toolkit.gateway.credentials import Credentials
+    from ocppkit.toolkit.gateway.metrics import Metrics
+    from ocppkit.toolkit.gateway.store import Store
+    from ocppkit.translators.frames import Call, CallResult
+
+    async def main() -> tuple[bool, bool, tuple[str, ...], str | None]:
+        store = Store(tmp_path / "b.db")
+        cfg = bridge_config("ws://127.0.0.1:9/ocpp", tmp_path)
+        creds = Credentials(cfg, store, Metrics(), logging.getLogger("t"))
+        creds.sent("CP1", Call("m1", "ChangeConfiguration", {"key": "AuthorizationKey",
+                                                             "value": NEW_KEY}))  # fmt: skip
+        creds.answered("CP1", CallResult("m1", {"status": "Accepted"}))
+        await store.commit([])  # the writes queued before this one have landed
+        store.close()
+        reopened = Store(tmp_path / "b.db")
+        again = Credentials(cfg, reopened, Metrics(), creds.log)
+        try:
+            return (
+                again.requires_password("CP1"),
+                again.requires_password("CP2"),
+                again.downstream("CP1"),
+                again.upstream_passwords().get("CP1"),
+            )
+        finally:
+            reopened.close()
+
+    cp1, cp2, accepted, upstream = asyncio.run(main())
+    assert cp1 and not cp2
+    assert accepted == (NEW_KEY,)
+    assert upstream == NEW_KEY
