@@ -628,7 +628,7 @@ async def _hold_fleet(url: str, n: int, pid: int) -> dict[str, Any]:
             msg = await asyncio.wait_for(ws.receive(), 60)
         except (aiohttp.ClientError, OSError, TimeoutError):
             return False
-        return msg.type == aiohttp.WSMsgType.TEXT and msg.data.startswith("[3")
+        return bool(msg.type == aiohttp.WSMsgType.TEXT and msg.data.startswith("[3"))
 
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
         links = [ws for ws in await asyncio.gather(*(one(http, i) for i in range(n))) if ws]
