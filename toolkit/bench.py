@@ -30,6 +30,7 @@ SUITES: dict[str, str] = {
     "validate": "ocppkit.toolkit.bench:run_validate",
     "translate": "ocppkit.toolkit.bench_translate:run",
     "bridge": "ocppkit.toolkit.gateway.bench:run",
+    "scale": "ocppkit.toolkit.gateway.bench:run_scale",
     "ingest": "ocppkit.toolkit.ingest.bench:run",
 }
 

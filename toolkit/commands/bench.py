@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def bench(
     suites: Annotated[
         list[str] | None,
-        typer.Argument(help="Suites to run (default: all): validate translate bridge ingest."),
+        typer.Argument(help="Suites to run (default: all): validate translate bridge scale ingest"),
     ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="Smaller sizes, shorter runs (< 3 min).")

@@ -28,18 +28,31 @@ Reported per fleet: round-trip p50/p99 of both runs, the bridge's added
 latency (bridged minus direct, per percentile), the sustained message rate,
 and the bridge's resident memory with the fleet connected (total, and per
 charger above the idle process). The headline figure is the 1,000-charger
-fleet, the size the target names.
+fleet, the size the target names. Each bridged run also reads the bridge's
+own histograms from ``/metrics`` over its timed phase, so the time an input
+waited behind its charger's earlier ones (``queue_wait``) is reported apart
+from the bridge's own work on it (``work``: decide, commit, send) and from
+the CSMS's answer time (``upstream``).
+
+The ``scale`` suite (:func:`run_scale`) connects one large fleet (10,000
+chargers; 1,000 with ``--quick``) and reports the bridge's resident memory,
+and a per-charger breakdown of where the memory goes (tracemalloc over a
+small fleet on a bridge in this process).
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
+import gc
 import os
 import re
+import resource
 import statistics
 import sys
 import tempfile
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -170,6 +183,7 @@ async def _run_fleet(
     rate: float,
     rss_pid: int | None,
     prefix: str,
+    metrics_url: str | None = None,
 ) -> dict[str, Any]:
     """``n`` stations named ``<prefix>00000``... (distinct per run: the CSMS
     replaces a station's older connection when the same id connects again).
@@ -187,6 +201,7 @@ async def _run_fleet(
             *(_connect(http, f"{url}/{prefix}{i:05d}", protocol, version, gate) for i in range(n))
         )
         rss = _rss_kib(rss_pid) if rss_pid is not None else 0
+        before = await _histograms(http, metrics_url) if metrics_url else {}
         loop = asyncio.get_running_loop()
         start_at = loop.time() + 0.2
         # Spread the stations over one period so the offered load is even.
@@ -197,13 +212,66 @@ async def _run_fleet(
             )
         )
         elapsed = loop.time() - start_at
+        after = await _histograms(http, metrics_url) if metrics_url else {}
         await asyncio.gather(*(ws.close() for ws in links))
     q = statistics.quantiles(latencies, n=100, method="inclusive")
-    return {
+    out: dict[str, Any] = {
         "p50_ms": round(q[49] * 1000, 3),
         "p99_ms": round(q[98] * 1000, 3),
         "msgs_per_s": round(len(latencies) / elapsed),
         "rss_kib": rss,
+    }
+    if metrics_url:
+        out["split_ms"] = {
+            label: _summary(after.get(name), before.get(name)) for label, name in SPLIT.items()
+        }
+    return out
+
+
+# What a bridged round trip is made of, from the bridge's own histograms.
+SPLIT = {
+    "queue_wait": "ocppkit_bridge_queue_wait_seconds",
+    "work": "ocppkit_bridge_work_seconds",
+    "upstream": "ocppkit_bridge_upstream_latency_seconds",
+}
+_BUCKET_LINE = re.compile(r'^(\w+)_bucket\{le="([^"]+)"\} (\S+)$')
+_SUM_LINE = re.compile(r"^(\w+)_sum (\S+)$")
+
+
+async def _histograms(http: aiohttp.ClientSession, url: str) -> dict[str, dict[str, Any]]:
+    """The unlabelled histograms of a ``/metrics`` page: cumulative bucket counts and sum."""
+    async with http.get(url) as response:
+        text = await response.text()
+    found: dict[str, dict[str, Any]] = {}
+    for line in text.splitlines():
+        if m := _BUCKET_LINE.match(line):
+            h = found.setdefault(m.group(1), {"buckets": {}, "sum": 0.0})
+            h["buckets"][float(m.group(2))] = float(m.group(3))
+        elif m := _SUM_LINE.match(line):
+            found.setdefault(m.group(1), {"buckets": {}, "sum": 0.0})["sum"] = float(m.group(2))
+    return found
+
+
+def _summary(after: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Any]:
+    """Mean and p50/p99 (as the bucket bound they fall under) of what a run added."""
+    if after is None:
+        return {"count": 0}
+    old = before or {"buckets": {}, "sum": 0.0}
+    bounds = sorted(after["buckets"])
+    counts = [after["buckets"][b] - old["buckets"].get(b, 0.0) for b in bounds]
+    total = counts[-1] if counts else 0.0
+    if not total:
+        return {"count": 0}
+
+    def under(share: float) -> float | None:
+        bound = bounds[bisect.bisect_left(counts, share * total)]
+        return None if bound == float("inf") else round(bound * 1000, 3)
+
+    return {
+        "count": int(total),
+        "mean_ms": round((after["sum"] - old["sum"]) / total * 1000, 3),
+        "p50_le_ms": under(0.5),
+        "p99_le_ms": under(0.99),
     }
 
 
@@ -247,7 +315,15 @@ async def _compare(
         got = {}
         for name, url, protocol, version, pid, tag in legs:
             got[name] = await _run_fleet(
-                url, protocol, version, n, calls, RATE, pid, f"{tag}{n}-{r}-"
+                url,
+                protocol,
+                version,
+                n,
+                calls,
+                RATE,
+                pid,
+                f"{tag}{n}-{r}-",
+                _metrics_url(url) if pid is not None else None,
             )
         direct, bridged = got["direct"], got["bridged"]
         fsync = _fsync_ms(probe_dir, 100)
@@ -280,9 +356,16 @@ async def _compare(
         "rss_mib": round(bridged["rss_kib"] / 1024, 1),
         "rss_kib_per_charger": round((bridged["rss_kib"] - idle_kib) / n, 1),
         "runs_p99_ms": [(run["direct"]["p99_ms"], run["bridged"]["p99_ms"]) for run in runs],
+        # Where the bridged round trips went, per run (the bridge's histograms).
+        "runs_split_ms": [run["bridged"]["split_ms"] for run in runs],
         "runs": runs,
         "met_every_run": all(run["verdict"] == "met" for run in runs),
     }
+
+
+def _metrics_url(ws_url: str) -> str:
+    """``ws://host:port/ocpp`` -> ``http://host:port/metrics``."""
+    return "http" + ws_url.removeprefix("ws").rsplit("/", 1)[0] + "/metrics"
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -375,6 +458,10 @@ async def _bench(quick: bool) -> dict[str, Any]:
                 "limit_ms": run["limit_ms"],
                 "load_average_1m": run["load_average"][0],
                 "verdict": run["verdict"],
+                **{
+                    f"{part}_mean_ms": run["bridged"]["split_ms"][part].get("mean_ms")
+                    for part in SPLIT
+                },
             }
             for run in head["runs"]
         ],
@@ -395,3 +482,249 @@ async def _bench(quick: bool) -> dict[str, Any]:
 def run(quick: bool) -> dict[str, Any]:
     """Measure the bridge against a direct connection (see the module docstring)."""
     return asyncio.run(_bench(quick))
+
+
+# -- the scale suite ------------------------------------------------------------------
+
+SCALE_CHARGERS = 10_000  # the fleet the memory target names
+SCALE_TARGET_MIB = 512.0
+FDS_SPARE = 64  # the bridge's own descriptors: listener, store, journal, pipes, loop
+
+
+def raise_fd_limit() -> dict[str, int]:
+    """Raise this process's descriptor limit to its hard limit (children inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    now = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return {"soft_before": soft, "soft": now, "hard": hard}
+
+
+def _fleet_that_fits(wanted: int, limit: int) -> int:
+    """Chargers the bridge can hold under ``limit`` descriptors: two each
+    (the charger's WebSocket and its own upstream link), plus its spares."""
+    return max(0, min(wanted, (limit - FDS_SPARE) // 2))
+
+
+BREAKDOWN_CLIENTS = """
+import asyncio, sys, aiohttp, orjson
+async def main(url, n):
+    boot = {"chargePointModel": "Bench", "chargePointVendor": "ocppkit"}
+    gate = asyncio.Semaphore(50)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        async def one(i):
+            async with gate:
+                ws = await http.ws_connect(f"{url}/M{i:05d}", protocols=("ocpp1.6",))
+                await ws.send_str(orjson.dumps([2, "b", "BootNotification", boot]).decode())
+                await ws.receive()
+                return ws
+        links = await asyncio.gather(*(one(i) for i in range(n)))
+        print("connected", flush=True)
+        await asyncio.sleep(600)
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+# Where a traced allocation belongs, by the file that made it (first match wins).
+PARTS = (
+    ("aiohttp server (HTTP request, protocol, handler)", ("aiohttp/web_", "aiohttp/http_")),
+    ("aiohttp client (upstream request, response, connector)", ("aiohttp/client",)),
+    ("WebSocket reader/writer (both legs)", ("aiohttp/_websocket", "aiohttp/streams")),
+    ("asyncio (transports, tasks, handles, events)", ("asyncio/",)),
+    ("session shell (toolkit.gateway)", ("toolkit/gateway/",)),
+    ("bridge core and translator state (translators)", ("translators/",)),
+)
+
+
+def _part(filename: str) -> str:
+    for name, marks in PARTS:
+        if any(mark in filename for mark in marks):
+            return name
+    return "other (yarl, multidict, stdlib)"
+
+
+async def _breakdown(upstream: str, tmp: str, n: int) -> dict[str, Any]:
+    """tracemalloc over ``n`` connected chargers on a bridge in this process.
+
+    The chargers run in a child process, so only the bridge's allocations
+    are traced; grouped by the file that made them.
+    """
+    from ocppkit.toolkit.gateway.config import BridgeConfig
+    from ocppkit.toolkit.gateway.server import Bridge
+
+    cfg = BridgeConfig(
+        upstream=upstream,
+        listen="127.0.0.1:0",
+        state=f"{tmp}/breakdown.db",
+        journal=f"{tmp}/breakdown-journal",
+    ).check()
+    bridge = Bridge(cfg)
+    await bridge.start()
+    url = f"ws://127.0.0.1:{bridge.port}/ocpp"
+    clients = None
+    try:
+        warm = await _clients(url, 2)
+        warm.kill()
+        await warm.wait()
+        gc.collect()
+        tracemalloc.start(1)
+        before = tracemalloc.take_snapshot()
+        clients = await _clients(url, n)
+        await asyncio.sleep(0.5)
+        gc.collect()
+        after = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+    finally:
+        if clients is not None:
+            clients.kill()
+            await clients.wait()
+        await bridge.stop()
+    parts: dict[str, float] = {}
+    for stat in after.compare_to(before, "filename"):
+        name = _part(stat.traceback[0].filename)
+        parts[name] = parts.get(name, 0.0) + stat.size_diff
+    per = {name: round(size / n) for name, size in sorted(parts.items(), key=lambda kv: -kv[1])}
+    return {
+        "chargers": n,
+        "bytes_per_charger": per,
+        "traced_bytes_per_charger": sum(per.values()),
+        "note": "Python heap only (tracemalloc); RSS adds allocator slack and native buffers",
+    }
+
+
+async def _hold_fleet(url: str, n: int, pid: int) -> dict[str, Any]:
+    """Connect and boot ``n`` chargers (retrying, as chargers do), read the
+    bridge's RSS, send one MeterValues each, read it again, close.
+
+    A charger that cannot get through after its retries is counted, not
+    fatal: on a loaded machine a few may, and the memory of the rest is what
+    is measured (``connected`` says how many).
+    """
+    boot = orjson.dumps(
+        [2, "boot", "BootNotification", {"chargePointModel": "Bench", "chargePointVendor": "x"}]
+    ).decode()
+    gate = asyncio.Semaphore(100)
+    failures = 0
+
+    async def one(http: aiohttp.ClientSession, i: int) -> Any:
+        nonlocal failures
+        async with gate:
+            for _ in range(20):
+                try:
+                    ws = await http.ws_connect(f"{url}/S{i:05d}", protocols=("ocpp1.6",))
+                    await ws.send_str(boot)
+                    msg = await ws.receive()
+                    if msg.type == aiohttp.WSMsgType.TEXT:
+                        return ws
+                    await ws.close()
+                except (aiohttp.ClientError, OSError, TimeoutError):
+                    pass
+                failures += 1
+                await asyncio.sleep(1.0)
+        return None
+
+    async def meter(ws: Any, i: int) -> bool:
+        try:
+            await ws.send_str(_meter_frame("1.6", i, 0))
+            msg = await asyncio.wait_for(ws.receive(), 60)
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            return False
+        return bool(msg.type == aiohttp.WSMsgType.TEXT and msg.data.startswith("[3"))
+
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        links = [ws for ws in await asyncio.gather(*(one(http, i) for i in range(n))) if ws]
+        await asyncio.sleep(1.0)
+        rss = _rss_kib(pid)
+        answered = sum(await asyncio.gather(*(meter(ws, i) for i, ws in enumerate(links))))
+        await asyncio.sleep(1.0)
+        after = _rss_kib(pid)
+        await asyncio.gather(*(ws.close() for ws in links), return_exceptions=True)
+    return {
+        "connected": len(links),
+        "connect_failures": failures,
+        "answered": answered,
+        "rss_kib": rss,
+        "rss_kib_after_load": after,
+    }
+
+
+async def _clients(url: str, n: int) -> Any:
+    """A child process holding ``n`` booted chargers on ``url`` (kill it to end them)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", BREAKDOWN_CLIENTS, url, str(n), stdout=asyncio.subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    if b"connected" not in await asyncio.wait_for(proc.stdout.readline(), 120):
+        raise RuntimeError("the breakdown's chargers did not connect")
+    return proc
+
+
+async def _scale(quick: bool) -> dict[str, Any]:
+    wanted = 1000 if quick else SCALE_CHARGERS
+    fds = raise_fd_limit()
+    n = _fleet_that_fits(wanted, fds["soft"])
+    note = ""
+    if n < wanted:
+        note = (
+            f"descriptor hard limit {fds['hard']} is too low for {wanted:,} chargers "
+            f"(the bridge needs 2 per charger + {FDS_SPARE}, about {2 * wanted + FDS_SPARE:,}); "
+            f"measured {n:,} and extrapolated per charger"
+        )
+    with tempfile.TemporaryDirectory(prefix="ocppkit-scale-") as tmp:
+        csms, csms_port = await _spawn(["-c", CSMS_SCRIPT], _READY, "stdout")
+        upstream = f"ws://127.0.0.1:{csms_port}/ocpp"
+        bridge, bridge_port = await _spawn(
+            ["-m", "ocppkit.toolkit.gateway", "--listen", "127.0.0.1:0", "--upstream", upstream,
+             "--state", f"{tmp}/scale.db", "--journal", f"{tmp}/journal"],
+            re.compile(rb"event=bridge_listening .*port=(\d+)"),
+            "stderr",
+        )  # fmt: skip
+        try:
+            url = f"ws://127.0.0.1:{bridge_port}/ocpp"
+            await _run_fleet(url, "ocpp1.6", "1.6", 2, 3, 50.0, None, "W")
+            idle = _rss_kib(bridge.pid)
+            started = time.perf_counter()
+            fleet = await _hold_fleet(url, n, bridge.pid)
+            seconds = time.perf_counter() - started
+            load = _load_average()
+            breakdown = await _breakdown(upstream, tmp, 200)
+        finally:
+            for proc in (bridge, csms):
+                proc.terminate()
+                await asyncio.wait_for(proc.wait(), 60)
+    rss_kib = max(fleet["rss_kib"], fleet["rss_kib_after_load"])
+    n = fleet["connected"]
+    per_charger_kib = (rss_kib - idle) / n if n else 0.0
+    at_wanted_mib = (idle + per_charger_kib * SCALE_CHARGERS) / 1024
+    measured_target = n >= SCALE_CHARGERS
+    return {
+        "value": round(rss_kib / 1024, 1),
+        "unit": f"MiB resident, bridge with {n:,} chargers connected",
+        "baseline": round(idle / 1024, 1),
+        "baseline_unit": "MiB resident, the same bridge idle (warmed up)",
+        "ratio": round(rss_kib / idle, 2) if idle else None,
+        "target": f"<= {SCALE_TARGET_MIB:g} MiB with {SCALE_CHARGERS:,} chargers connected",
+        "met": at_wanted_mib <= SCALE_TARGET_MIB,
+        "chargers": n,
+        "chargers_wanted": wanted,
+        "measured_at_target_size": measured_target,
+        "rss_kib_per_charger": round(per_charger_kib, 1),
+        "rss_mib_at_10000": round(at_wanted_mib, 1)
+        if not measured_target
+        else round(rss_kib / 1024, 1),
+        "extrapolated": not measured_target,
+        "descriptors": fds,
+        "limit_note": note,
+        "connect_and_load_seconds": round(seconds, 1),
+        "rss_kib_connected": fleet["rss_kib"],
+        "rss_kib_after_load": fleet["rss_kib_after_load"],
+        "connected": fleet["connected"],
+        "connect_failures": fleet["connect_failures"],
+        "meter_values_answered": fleet["answered"],
+        "load_average": load,
+        "per_charger_breakdown": breakdown,
+    }
+
+
+def run_scale(quick: bool) -> dict[str, Any]:
+    """The bridge's memory with a large fleet connected (see the module docstring)."""
+    return asyncio.run(_scale(quick))

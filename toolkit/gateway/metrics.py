@@ -90,6 +90,16 @@ METRICS: dict[str, tuple[str, str]] = {
         "histogram",
         "Time from sending a call upstream to its answer.",
     ),
+    "ocppkit_bridge_queue_wait_seconds": (
+        "histogram",
+        "Time an input (a frame, a link change, a timer) waited for its charger's "
+        "one-at-a-time slot before the bridge began on it.",
+    ),
+    "ocppkit_bridge_work_seconds": (
+        "histogram",
+        "The bridge's own time on one input once its turn came: deciding, "
+        "committing and sending (the CSMS's answer time is not in it).",
+    ),
     "ocppkit_bridge_gc_pause_seconds": (
         "histogram",
         "Garbage-collector pauses of the bridge process, by generation "

@@ -23,6 +23,16 @@ This module does only the I/O around it, under one lock per charger:
 4. ask the core (:meth:`~BridgeCore.poll`) for the next calls that may
    leave, and arm one timer for the core's next deadline.
 
+Each input's wait for the lock (``ocppkit_bridge_queue_wait_seconds``) and
+the time spent on it once its turn came (``ocppkit_bridge_work_seconds``)
+are measured apart, so queueing behind a charger's own earlier input is not
+mistaken for the bridge's work.
+
+Per-charger memory is kept small, since one process holds thousands of
+sessions: the deadline is a loop timer handle armed only while a call is
+outstanding (no sleeping task per charger), and everything that is the
+same for all chargers (services, route, validators, jitter source) is shared.
+
 Calls for the CSMS leave through the **outbox**, one at a time and in order;
 the head row is deleted in the same transaction as the translation of its
 answer, so it is sent again after a reconnect or a restart until it is
@@ -33,8 +43,8 @@ repeats by message id (the bridge's own, never reused) and seqNo.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -106,7 +116,8 @@ class Session:
         self.downstream: DownLink | None = None
         self._link_generation: dict[int, int] = {}  # id(link) -> its charger generation
         self.lock = asyncio.Lock()
-        self._wake = asyncio.Event()
+        self._alarm: asyncio.TimerHandle | None = None  # armed for _alarm_at
+        self._alarm_at: Any = None  # the core deadline the alarm is armed for
         self._grace: asyncio.Task[None] | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._side_tasks: set[asyncio.Task[None]] = set()
@@ -130,10 +141,9 @@ class Session:
     # -- lifecycle ------------------------------------------------------------
 
     def start(self) -> None:
-        for coro in (self.upstream.run(), self._timer()):
-            task = asyncio.create_task(coro)
-            task.add_done_callback(self._task_done)
-            self._tasks.append(task)
+        task = asyncio.create_task(self.upstream.run())
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
@@ -143,6 +153,7 @@ class Session:
         """Close both links and end the session's tasks."""
         if self._grace is not None:
             self._grace.cancel()
+        self._disarm()
         if self.downstream is not None:
             await self.downstream.close(1001, "bridge shutting down")
         await self.upstream.stop()
@@ -263,9 +274,14 @@ class Session:
 
     async def _run(self, decide: Callable[[Any], Effects], *, journal: bool = True) -> None:
         """Ask the core under the lock, carry out its effects, then what follows."""
+        asked = time.perf_counter()
         async with self.lock:
+            began = time.perf_counter()
             await self._apply(decide(self.svc.ctx.now()), journal=journal)
             await self._flush()
+        metrics = self.svc.metrics
+        metrics.observe("ocppkit_bridge_queue_wait_seconds", began - asked)
+        metrics.observe("ocppkit_bridge_work_seconds", time.perf_counter() - began)
 
     async def _flush(self) -> None:
         """Timeouts due and calls that may leave now (the lock is held)."""
@@ -274,21 +290,37 @@ class Session:
             if effects.empty:
                 break
             await self._apply(effects)
-        self._wake.set()
+        self._arm()
 
-    async def _timer(self) -> None:
-        """Wakes the core at its next deadline."""
-        while True:
-            self._wake.clear()
-            deadline = self.core.deadline
-            wait = None
-            if deadline is not None:
-                wait = max(0.0, (deadline - self.svc.ctx.now()).total_seconds())
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
-            if deadline is not None and self.svc.ctx.now() >= deadline:
-                async with self.lock:
-                    await self._flush()
+    def _arm(self) -> None:
+        """One loop timer for the core's next deadline, replacing the last one."""
+        deadline = self.core.deadline
+        if deadline == self._alarm_at and (deadline is None or self._alarm is not None):
+            return
+        self._disarm()
+        if deadline is None:
+            return
+        wait = max(0.0, (deadline - self.svc.ctx.now()).total_seconds())
+        self._alarm_at = deadline
+        self._alarm = asyncio.get_running_loop().call_later(wait, self._ring)
+
+    def _disarm(self) -> None:
+        if self._alarm is not None:
+            self._alarm.cancel()
+        self._alarm = self._alarm_at = None
+
+    def _ring(self) -> None:
+        self._alarm = self._alarm_at = None
+        self._spawn(self._at_deadline())
+
+    async def _at_deadline(self) -> None:
+        """The core's deadline came (by the loop); poll it under the lock.
+
+        On a clock of the caller's (a simulation) the deadline may not have
+        come yet: then :meth:`_flush` finds nothing and arms the timer again.
+        """
+        async with self.lock:
+            await self._flush()
 
     async def _apply(self, effects: Effects, *, journal: bool = True) -> None:
         svc = self.svc

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import logging
 import random
 import ssl
@@ -30,6 +29,9 @@ from ocppkit.toolkit.gateway.refusals import refused_for_good
 from ocppkit.translators.versions import OcppVersion
 
 SUBPROTOCOL = OcppVersion.V201.subprotocol or "ocpp2.0.1"
+# One jitter source for every link: a Random holds 2.5 KB of Mersenne
+# Twister state, too much to keep per charger for a few draws per reconnect.
+_JITTER = random.Random()
 
 
 def backoff_delay(attempt: int, low: float, high: float, rng: random.Random) -> float:
@@ -103,8 +105,11 @@ class Upstream:
         self.connected = asyncio.Event()
         self.generation = 0  # counts connections: answers are only sent on the one they belong to
         self._ws: aiohttp.ClientWebSocketResponse | None = None
-        self._stopping = asyncio.Event()
-        self._rng = random.Random()
+        self._stopping = False
+        # The backoff sleep under way, which stop() cuts short (a future only
+        # while sleeping: an idle asyncio.Event costs ~900 bytes per charger).
+        self._nap: asyncio.Future[None] | None = None
+        self._rng = _JITTER
         self.refused_status: int | None = None  # the CSMS's last handshake refusal (refusals.py)
 
     async def send(self, text: str) -> None:
@@ -148,7 +153,7 @@ class Upstream:
     async def run(self) -> None:
         """Connect, read, reconnect -- until :meth:`stop`."""
         attempt = 0
-        while not self._stopping.is_set():
+        while not self._stopping:
             self.metrics.inc("ocppkit_bridge_upstream_reconnects_total")
             try:
                 ws = await asyncio.wait_for(self._connect(), self.cfg.connect_timeout * 2)
@@ -195,7 +200,7 @@ class Upstream:
                 self.on_change(False)
                 if not ws.closed:
                     await ws.close()
-            if not self._stopping.is_set():
+            if not self._stopping:
                 event(
                     self.log,
                     logging.WARNING,
@@ -208,12 +213,28 @@ class Upstream:
                 )
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        """Sleep ``seconds``, or until :meth:`stop`."""
+        if self._stopping:
+            return
+        loop = asyncio.get_running_loop()
+        self._nap = nap = loop.create_future()
+        alarm = loop.call_later(seconds, _wake, nap)
+        try:
+            await nap
+        finally:
+            alarm.cancel()
+            self._nap = None
 
     async def stop(self) -> None:
         """Close the link and stop reconnecting."""
-        self._stopping.set()
+        self._stopping = True
+        if self._nap is not None:
+            _wake(self._nap)
         ws = self._ws
         if ws is not None and not ws.closed:
             await ws.close()
+
+
+def _wake(nap: asyncio.Future[None]) -> None:
+    if not nap.done():
+        nap.set_result(None)

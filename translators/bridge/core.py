@@ -45,7 +45,6 @@ Rules
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -203,11 +202,13 @@ class BridgeCore(Generic[S]):
         prefix = f"{CHARGER.value}:"
         for key in [k for k in state.pending if k.startswith(prefix)]:
             del state.pending[key]
-        self._committed = dumps_bytes(state)
+        self._committed = _snapshot(state)
         self._last = self._committed
         self._uncommitted: _Acc | None = None
-        self.outbox: deque[Call] = deque(outbox)
-        self.charger_queue: deque[Call] = deque()
+        # Lists, not deques: both hold a call or two at a time, at most
+        # max_in_flight; an empty deque costs 760 bytes, an empty list 56.
+        self.outbox: list[Call] = list(outbox)
+        self.charger_queue: list[Call] = []
         self._origin: dict[str, _Origin] = {}
         self.draining = False
         self.last_seen: dict[Side, datetime] = {}
@@ -300,14 +301,14 @@ class BridgeCore(Generic[S]):
         charger = self.endpoints[CHARGER]
         if not charger.connected:
             while self.charger_queue:
-                call = self.charger_queue.popleft()
+                call = self.charger_queue.pop(0)
                 self._charger_silent(call, "charging station is not connected", now, acc)
         if not acc.stepped:  # calls leave only once everything before them is stored
             csms = self.endpoints[CSMS]
             if csms.ready and self.outbox:
                 acc.to[CSMS].append(csms.send_call(self.outbox[0], now))
             if charger.ready and self.charger_queue:
-                acc.to[CHARGER].append(charger.send_call(self.charger_queue.popleft(), now))
+                acc.to[CHARGER].append(charger.send_call(self.charger_queue.pop(0), now))
         return self._finish(acc)
 
     # -- commits ------------------------------------------------------------------------------
@@ -320,7 +321,7 @@ class BridgeCore(Generic[S]):
         self._committed = self._last
         done = set(acc.outbox_done)
         if done:
-            self.outbox = deque(c for c in self.outbox if c.message_id not in done)
+            self.outbox = [c for c in self.outbox if c.message_id not in done]
 
     def rollback(self) -> None:
         """The last commit handed out failed: back to the state before it."""
@@ -330,9 +331,9 @@ class BridgeCore(Generic[S]):
         if acc is None:
             return
         added = {id(c) for c in acc.outbox_add}
-        self.outbox = deque(c for c in self.outbox if id(c) not in added)
+        self.outbox = [c for c in self.outbox if id(c) not in added]
         queued = {id(c) for c in acc.down_add}
-        self.charger_queue = deque(c for c in self.charger_queue if id(c) not in queued)
+        self.charger_queue = [c for c in self.charger_queue if id(c) not in queued]
 
     # -- the rules ------------------------------------------------------------------------------
 
@@ -533,7 +534,7 @@ class BridgeCore(Generic[S]):
                         self.charger_queue.append(f)
                 else:
                     self._release(target, f, acc)
-        self._last = dumps_bytes(self.state)
+        self._last = _snapshot(self.state)
 
     def _failed(self, side: Side, frame: Frame, exc: Exception, acc: _Acc) -> Step:
         """Undo a failed translation and say so to whoever waits for an answer."""
@@ -604,6 +605,16 @@ class BridgeCore(Generic[S]):
             recycle=tuple(acc.recycle),
             deadline=self.deadline,
         )
+
+
+def _snapshot(state: Any) -> bytes:
+    """The state as JSON, in a buffer of its own size.
+
+    orjson hands back its bytes in a 4 KiB allocation whatever the length; a
+    core keeps one or two snapshots for as long as its charger is connected,
+    so a copy of the ~250 bytes saves some 4 to 8 KiB per charger.
+    """
+    return bytes(memoryview(dumps_bytes(state)))
 
 
 def _loads(data: bytes) -> dict[str, Any]:
