@@ -334,7 +334,21 @@ def pass_on(
 ) -> Step:
     """``call`` sent on to ``to`` as ``action``: the same message id (the two
     legs of a journal line up), its answer due to the caller."""
-    out = send(
+    out = relay(state, to, call, action, payload, data=data)
+    return Step.to(to, (out,), notes=tuple(notes))
+
+
+def relay(
+    state: PairState,
+    to: Side,
+    call: Call,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    data: dict[str, Any] | None = None,
+) -> Call:
+    """The call :func:`pass_on` sends, for a handler that builds its own step."""
+    return send(
         state,
         to,
         action,
@@ -344,7 +358,6 @@ def pass_on(
         origin_id=call.message_id,
         data=data,
     )
-    return Step.to(to, (out,), notes=tuple(notes))
 
 
 def derive(

@@ -9,10 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ocppkit.translators import engine
 from ocppkit.translators.context import Context
 from ocppkit.translators.engine import Notes as Notes  # the handlers' note collector
+from ocppkit.translators.engine import answer as answer
+from ocppkit.translators.engine import answer_locally
+from ocppkit.translators.engine import relay as relay
 from ocppkit.translators.engine import relay_error as _relay_error
+from ocppkit.translators.engine import send as send
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode
 from ocppkit.translators.frames import Call, CallError, CallResult
@@ -44,55 +47,13 @@ ID_TOKEN_TYPE_DOWN: dict[str, str] = {
 VERSION = {Side.CHARGER: V201, Side.CSMS: V16}
 
 
+local_answer = answer_locally  # the handlers' name for the engine's local answer
+
+
 def put(target: dict[str, Any], key: str, value: Any) -> None:
     """Set ``key`` only when there is a value (optional fields stay absent)."""
     if value is not None:
         target[key] = value
-
-
-def send(
-    state: StationState,
-    side: Side,
-    action: str,
-    payload: dict[str, Any],
-    *,
-    message_id: str,
-    origin_action: str,
-    origin_id: str | None,
-    data: dict[str, Any] | None = None,
-) -> Call:
-    """A call for ``side``, registered so its answer can be translated."""
-    return engine.send(
-        state,
-        side,
-        action,
-        payload,
-        message_id=message_id,
-        origin_action=origin_action,
-        origin_id=origin_id,
-        data=data,
-    )
-
-
-def relay(
-    state: StationState,
-    side: Side,
-    call: Call,
-    action: str,
-    payload: dict[str, Any],
-    data: dict[str, Any] | None = None,
-) -> Call:
-    """``call`` passed on to ``side`` as ``action``: same message id, answer due to the caller."""
-    return send(
-        state,
-        side,
-        action,
-        payload,
-        message_id=call.message_id,
-        origin_action=call.action,
-        origin_id=call.message_id,
-        data=data,
-    )
 
 
 def wire_code(error_code: str, target: OcppVersion) -> str:
@@ -104,16 +65,6 @@ def wire_code(error_code: str, target: OcppVersion) -> str:
 def relay_error(pending: Pending, error: CallError, to: Side) -> Step:
     """Pass a CALLERROR on to the side whose call caused the failed one."""
     return _relay_error(pending, error, to, VERSION[to])
-
-
-def answer(pending: Pending, payload: dict[str, Any], to: Side) -> Step:
-    """The translated CALLRESULT for the origin of ``pending`` (if any)."""
-    return engine.answer(pending, payload, to)
-
-
-def local_answer(call: Call, payload: dict[str, Any], to: Side, detail: str) -> Step:
-    """Answer ``call`` from the bridge itself, with a note saying why."""
-    return engine.answer_locally(call, payload, to, detail)
 
 
 # -- idTag <-> IdToken (mapping research §3.8) --------------------------------
