@@ -19,7 +19,7 @@ from ocppkit.translators.errors import OcppkitError
 
 app = typer.Typer(
     name="ocppkit",
-    help="Bridge legacy OCPP 1.5/1.6 chargers onto OCPP 2.0.1, and analyse what they do.",
+    help="Bridge OCPP chargers and CSMSs of different versions, and analyse what they do.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -361,3 +361,31 @@ def test_chargers_reconnect_when_the_csms_closes_their_connections() -> None:
     csms, result = asyncio.run(main())
     assert_csms_saw_exactly_the_truth(csms, result)
     assert all(c.unplanned_drops == 1 and c.connects == 2 for c in result.chargers)
+
+
+def test_a_refused_handshake_is_reported_once_with_its_http_status() -> None:
+    """A wrong URL path must not look like a CSMS that never answers."""
+    from aiohttp import web
+
+    url = ""
+
+    async def main() -> FleetResult:
+        nonlocal url
+        runner = web.AppRunner(web.Application())  # no route: every handshake gets 404
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        url = f"ws://127.0.0.1:{port}/wrong"
+        try:
+            config = FleetConfig(chargers=1, mix=((V16, 1.0),), seed=3,
+                                 duration=timedelta(hours=2))  # fmt: skip
+            return await run_fleet(config, url, speed=7200 / 1.0)
+        finally:
+            await runner.cleanup()
+
+    result = asyncio.run(main())
+    # Retried with backoff all along (several attempts), reported once.
+    assert [e for e in result.errors if "connect" in e] == [
+        f"SIM0001: connect {url}/SIM0001: handshake refused, HTTP 404"
+    ]

@@ -20,7 +20,7 @@ def bridge(
     ] = None,
     upstream: Annotated[
         str | None,
-        typer.Option("--upstream", help="2.0.1 CSMS base URL; each charger goes to URL/<id>."),
+        typer.Option("--upstream", help="CSMS base URL; each charger goes to URL/<id>."),
     ] = None,
     upstream_version: Annotated[
         str | None,
@@ -55,7 +55,11 @@ def bridge(
         ),
     ] = False,
 ) -> None:
-    """Bridge OCPP 1.6J chargers to an OCPP 2.0.1 CSMS (settings: file < env < flags)."""
+    """Chargers connect here as to their CSMS; the CSMS is spoken to in its own version.
+
+    1.5 SOAP and 1.6J chargers onto a 2.0.1 CSMS, 2.0.1 stations onto a 1.6 CSMS
+    (--upstream-version). Settings: file < env < flags.
+    """
     import asyncio
 
     from ocppkit.toolkit.gateway.config import load_config

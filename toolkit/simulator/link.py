@@ -130,8 +130,10 @@ class Link:
                 self.session.ws_connect(self.url, protocols=(subprotocol,), autoping=True),
                 self.timeout,
             )
+        except aiohttp.WSServerHandshakeError as exc:
+            raise LinkDown(f"connect {self.url}: handshake refused, HTTP {exc.status}") from None
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-            raise LinkDown(f"connect {self.url}: {exc!r}") from None
+            raise LinkDown(f"connect {self.url}: {type(exc).__name__} {exc}".rstrip()) from None
         if ws.protocol != subprotocol:
             await ws.close()
             raise LinkDown(f"CSMS did not accept subprotocol {subprotocol}")

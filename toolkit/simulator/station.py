@@ -90,6 +90,7 @@ class Station(ABC):
         self._backoff = settings.backoff_initial
         self._next_try = 0.0
         self._failures = 0  # consecutive failed connection attempts
+        self._connect_failures: set[str] = set()  # causes already reported
 
     def make_link(
         self, http: aiohttp.ClientSession, csms_url: str, validator: Validator, timeout: float
@@ -164,7 +165,12 @@ class Station(ABC):
         if not self.link.online:
             try:
                 await self.link.connect()
-            except LinkDown:
+            except LinkDown as exc:
+                # A charger retries for ever; the run's report says why, once per cause
+                # (a wrong URL path otherwise shows only as calls never acknowledged).
+                if str(exc) not in self._connect_failures:
+                    self._connect_failures.add(str(exc))
+                    self.record.errors.append(str(exc))
                 self._backoff_more()
                 return False
         if self.need_boot and not await self._boot():
