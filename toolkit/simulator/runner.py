@@ -46,6 +46,9 @@ class Charger(Station):
                 await action(at)
             await self._wait_until(self.end)
             await self._drain()
+            if self.connect_failure is not None:
+                # A wrong URL must not look only like calls never acknowledged.
+                self.record.errors.append(f"{self.connect_failure} (still failing at the end)")
         finally:
             await self.link.close()
         return self.truth()

@@ -90,7 +90,9 @@ class Station(ABC):
         self._backoff = settings.backoff_initial
         self._next_try = 0.0
         self._failures = 0  # consecutive failed connection attempts
-        self._connect_failures: set[str] = set()  # causes already reported
+        # Why the last connection attempt failed (None: it did not). A charger retries
+        # for ever; the run reports this at the end if it still stands.
+        self.connect_failure: str | None = None
 
     def make_link(
         self, http: aiohttp.ClientSession, csms_url: str, validator: Validator, timeout: float
@@ -166,13 +168,10 @@ class Station(ABC):
             try:
                 await self.link.connect()
             except LinkDown as exc:
-                # A charger retries for ever; the run's report says why, once per cause
-                # (a wrong URL path otherwise shows only as calls never acknowledged).
-                if str(exc) not in self._connect_failures:
-                    self._connect_failures.add(str(exc))
-                    self.record.errors.append(str(exc))
+                self.connect_failure = str(exc)
                 self._backoff_more()
                 return False
+            self.connect_failure = None
         if self.need_boot and not await self._boot():
             return False
         self._backoff, self._failures = self.settings.backoff_initial, 0
