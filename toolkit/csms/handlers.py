@@ -163,6 +163,13 @@ def _empty(r: Responder, s: StationInfo, p: Payload) -> Payload:
     return {}
 
 
+def _sign_certificate(r: Responder, s: StationInfo, p: Payload) -> Payload:
+    # 2.0.1 A02/A03: the CSMS takes the CSR; the signed chain follows as
+    # CertificateSigned (sent by an operator, e.g. through the admin API).
+    s.csrs.append(p["csr"])
+    return {"status": "Accepted"}
+
+
 def _data_transfer(r: Responder, s: StationInfo, p: Payload) -> Payload:
     return {"status": "UnknownVendorId"}  # this CSMS knows no vendor extensions
 
@@ -179,5 +186,6 @@ HANDLERS: dict[str, Callable[[Responder, StationInfo, Payload], Payload]] = {
     "LogStatusNotification": _empty,
     "FirmwareStatusNotification": _empty,
     "SecurityEventNotification": _empty,
+    "SignCertificate": _sign_certificate,
     "DataTransfer": _data_transfer,
 }
