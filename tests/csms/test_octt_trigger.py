@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import orjson
 import pytest
+import websockets
 from ocpp.v16 import call as call16
 
 from ocppkit.toolkit.csms import Csms, CsmsSettings
@@ -155,3 +157,65 @@ def test_every_trigger_of_the_suite_names_a_16_action_the_reverse_pair_translate
 
     missing = {name for name, t in TRIGGERS.items() if t.action16 not in CSMS_CALLS}
     assert missing == set()
+
+
+def test_certificate_signed_carries_the_stations_csr_signed_by_the_csms_ca(
+    tmp_path: Path,
+) -> None:
+    """TC_074: the suite posts a self-signed stand-in; the station gets its CSR signed."""
+    from cryptography.hazmat.primitives import serialization
+
+    from ocppkit.toolkit.csms.signing import CsrSigner
+    from tests.gateway.pki import Issued, Pki
+    from tests.gateway.test_mtls import BOOT, attempt, client_tls, tls_bridge
+
+    pki = Pki(tmp_path / "pki")
+    first = pki.client("CP16_SP3")
+    csr, new_key = Pki.csr("CP16_SP3")
+    ca_key = pki.ca_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    stand_in = first.cert.read_text()  # any chain: not what the station gets
+
+    async def scenario() -> tuple[int, list[Any], str]:
+        signer = CsrSigner(pki.ca_path.read_bytes(), ca_key)
+        csms = Csms(CsmsSettings(signer=signer))
+        await csms.start()
+        trigger = OcttTrigger(csms)
+        await trigger.start()
+        try:
+            async with tls_bridge(tmp_path, pki, csms.url, tls_client_required=("*",)) as bridge:
+                url = f"wss://127.0.0.1:{bridge.port}/ocpp/CP16_SP3"
+                async with websockets.connect(
+                    url, subprotocols=["ocpp1.6"], ssl=client_tls(pki, first)
+                ) as ws:
+                    await ws.send(orjson.dumps([2, "b", "BootNotification", BOOT]).decode())
+                    await asyncio.wait_for(ws.recv(), 10)
+                    await ws.send(orjson.dumps([2, "s", "SignCertificate", {"csr": csr}]).decode())
+                    await asyncio.wait_for(ws.recv(), 10)
+                    posted = asyncio.create_task(
+                        post(
+                            f"{trigger.url}/api/octt/1.6/CP16_SP3/certificate-signed",
+                            {"certificateChain": stand_in},
+                        )
+                    )
+                    command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+                    await ws.send(orjson.dumps([3, command[1], {"status": "Accepted"}]).decode())
+                    status, _ = await posted
+                renewed = Issued(tmp_path / "renewed.pem", tmp_path / "renewed.key", 0)
+                renewed.cert.write_text(command[3]["certificateChain"])
+                renewed.key.write_bytes(new_key)
+                result = await attempt(bridge, "CP16_SP3", client_tls(pki, renewed))
+        finally:
+            await trigger.stop()
+            await csms.stop()
+        return status, command, result
+
+    status, command, result = asyncio.run(scenario())
+    assert status == 200
+    assert command[2] == "CertificateSigned"
+    assert command[3]["certificateChain"] != stand_in
+    assert command[3]["certificateChain"].endswith(pki.ca_path.read_text())
+    assert result == "ok"  # the renewed certificate opens the next connection

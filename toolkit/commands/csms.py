@@ -78,6 +78,16 @@ def csms(
             help="Bearer token of the admin API (or OCPPKIT_CSMS_ADMIN_TOKEN).",
         ),
     ] = None,
+    signing_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--signing-ca", help="PEM CA certificate that signs stations' CSRs.", dir_okay=False
+        ),
+    ] = None,
+    signing_ca_key: Annotated[
+        Path | None,
+        typer.Option("--signing-ca-key", help="PEM private key of --signing-ca.", dir_okay=False),
+    ] = None,
     octt_trigger: Annotated[
         str | None,
         typer.Option(
@@ -91,6 +101,7 @@ def csms(
     from ocppkit.toolkit.csms.handlers import CsmsSettings
     from ocppkit.toolkit.csms.run import load_tokens, parse_listen, serve
     from ocppkit.toolkit.csms.server import Csms
+    from ocppkit.toolkit.csms.signing import load_signer
     from ocppkit.toolkit.csms.tokens import load_token_store
     from ocppkit.toolkit.tariff import load_tariff
 
@@ -98,6 +109,8 @@ def csms(
         raise ConfigError("give exactly one of --tokens FILE and --accept-all")
     if admin is not None and not admin_token:
         raise ConfigError("--admin needs --admin-token (or OCPPKIT_CSMS_ADMIN_TOKEN)")
+    if (signing_ca is None) != (signing_ca_key is None):
+        raise ConfigError("--signing-ca and --signing-ca-key go together")
     host, port = parse_listen(listen)
     admin_at = parse_listen(admin) if admin is not None else None
     trigger_at = None
@@ -114,6 +127,7 @@ def csms(
         strict_one_call=strict_one_call,
         strict_tokens=strict_tokens,
         # a dict: rotations and the trigger API's set-basic-auth-password change it
+        signer=load_signer(signing_ca, signing_ca_key) if signing_ca and signing_ca_key else None,
         station_passwords=dict(load_passwords(station_passwords)) if station_passwords else {},
     )
 

@@ -26,6 +26,12 @@ gives it its request-id counters. Where the operator knows something the
   operator asks GetBaseReport(FullInventory), which the bridge sends as
   GetConfiguration without keys (the reverse pair would list the well-known
   keys instead, all a 2.0.1 station could be asked for one by one).
+- ``signed_csr``: a CSMS answers a station's SignCertificate with the CSR
+  signed by its CA (2.0.1 A02). The suite cannot know that CA, so it posts a
+  self-signed stand-in made from its CSR; a CSMS started with a signing CA
+  (:mod:`.signing`) sends the station's last CSR signed instead, so the
+  station can connect with it afterwards (TC_074). Without a CA, or
+  without a CSR, the posted chain is sent as it is.
 
 A trigger answers 200 ``{"action", "request", "response", "conf"}``: the
 2.0.1 call sent, the station's 2.0.1 answer, and the 1.6 confirmation it
@@ -100,7 +106,7 @@ TRIGGERS: dict[str, Trigger] = {
     "install-certificate": Trigger("InstallCertificate"),
     "get-installed-certificate-ids": Trigger("GetInstalledCertificateIds"),
     "delete-certificate": Trigger("DeleteCertificate"),
-    "certificate-signed": Trigger("CertificateSigned"),
+    "certificate-signed": Trigger("CertificateSigned", "signed_csr"),
     "data-transfer": Trigger("DataTransfer"),
 }
 
@@ -202,6 +208,17 @@ class OcttTrigger:
                 return
         state.transactions[id201] = StationTransaction(id201, connector or 1, id16=id16)
 
+    def _signed(self, station: str, payload: Payload) -> Payload:
+        """The station's last CSR signed by the CSMS's CA, when it has both."""
+        signer, info = self.csms.settings.signer, self.csms.stations.get(station)
+        if signer is None or info is None or not info.csrs:
+            return payload
+        try:
+            chain = signer.sign(info.csrs[-1])
+        except ValueError as exc:
+            raise TriggerError(400, f"the station's CSR cannot be signed: {exc}") from None
+        return {**payload, "certificateChain": chain}
+
     def rewrite(self, station: str, trigger: Trigger, payload: Payload) -> Call | Payload:
         """The 2.0.1 call for one trigger, or the 1.6 answer when none can be sent.
 
@@ -219,6 +236,8 @@ class OcttTrigger:
             )
         if trigger.knows == "transaction":
             self._teach_transaction(station, payload)
+        if trigger.knows == "signed_csr":
+            payload = self._signed(station, payload)
         call16 = Call(f"octt-{next(self._ids)}", trigger.action16, payload)
         step = reverse.from_csms(self._state(station), call16, self._context())
         if step.to_charger:
