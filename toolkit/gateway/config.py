@@ -102,6 +102,11 @@ class BridgeConfig:
             (or the end of an HTTP request); above ``connect_timeout``.
         max_unauthenticated_per_source: connections one source address may
             hold open before they are admitted; more are closed at once.
+        unknown_subprotocol: what a handshake offering no subprotocol the
+            bridge speaks gets: ``close`` (OCPP-J 1.6 and 2.0.1 Part 4
+            §3.1.2: completed without a Sec-WebSocket-Protocol header, then
+            closed) or ``refuse`` (HTTP 400, no upgrade: what OCA's OCTT
+            TC_088 expects and what the built-in CSMS does).
         ws_compression: accept permessage-deflate from chargers. Each
             compressed connection keeps zlib state (some 100 KiB); with heavy
             reconnect churn, turn it off to keep the memory flat.
@@ -155,6 +160,7 @@ class BridgeConfig:
     header_timeout: float = 10.0
     handshake_timeout: float = 15.0
     max_unauthenticated_per_source: int = 128
+    unknown_subprotocol: str = "close"
     ws_compression: bool = True
     soap_callback_allow: tuple[str, ...] = ()
     upstream_password: str = ""
@@ -265,6 +271,7 @@ _CHOICES = {
     "validation": ("strict", "lenient"),
     "sync": ("full", "normal"),
     "log_format": ("kv", "json"),
+    "unknown_subprotocol": ("close", "refuse"),
 }
 
 
