@@ -55,7 +55,7 @@ from aiohttp import web
 from ocppkit.toolkit.csms.server import CallRejected, Csms, CsmsError
 from ocppkit.toolkit.csms.tokens import STATUSES, TokenEntry
 from ocppkit.translators.context import Context
-from ocppkit.translators.errors import FrameError, ValidationFailed
+from ocppkit.translators.errors import FrameError, OcppkitError, ValidationFailed
 from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.schemas import Kind
 from ocppkit.translators.station201_csms16 import session as reverse
@@ -123,7 +123,7 @@ def _error(status: int, text: str) -> web.Response:
     return _json(status, {"error": text})
 
 
-class TriggerError(Exception):
+class TriggerError(OcppkitError):
     """A trigger the adapter cannot send (its HTTP status and reason)."""
 
     def __init__(self, status: int, text: str) -> None:
@@ -180,14 +180,14 @@ class OcttTrigger:
 
     def _running(self, station: str, connector: int | None) -> str | None:
         """The 2.0.1 id of the transaction running at ``station`` (on ``connector``)."""
-        running = [
+        running = [  # oldest first: the last is the newest
             tx
             for tx in self.csms.transactions.values()
             if tx.station_id == station
             and tx.ended_at is None
             and (not connector or tx.evse_id in (None, connector))
         ]
-        return running[-1].transaction_id if len(running) >= 1 else None
+        return running[-1].transaction_id if running else None
 
     def _teach_transaction(self, station: str, payload: Payload) -> None:
         """Name the running transaction under the 1.6 integer the payload uses."""
