@@ -219,3 +219,78 @@ def test_certificate_signed_carries_the_stations_csr_signed_by_the_csms_ca(
     assert command[3]["certificateChain"] != stand_in
     assert command[3]["certificateChain"].endswith(pki.ca_path.read_text())
     assert result == "ok"  # the renewed certificate opens the next connection
+
+
+# -- the rewrite, row by row (no sockets: the 2.0.1 call each trigger becomes) --------------
+
+PROFILE16 = {
+    "chargingProfileId": 7, "stackLevel": 0, "chargingProfilePurpose": "TxProfile",
+    "chargingProfileKind": "Absolute", "transactionId": 4711,
+    "chargingSchedule": {"chargingRateUnit": "A", "startSchedule": "2026-12-03T08:00:00Z",
+                         "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6.0}]},
+}  # fmt: skip
+ROWS: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = [
+    ("reset", {"type": "Soft"}, "Reset", {"type": "OnIdle"}),
+    ("unlock-connector", {"connectorId": 1}, "UnlockConnector", {"evseId": 1, "connectorId": 1}),
+    ("change-availability", {"connectorId": 0, "type": "Inoperative"}, "ChangeAvailability",
+     {"operationalStatus": "Inoperative"}),
+    ("trigger-message", {"requestedMessage": "StatusNotification", "connectorId": 1},
+     "TriggerMessage", {"requestedMessage": "StatusNotification",
+                        "evse": {"id": 1, "connectorId": 1}}),
+    ("trigger-message", {"requestedMessage": "DiagnosticsStatusNotification"}, "TriggerMessage",
+     {"requestedMessage": "LogStatusNotification"}),
+    ("extended-trigger-message", {"requestedMessage": "SignChargePointCertificate"},
+     "TriggerMessage", {"requestedMessage": "SignChargingStationCertificate"}),
+    ("get-configuration", {}, "GetBaseReport", {"requestId": 1, "reportBase": "FullInventory"}),
+    ("cancel-reservation", {"reservationId": 3}, "CancelReservation", {"reservationId": 3}),
+    ("get-local-list-version", {}, "GetLocalListVersion", {}),
+    ("clear-cache", {}, "ClearCache", {}),
+    ("get-composite-schedule", {"connectorId": 1, "duration": 60}, "GetCompositeSchedule",
+     {"evseId": 1, "duration": 60}),
+    ("clear-charging-profile", {"id": 7}, "ClearChargingProfile", {"chargingProfileId": 7}),
+    ("get-diagnostics", {"location": "ftp://logs.example/up"}, "GetLog",
+     {"logType": "DiagnosticsLog", "requestId": 1,
+      "log": {"remoteLocation": "ftp://logs.example/up"}}),
+    ("update-firmware", {"location": "https://fw.example/1.bin",
+                         "retrieveDate": "2026-12-03T08:00:00Z"}, "UpdateFirmware",
+     {"requestId": 1, "firmware": {"location": "https://fw.example/1.bin",
+                                   "retrieveDateTime": "2026-12-03T08:00:00Z"}}),
+    ("install-certificate", {"certificateType": "CentralSystemRootCertificate",
+                             "certificate": "PEM"}, "InstallCertificate",
+     {"certificateType": "CSMSRootCertificate", "certificate": "PEM"}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "payload16", "action", "payload201"), ROWS)
+def test_each_trigger_becomes_the_201_command_an_operator_sends(
+    name: str, payload16: dict[str, Any], action: str, payload201: dict[str, Any]
+) -> None:
+    out = OcttTrigger(Csms()).rewrite(CP, TRIGGERS[name], payload16)
+    assert not isinstance(out, dict), out
+    assert (out.action, out.payload) == (action, payload201)
+
+
+def test_a_16_transaction_id_names_the_transaction_running_at_the_station() -> None:
+    from ocppkit.toolkit.csms.records import TransactionSeen
+
+    csms = Csms()
+    csms.transactions["tx-done"] = TransactionSeen("tx-done", CP, evse_id=1)
+    csms.transactions["tx-done"].ended_at = csms.now()
+    csms.transactions["tx-other-station"] = TransactionSeen("tx-other-station", "CP-2", evse_id=1)
+    csms.transactions["tx-running"] = TransactionSeen("tx-running", CP, evse_id=1)
+    trigger = OcttTrigger(csms)
+    stop = trigger.rewrite(CP, TRIGGERS["remote-stop-transaction"], {"transactionId": 4711})
+    profile = trigger.rewrite(
+        CP, TRIGGERS["set-charging-profile"], {"connectorId": 1, "csChargingProfiles": PROFILE16}
+    )
+    assert not isinstance(stop, dict) and stop.payload == {"transactionId": "tx-running"}
+    assert not isinstance(profile, dict) and profile.action == "SetChargingProfile"
+    assert profile.payload["chargingProfile"]["transactionId"] == "tx-running"
+    assert profile.payload["evseId"] == 1
+
+
+def test_with_nothing_running_a_16_transaction_id_is_refused_without_a_call() -> None:
+    out = OcttTrigger(Csms()).rewrite(
+        CP, TRIGGERS["remote-stop-transaction"], {"transactionId": 999999}
+    )
+    assert out == {"status": "Rejected"}  # the 1.6 answer: nothing 2.0.1 could be asked
