@@ -114,6 +114,24 @@ def test_a_charger_that_disconnects_gives_the_csms_internal_error_at_once() -> N
     assert pair.csms.answer_to("r2").error_code == "InternalError"  # type: ignore[union-attr]
 
 
+def test_a_charger_back_before_its_old_connection_was_seen_closing_frees_the_csms_at_once() -> None:
+    """Answers are per connection: a call out on connection A is lost once B opens.
+
+    Seen in the tzi-OCTT run (TC_028 -> TC_030): the suite closes and reconnects
+    at once; B's attach came before A's detach, and the CSMS's next command
+    waited for A's call to time out.
+    """
+    pair = booted(call_timeout=30)
+    pair.send(CSMS, Call("r1", "Reset", {"type": "Immediate"}))
+    assert pair.charger.calls("Reset")
+    pair.charger.endpoint.close()  # connection A is gone; the shell has not noticed yet
+    pair.connect(CHARGER)  # connection B comes first
+    answer = pair.csms.answer_to("r1")
+    assert isinstance(answer, CallError) and answer.error_code == "InternalError"
+    pair.send(CSMS, Call("r2", "Reset", {"type": "Immediate"}))
+    assert len(pair.charger.calls("Reset")) == 2  # on connection B, without waiting 30 s
+
+
 def test_after_a_timeout_the_upstream_slot_stays_busy_until_the_late_answer() -> None:
     """#16 item 10: a CSMS slower than call_timeout never sees two calls at once."""
     pair = booted(call_timeout=5)

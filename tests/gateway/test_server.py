@@ -65,6 +65,21 @@ def test_unknown_subprotocol_is_refused_by_closing_without_one(tmp_path: Path) -
     run(tmp_path, body)
 
 
+def test_unknown_subprotocol_can_be_refused_before_the_upgrade_as_octt_expects(
+    tmp_path: Path,
+) -> None:
+    async def body(csms: Csms, bridge: Bridge, where: str) -> None:
+        with pytest.raises(websockets.exceptions.InvalidStatus) as refused:
+            await websockets.connect(f"ws://{where}/ocpp/CP1", subprotocols=["ocpp0.1"])
+        assert refused.value.response.status_code == 400
+        offers = ["ocpp0.1", "ocpp1.6"]
+        async with websockets.connect(f"ws://{where}/ocpp/CP1", subprotocols=offers) as ws:
+            assert ws.subprotocol == "ocpp1.6"
+        assert bridge.metrics.value("ocppkit_bridge_refused_total", reason="subprotocol") == 1
+
+    run(tmp_path, body, unknown_subprotocol="refuse")
+
+
 def test_a_201_station_is_passed_through_unchanged(tmp_path: Path) -> None:
     async def body(csms: Csms, bridge: Bridge, where: str) -> None:
         boot = {"reason": "PowerUp", "chargingStation": {"model": "M", "vendorName": "V"}}

@@ -78,12 +78,30 @@ def csms(
             help="Bearer token of the admin API (or OCPPKIT_CSMS_ADMIN_TOKEN).",
         ),
     ] = None,
+    signing_ca: Annotated[
+        Path | None,
+        typer.Option(
+            "--signing-ca", help="PEM CA certificate that signs stations' CSRs.", dir_okay=False
+        ),
+    ] = None,
+    signing_ca_key: Annotated[
+        Path | None,
+        typer.Option("--signing-ca-key", help="PEM private key of --signing-ca.", dir_okay=False),
+    ] = None,
+    octt_trigger: Annotated[
+        str | None,
+        typer.Option(
+            "--octt-trigger",
+            help="[HOST:]PORT of the tzi-OCTT 1.6 trigger API (for the suite through a bridge).",
+        ),
+    ] = None,
 ) -> None:
     """Run a strict OCPP 2.0.1 CSMS until SIGINT/SIGTERM; stations connect to ws://HOST:PORT/ocpp/ID."""
     from ocppkit.toolkit.csms.auth import load_passwords
     from ocppkit.toolkit.csms.handlers import CsmsSettings
     from ocppkit.toolkit.csms.run import load_tokens, parse_listen, serve
     from ocppkit.toolkit.csms.server import Csms
+    from ocppkit.toolkit.csms.signing import load_signer
     from ocppkit.toolkit.csms.tokens import load_token_store
     from ocppkit.toolkit.tariff import load_tariff
 
@@ -91,8 +109,13 @@ def csms(
         raise ConfigError("give exactly one of --tokens FILE and --accept-all")
     if admin is not None and not admin_token:
         raise ConfigError("--admin needs --admin-token (or OCPPKIT_CSMS_ADMIN_TOKEN)")
+    if (signing_ca is None) != (signing_ca_key is None):
+        raise ConfigError("--signing-ca and --signing-ca-key go together")
     host, port = parse_listen(listen)
     admin_at = parse_listen(admin) if admin is not None else None
+    trigger_at = None
+    if octt_trigger is not None:
+        trigger_at = parse_listen(octt_trigger if ":" in octt_trigger else f":{octt_trigger}")
     store = None
     if tokens is not None and tokens.suffix.lower() in (".toml", ".csv"):
         store = load_token_store(tokens)
@@ -103,7 +126,9 @@ def csms(
         heartbeat_interval=heartbeat_interval,
         strict_one_call=strict_one_call,
         strict_tokens=strict_tokens,
-        station_passwords=load_passwords(station_passwords) if station_passwords else {},
+        # a dict: rotations and the trigger API's set-basic-auth-password change it
+        signer=load_signer(signing_ca, signing_ca_key) if signing_ca and signing_ca_key else None,
+        station_passwords=dict(load_passwords(station_passwords)) if station_passwords else {},
     )
 
     def ready(server: Csms) -> None:
@@ -111,6 +136,9 @@ def csms(
 
     def admin_ready(url: str) -> None:
         typer.echo(f"ocppkit csms: admin API on {url} (GET /openapi.json)", err=True)
+
+    def trigger_ready(url: str) -> None:
+        typer.echo(f"ocppkit csms: tzi-OCTT trigger API on {url}/api/octt/1.6/", err=True)
 
     done = asyncio.run(
         serve(
@@ -121,6 +149,8 @@ def csms(
             on_ready=ready,
             admin=(*admin_at, admin_token or "") if admin_at is not None else None,
             on_admin_ready=admin_ready,
+            octt_trigger=trigger_at,
+            on_trigger_ready=trigger_ready,
         )
     )
     typer.echo(

@@ -6,8 +6,9 @@ import base64
 import binascii
 import hmac
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
+from typing import Any
 
 from ocppkit.translators.errors import ConfigError
 
@@ -47,3 +48,32 @@ def load_passwords(path: str | Path) -> dict[str, str]:
     if not all(isinstance(v, str) and v for v in table.values()):
         raise ConfigError(f"{path}: every password must be a non-empty string")
     return {str(k): str(v) for k, v in table.items()}
+
+
+def rotate_password(
+    passwords: Mapping[str, str],
+    station_id: str,
+    action: str,
+    request: Mapping[str, Any],
+    answer: Mapping[str, Any],
+) -> bool:
+    """Keep a password the station accepted (SetVariables SecurityCtrlr.BasicAuthPassword).
+
+    2.0.1 A01: once the station answers Accepted it reconnects with the new
+    password, so the CSMS must expect it from then on. Only a station that has
+    a password here gets a new one. True when stored.
+    """
+    if action != "SetVariables" or not isinstance(passwords, MutableMapping):
+        return False
+    if station_id not in passwords:  # a CSMS without passwords for it asks for none
+        return False
+    results = answer.get("setVariableResult", [])
+    for entry, result in zip(request.get("setVariableData", []), results, strict=False):
+        if (
+            entry["component"]["name"] == "SecurityCtrlr"
+            and entry["variable"]["name"] == "BasicAuthPassword"
+            and result.get("attributeStatus") == "Accepted"
+        ):
+            passwords[station_id] = entry["attributeValue"]
+            return True
+    return False

@@ -20,6 +20,7 @@ from ocppkit.toolkit.csms.records import (
     energy_samples,
     parse_ocpp_time,
 )
+from ocppkit.toolkit.csms.signing import CsrSigner
 from ocppkit.toolkit.csms.tokens import TokenStore
 from ocppkit.toolkit.tariff import Tariff, cost_of_session
 from ocppkit.translators.journal import format_timestamp
@@ -45,6 +46,7 @@ class CsmsSettings:
             characters with PropertyConstraintViolation, as CitrineOS does.
         station_passwords: per-station Basic auth passwords (security
             profile 1); a station not listed is refused when any is listed.
+        signer: signs stations' CSRs (signing.py) for CertificateSigned.
     """
 
     tokens: frozenset[str] | None = None
@@ -57,6 +59,7 @@ class CsmsSettings:
     token_store: TokenStore | None = None
     strict_tokens: bool = False
     station_passwords: Mapping[str, str] = field(default_factory=dict)
+    signer: CsrSigner | None = None
 
 
 Payload = dict[str, Any]
@@ -163,6 +166,13 @@ def _empty(r: Responder, s: StationInfo, p: Payload) -> Payload:
     return {}
 
 
+def _sign_certificate(r: Responder, s: StationInfo, p: Payload) -> Payload:
+    # 2.0.1 A02/A03: the CSMS takes the CSR; the signed chain follows as
+    # CertificateSigned (sent by an operator, e.g. through the admin API).
+    s.csrs.append(p["csr"])
+    return {"status": "Accepted"}
+
+
 def _data_transfer(r: Responder, s: StationInfo, p: Payload) -> Payload:
     return {"status": "UnknownVendorId"}  # this CSMS knows no vendor extensions
 
@@ -179,5 +189,6 @@ HANDLERS: dict[str, Callable[[Responder, StationInfo, Payload], Payload]] = {
     "LogStatusNotification": _empty,
     "FirmwareStatusNotification": _empty,
     "SecurityEventNotification": _empty,
+    "SignCertificate": _sign_certificate,
     "DataTransfer": _data_transfer,
 }

@@ -62,6 +62,7 @@ class StationInfo:
             station was still unanswered (OCPP-J forbids it: 2.0.1 Part 4
             §4.1.1 "SHALL NOT send a CALL ... before the previous one has
             been responded to").
+        csrs: the PEM CSRs of its SignCertificate requests, oldest first.
     """
 
     station_id: str
@@ -71,6 +72,7 @@ class StationInfo:
     statuses: dict[tuple[int, int], str] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     concurrent_calls: int = 0
+    csrs: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ocppkit.toolkit.csms.admin import AdminApi
 from ocppkit.toolkit.csms.handlers import CsmsSettings
+from ocppkit.toolkit.csms.octt_trigger import OcttTrigger
 from ocppkit.toolkit.csms.server import Csms
 from ocppkit.toolkit.journal_writer import JournalWriter
 from ocppkit.translators.errors import ConfigError
@@ -51,10 +52,13 @@ async def serve(
     stop: asyncio.Event | None = None,
     admin: tuple[str, int, str] | None = None,
     on_admin_ready: Callable[[str], None] | None = None,
+    octt_trigger: tuple[str, int] | None = None,
+    on_trigger_ready: Callable[[str], None] | None = None,
 ) -> Csms:
     """Run a CSMS until SIGINT/SIGTERM (or ``stop`` is set), then close it cleanly.
 
-    ``admin`` (host, port, token) also serves the admin API (:mod:`.admin`).
+    ``admin`` (host, port, token) also serves the admin API (:mod:`.admin`);
+    ``octt_trigger`` (host, port) the tzi-OCTT trigger API (:mod:`.octt_trigger`).
 
     Returns:
         the stopped CSMS, for its counters.
@@ -67,6 +71,7 @@ async def serve(
     journal = JournalWriter(journal_dir) if journal_dir is not None else None
     csms = Csms(settings, journal=journal)
     api = AdminApi(csms, admin[2]) if admin is not None else None
+    trigger = OcttTrigger(csms) if octt_trigger is not None else None
     try:
         await csms.start(host, port)
         if on_ready is not None:
@@ -75,8 +80,14 @@ async def serve(
             await api.start(admin[0], admin[1])
             if on_admin_ready is not None:
                 on_admin_ready(api.url)
+        if trigger is not None and octt_trigger is not None:
+            await trigger.start(*octt_trigger)
+            if on_trigger_ready is not None:
+                on_trigger_ready(trigger.url)
         await stop.wait()
     finally:
+        if trigger is not None:
+            await trigger.stop()
         if api is not None:
             await api.stop()
         await csms.stop()

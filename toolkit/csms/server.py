@@ -32,7 +32,7 @@ import orjson
 from aiohttp import WSMsgType, web
 
 from ocppkit.toolkit.csms import checks
-from ocppkit.toolkit.csms.auth import password_ok
+from ocppkit.toolkit.csms.auth import password_ok, rotate_password
 from ocppkit.toolkit.csms.handlers import CsmsSettings, Responder
 from ocppkit.toolkit.csms.records import StationInfo, TransactionSeen
 from ocppkit.toolkit.journal_writer import JournalWriter
@@ -195,7 +195,7 @@ class Csms:
             conn.waiting = future
             try:
                 await self._send(conn, call)
-                return await asyncio.wait_for(future, timeout or self.settings.call_timeout)
+                answer = await asyncio.wait_for(future, timeout or self.settings.call_timeout)
             except TimeoutError:
                 # This CSMS gives up on the call (a late answer counts as a
                 # violation); the next call may go.
@@ -203,6 +203,8 @@ class Csms:
                 raise
             finally:
                 conn.waiting = None
+        rotate_password(self.settings.station_passwords, station_id, action, payload, answer)
+        return answer
 
     # ---- connection handling -------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:

@@ -102,9 +102,18 @@ class BridgeConfig:
             (or the end of an HTTP request); above ``connect_timeout``.
         max_unauthenticated_per_source: connections one source address may
             hold open before they are admitted; more are closed at once.
+        unknown_subprotocol: what a handshake offering no subprotocol the
+            bridge speaks gets: ``close`` (OCPP-J 1.6 and 2.0.1 Part 4
+            §3.1.2: completed without a Sec-WebSocket-Protocol header, then
+            closed) or ``refuse`` (HTTP 400, no upgrade: what OCA's OCTT
+            TC_088 expects and what the built-in CSMS does).
         ws_compression: accept permessage-deflate from chargers. Each
             compressed connection keeps zlib state (some 100 KiB); with heavy
             reconnect churn, turn it off to keep the memory flat.
+        soap_idle_timeout: seconds a 1.5 SOAP charger may stay silent before the
+            bridge closes its CSMS connection (reopened at its next request);
+            0: three heartbeat intervals, the interval being the one of the last
+            BootNotification answer it got (300 s until one is seen).
         soap_callback_allow: hosts or networks (``192.0.2.0/24``, ``cp.example``)
             the bridge may POST 1.5 SOAP callbacks to; empty: only the source
             address of the charger's own request.
@@ -155,7 +164,9 @@ class BridgeConfig:
     header_timeout: float = 10.0
     handshake_timeout: float = 15.0
     max_unauthenticated_per_source: int = 128
+    unknown_subprotocol: str = "close"
     ws_compression: bool = True
+    soap_idle_timeout: float = 0.0
     soap_callback_allow: tuple[str, ...] = ()
     upstream_password: str = ""
     upstream_passwords: Mapping[str, str] = field(default_factory=dict)
@@ -241,6 +252,8 @@ class BridgeConfig:
             raise ConfigError("upstream_cert and upstream_key go together")
         if self.backoff_min <= 0 or self.backoff_max < self.backoff_min:
             raise ConfigError("need 0 < backoff_min <= backoff_max")
+        if self.soap_idle_timeout < 0:
+            raise ConfigError("soap_idle_timeout must be >= 0 (0: three heartbeat intervals)")
         if self.tls_client_ca and not self.tls_cert:
             raise ConfigError("tls_client_ca needs tls_cert and tls_key (mutual TLS is TLS)")
         if (self.tls_client_crl or self.tls_client_required) and not self.tls_client_ca:
@@ -265,6 +278,7 @@ _CHOICES = {
     "validation": ("strict", "lenient"),
     "sync": ("full", "normal"),
     "log_format": ("kv", "json"),
+    "unknown_subprotocol": ("close", "refuse"),
 }
 
 
@@ -324,6 +338,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "handshake_timeout": float,
     "tls_client_required": _as_list,
     "soap_callback_allow": _as_list,
+    "soap_idle_timeout": float,
     "call_timeout": float,
     "connect_timeout": float,
     "upstream_grace": float,

@@ -11,6 +11,13 @@ CSMS expects the station to present it from then on. So, on that Accepted:
   that reconnects before it stored the new key is not locked out);
 - upstream, the bridge presents the new key towards the CSMS, which set it.
 
+The reverse bridge (a 2.0.1 station behind a 1.6 CSMS) is the same rotation
+with the versions swapped: the 1.6 CSMS's ChangeConfiguration AuthorizationKey
+reaches the station as SetVariables ``SecurityCtrlr.BasicAuthPassword``
+(translators/station201_csms16/config.py), and the station's Accepted
+``setVariableResult`` is what makes the key the one in force. :data:`OFFERS`
+says, per action sent to the charger, where the new key is and what accepts it.
+
 Both are written to the state database in the writer's queue before the
 translated answer's own commit, so the CSMS never hears Accepted for a key
 the bridge could forget. Stored keys override the configured
@@ -21,7 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.logs import event
@@ -32,6 +40,44 @@ from ocppkit.translators.frames import Call, CallResult, Frame
 
 DOWN, UP = "downstream", "upstream"
 KEY = "AuthorizationKey"
+PASSWORD_VARIABLE = ("SecurityCtrlr", "BasicAuthPassword")  # 2.0.1 A01
+
+
+def _is_password(entry: Mapping[str, Any]) -> bool:
+    component, variable = entry.get("component", {}), entry.get("variable", {})
+    return (component.get("name"), variable.get("name")) == PASSWORD_VARIABLE
+
+
+def _key_16(payload: Mapping[str, Any]) -> str | None:
+    value = payload.get("value")
+    return value if payload.get("key") == KEY and isinstance(value, str) else None
+
+
+def _accepted_16(payload: Mapping[str, Any]) -> bool:
+    return bool(payload.get("status") == "Accepted")
+
+
+def _key_201(payload: Mapping[str, Any]) -> str | None:
+    for entry in payload.get("setVariableData", []):
+        if _is_password(entry) and isinstance(entry.get("attributeValue"), str):
+            return str(entry["attributeValue"])
+    return None
+
+
+def _accepted_201(payload: Mapping[str, Any]) -> bool:
+    return any(
+        _is_password(r) and r.get("attributeStatus") == "Accepted"
+        for r in payload.get("setVariableResult", [])
+    )
+
+
+# Action sent to the charger -> (the new key it carries, its answer accepts it).
+OFFERS: dict[
+    str, tuple[Callable[[Mapping[str, Any]], str | None], Callable[[Mapping[str, Any]], bool]]
+] = {
+    "ChangeConfiguration": (_key_16, _accepted_16),  # 1.6 charger (forward bridge)
+    "SetVariables": (_key_201, _accepted_201),  # 2.0.1 station (reverse bridge)
+}
 
 
 class Credentials:
@@ -50,7 +96,8 @@ class Credentials:
         self.metrics = metrics
         self.log = log
         self._stored = store.passwords()
-        self._offered: dict[tuple[str, str], str] = {}  # (charger, message id) -> new key
+        # (charger, message id) -> (new key, action that offered it)
+        self._offered: dict[tuple[str, str], tuple[str, str]] = {}
 
     # -- what is accepted and presented -------------------------------------------
 
@@ -83,13 +130,11 @@ class Credentials:
 
     def sent(self, cp_id: str, frame: Frame) -> None:
         """A frame went to the charger (the session calls this for each call)."""
-        if (
-            isinstance(frame, Call)
-            and frame.action == "ChangeConfiguration"
-            and frame.payload.get("key") == KEY
-            and isinstance(frame.payload.get("value"), str)
-        ):
-            self._offered[(cp_id, frame.message_id)] = frame.payload["value"]
+        if not isinstance(frame, Call) or frame.action not in OFFERS:
+            return
+        value = OFFERS[frame.action][0](frame.payload)
+        if value is not None:
+            self._offered[(cp_id, frame.message_id)] = (value, frame.action)
 
     def seen(self, cp_id: str, received: Received) -> None:
         """A frame arrived (the session calls this for each): a charger's answer?"""
@@ -98,10 +143,11 @@ class Credentials:
 
     def answered(self, cp_id: str, frame: Frame) -> None:
         """The charger answered a call (before the answer's own commit)."""
-        value = self._offered.pop((cp_id, frame.message_id), None)
-        if value is None or not isinstance(frame, CallResult):
+        offered = self._offered.pop((cp_id, frame.message_id), None)
+        if offered is None or not isinstance(frame, CallResult):
             return
-        if frame.payload.get("status") != "Accepted":
+        value, action = offered
+        if not OFFERS[action][1](frame.payload):
             return
         current = self.downstream(cp_id)
         previous = current[0] if current and current[0] != value else None

@@ -77,6 +77,10 @@ METRICS: dict[str, tuple[str, str]] = {
         "Connections the listener closed before admission, by reason "
         "(header_timeout, handshake_timeout, per_source_cap).",
     ),
+    "ocppkit_bridge_soap_idle_closed_total": (
+        "counter",
+        "1.5 SOAP chargers silent past soap_idle_timeout whose CSMS connection was let go.",
+    ),
     "ocppkit_bridge_soap_callbacks_refused_total": (
         "counter",
         "SOAP callbacks to a charger not made, by reason (address not allowed, "

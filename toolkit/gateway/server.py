@@ -425,9 +425,8 @@ class Bridge:
             # response without a Sec-WebSocket-Protocol header and then
             # immediately close"), the same in 2.0.1 Part 4 §3.1.2. That holds
             # for a request offering no subprotocol at all, too. (OCTT TC_088
-            # expects the handshake refused instead; the specification wins.)
-            ws = web.WebSocketResponse(compress=False)
-            await ws.prepare(request)
+            # expects the handshake refused instead: ``unknown_subprotocol =
+            # "refuse"``; the specification is the default.)
             self.metrics.inc("ocppkit_bridge_refused_total", reason="subprotocol")
             event(
                 self.log,
@@ -437,6 +436,10 @@ class Bridge:
                 reason="subprotocol",
                 offered=",".join(offered),
             )
+            if self.cfg.unknown_subprotocol == "refuse":
+                return web.Response(status=400, text=f"subprotocol {bridged} required")
+            ws = web.WebSocketResponse(compress=False)
+            await ws.prepare(request)
             await ws.close(code=1002, message=b"unsupported subprotocol")
             return ws
         return await self._bridge(cp_id, request, route)

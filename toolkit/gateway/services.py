@@ -101,6 +101,8 @@ class Services:
     strict_validator: Validator = field(default_factory=Validator)
     # Passwords rotated through AuthorizationKey (None: not followed).
     credentials: Credentials | None = None
+    # Heartbeat interval (s) each 1.5 SOAP charger was last told (soap.py idle close).
+    soap_heartbeats: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.charger_validator = Validator(ValidationMode(self.cfg.validation))

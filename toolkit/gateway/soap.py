@@ -8,6 +8,13 @@ charger go the other way: lowered to 1.5 and POSTed to the address the
 charger announced in ``wsa:From`` of its last request; the response is
 lifted and handed to the session as the charger's answer.
 
+Idle close: HTTP leaves no connection to lose, so a 1.5 charger that has
+gone away would hold its CSMS connection (and show connected in /metrics)
+for ever. When it has sent nothing for ``soap_idle_timeout`` (default: three
+heartbeat intervals) and no exchange is under way, its link is detached: the
+session, with nothing left to deliver, is retired and its upstream closed.
+Its next request opens both again.
+
 Faults: a peer's mistake is ``env:Sender`` (HTTP 400), ours ``env:Receiver``
 (HTTP 500), per SOAP 1.2 Part 2 §7.5.2.2. When the CSMS cannot be reached the
 request is refused with HTTP 503, so the charger stays offline and queues
@@ -70,6 +77,8 @@ SENDER_CODES = frozenset(
         ErrorCode.SECURITY_ERROR,
     }
 )
+IDLE_HEARTBEATS = 3  # silent for this many heartbeat intervals: gone
+DEFAULT_HEARTBEAT = 300.0  # seconds, until the charger's BootNotification answer says
 # A charger's Fault, as the 1.6J CALLERROR the session understands.
 FAULT_TO_ERROR = {"Sender": ErrorCode.PROTOCOL_ERROR, "Receiver": ErrorCode.INTERNAL_ERROR}
 
@@ -116,6 +125,8 @@ class SoapLink:
         svc: shared services (HTTP client, journal, settings).
         feed: hands the session a 1.6J answer from the charger.
         source: the IP address the charger's requests come from.
+        on_idle: called once when the charger has been silent too long
+            (the session detaches the link); None: never idle.
     """
 
     version = V15
@@ -127,6 +138,7 @@ class SoapLink:
         svc: Services,
         feed: Callable[[Frame], Awaitable[None]],
         source: str | None = None,
+        on_idle: Callable[[SoapLink], Awaitable[None]] | None = None,
     ) -> None:
         self.cp_id = charge_point_id
         self.source = source
@@ -136,10 +148,57 @@ class SoapLink:
         self._exchanges: dict[str, asyncio.Future[Frame]] = {}  # 1.6 call id -> its answer
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
+        self.on_idle = on_idle
+        self._idle: asyncio.TimerHandle | None = None
+        self.touch()
 
     @property
     def closed(self) -> bool:
         return self._closed
+
+    # -- idle close ---------------------------------------------------------------
+
+    def idle_timeout(self) -> float:
+        """Seconds of silence after which the link lets go (see the module docstring)."""
+        configured = self.svc.cfg.soap_idle_timeout
+        if configured > 0:
+            return configured
+        return IDLE_HEARTBEATS * self.svc.soap_heartbeats.get(self.cp_id, DEFAULT_HEARTBEAT)
+
+    def told_interval(self, interval: float) -> None:
+        """The charger was told this heartbeat interval (its BootNotification answer)."""
+        if interval > 0:
+            self.svc.soap_heartbeats[self.cp_id] = float(interval)
+            self.touch()
+
+    def touch(self) -> None:
+        """The charger was heard from: the idle clock starts again."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+        if self.on_idle is None or self._closed:
+            return
+        loop = asyncio.get_running_loop()
+        self._idle = loop.call_later(self.idle_timeout(), self._idle_due)
+
+    def _idle_due(self) -> None:
+        self._idle = None
+        if self._closed:
+            return
+        if self._exchanges or self._tasks:  # an exchange is under way: not idle
+            self.touch()
+            return
+        task = asyncio.create_task(self._let_go())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _let_go(self) -> None:
+        seconds = self.idle_timeout()
+        self.svc.metrics.inc("ocppkit_bridge_soap_idle_closed_total")
+        event(self.svc.log, logging.INFO, "soap_charger_idle", cp=self.cp_id, seconds=seconds)
+        self._closed = True
+        if self.on_idle is not None:
+            await self.on_idle(self)
 
     def journal(self, direction: Direction, envelope: bytes, action: str) -> None:
         self.svc.journal_frame(
@@ -183,11 +242,15 @@ class SoapLink:
 
     async def close(self, code: int, reason: str) -> None:
         self._closed = True
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
         for fut in self._exchanges.values():
             if not fut.done():
                 fut.set_exception(ConnectionError(reason))
         for task in list(self._tasks):
-            task.cancel()
+            if task is not asyncio.current_task():
+                task.cancel()
 
     async def _call_charger(self, call: Call) -> None:
         try:
@@ -363,12 +426,14 @@ async def serve_soap(bridge: SoapHost, request: web.Request) -> web.Response:
                 svc,
                 session.on_charger_frame,
                 source=request.remote,
+                on_idle=session.detach,
             )
             await session.attach(link)
         else:
             link.source = request.remote
             if msg.addressing.from_address:
                 link.address = msg.addressing.from_address
+        link.touch()
         link.journal(Direction.CS_TO_CSMS, body, msg.operation)
         for (
             repaired
@@ -377,12 +442,16 @@ async def serve_soap(bridge: SoapHost, request: web.Request) -> web.Response:
             event(svc.log, logging.INFO, "soap_lenient_repair", cp=cp_id, action=msg.operation,
                   detail=repaired[:300])  # fmt: skip
         try:
-            out, error = _reply(msg, await _through_session(session, link, msg), link)
+            answer = await _through_session(session, link, msg)
+            if msg.operation == "BootNotification" and isinstance(answer, CallResult):
+                link.told_interval(answer.payload.get("interval", 0))
+            out, error = _reply(msg, answer, link)
         except OcppkitError as exc:
             out, error = _fault(msg, exc if isinstance(exc, SoapError) else _receiver(str(exc)))
         except (ConnectionError, TimeoutError):
             out, error = _fault(msg, _receiver("no answer from the central system"))
         link.journal(Direction.CSMS_TO_CS, out, msg.operation)
+        link.touch()
         if error is not None:
             return fault_response(out, error)
         return web.Response(body=out, headers={"Content-Type": CONTENT_TYPE})

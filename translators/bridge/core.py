@@ -210,6 +210,9 @@ class BridgeCore(Generic[S]):
         self.outbox: list[Call] = list(outbox)
         self.charger_queue: list[Call] = []
         self._origin: dict[str, _Origin] = {}
+        # Charger calls outstanding on a connection replaced before it was
+        # reported gone: answered with a CALLERROR by the next poll.
+        self._lost: list[Call] = []
         self.draining = False
         self.last_seen: dict[Side, datetime] = {}
 
@@ -236,7 +239,13 @@ class BridgeCore(Generic[S]):
 
     def connect(self, side: Side) -> int:
         """A new connection on ``side``; returns its generation (then :meth:`poll`)."""
-        generation = self.endpoints[side].open()
+        ep = self.endpoints[side]
+        # Answers are per connection (OCPP-J): a call still out on the earlier
+        # one will never be answered, even when its close is reported later.
+        lost = ep.close() if ep.connected else None
+        if isinstance(lost, CallLost) and side is CHARGER and not lost.timed_out:
+            self._lost.append(lost.call)
+        generation = ep.open()
         for bid in [b for b, o in self._origin.items() if o.side is side]:
             del self._origin[bid]  # answers due on an earlier connection are never sent
         return generation
@@ -296,6 +305,8 @@ class BridgeCore(Generic[S]):
     def poll(self, now: datetime) -> Effects:
         """Timeouts due at ``now``, and the next calls that may leave."""
         acc = _Acc()
+        while self._lost:
+            self._charger_silent(self._lost.pop(0), "charging station reconnected", now, acc)
         for side in (CSMS, CHARGER):
             self._expire(side, now, acc)
         charger = self.endpoints[CHARGER]
