@@ -116,9 +116,15 @@ def on_frame_clock(table: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
     """``table`` with ``timestamp`` replaced by the time of the frame each row came from.
 
     Rows are matched by ``source_file`` and ``line``; a row without its frame
-    (or a table without those columns) keeps its own time.
+    (or a table without those columns) keeps its own time. A table that
+    carries its frames' times already (a ``frame_time`` column, as the DuckDB
+    engine's batches do: :mod:`ocppkit.toolkit.analysis.engine_duckdb`) uses them.
     """
     keys = ["source_file", "line"]
+    if "frame_time" in table.columns:
+        out = table.copy()
+        out["timestamp"] = pd.to_datetime(out["frame_time"], utc=True).fillna(table["timestamp"])
+        return out
     if table.empty or not set(keys) <= set(table.columns) or not set(keys) <= set(frames.columns):
         return table
     when = frames.dropna(subset=["timestamp"]).drop_duplicates(keys).set_index(keys)["timestamp"]
@@ -319,14 +325,27 @@ def chargex_kpis(
 ) -> dict[str, float | str | None]:
     """The KPIs above as one dict (counts, percentages and seconds; None when undefined)."""
     table = attempts(frames, sessions, status_events, window)
+    return chargex_of(table, *session_ends(sessions))
+
+
+def session_ends(sessions: pd.DataFrame) -> tuple[int, int]:
+    """``(sessions that ended, of which for a driver's or car's reason)``."""
+    ended = sessions.dropna(subset=["stop_time"])
+    return len(ended), int(ended["stop_reason"].isin(DRIVER_OR_CAR_REASONS).sum())
+
+
+def chargex_of(table: pd.DataFrame, ended: int, good_ends: int) -> dict[str, float | str | None]:
+    """The KPIs from the :func:`attempts` table and the session ends (:func:`session_ends`).
+
+    Attempts of several chargers may be computed apart and concatenated, as
+    long as their ``visit`` numbers stay distinct: a visit never spans chargers.
+    """
     n = len(table)
     started = int(table["charged"].sum())
     gap = pd.to_datetime(table["charging_at"], utc=True) - pd.to_datetime(table["start"], utc=True)
     delays = gap.dt.total_seconds().clip(lower=0).dropna()
-    ended = sessions.dropna(subset=["stop_time"])
-    good_end = ended["stop_reason"].isin(DRIVER_OR_CAR_REASONS)
     start_pct = 100.0 * started / n if n else None
-    end_pct = 100.0 * float(good_end.mean()) if len(ended) else None
+    end_pct = 100.0 * (good_ends / ended) if ended else None
     visits = table.groupby("visit")["charged"].agg(["first", "any", "size"]) if n else None
     first_try = int(visits["first"].sum()) if visits is not None else 0
     retried = int((visits["any"] & ~visits["first"]).sum()) if visits is not None else 0
