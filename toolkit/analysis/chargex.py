@@ -116,15 +116,9 @@ def on_frame_clock(table: pd.DataFrame, frames: pd.DataFrame) -> pd.DataFrame:
     """``table`` with ``timestamp`` replaced by the time of the frame each row came from.
 
     Rows are matched by ``source_file`` and ``line``; a row without its frame
-    (or a table without those columns) keeps its own time. A table that
-    carries its frames' times already (a ``frame_time`` column, as the DuckDB
-    engine's batches do: :mod:`ocppkit.toolkit.analysis.engine_duckdb`) uses them.
+    (or a table without those columns) keeps its own time.
     """
     keys = ["source_file", "line"]
-    if "frame_time" in table.columns:
-        out = table.copy()
-        out["timestamp"] = pd.to_datetime(out["frame_time"], utc=True).fillna(table["timestamp"])
-        return out
     if table.empty or not set(keys) <= set(table.columns) or not set(keys) <= set(frames.columns):
         return table
     when = frames.dropna(subset=["timestamp"]).drop_duplicates(keys).set_index(keys)["timestamp"]

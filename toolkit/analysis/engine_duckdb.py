@@ -43,11 +43,14 @@ from ocppkit.toolkit.analysis.dataset import RENAMED, TABLE_NAMES, Dataset
 from ocppkit.translators.errors import ConfigError
 
 EPOCH_FLOOR = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"  # earlier stamps: a charger clock at 1970
-DEFAULT_BATCH = 64  # chargers per batch
-DEFAULT_MEMORY = "1GB"  # DuckDB's own limit; it spills to the temporary directory beyond it
+DEFAULT_BATCH = 512  # chargers per batch at most
+# Rows (staged meter values, status events, frames) per batch at most: a batch's pandas
+# tables stay in the tens of MiB whatever the fleet's size.
+DEFAULT_BATCH_ROWS = 30_000
+DEFAULT_MEMORY = "256MB"  # DuckDB's own limit; it spills to the temporary directory beyond it
 
 # Frames a batch's KPIs read (by action of the call or of the call answered); the
-# status rows' own frames come along by (source_file, line) for the frames' clock.
+# calls status rows come from come along, without payload, for the frames' clock.
 BATCH_ACTIONS = (
     "Authorize",
     "RemoteStartTransaction",
@@ -57,6 +60,8 @@ BATCH_ACTIONS = (
     "CostUpdated",
     "BootNotification",
 )
+# The meter values the batch KPIs read (anomalies, costs, the power and register figures).
+METERS = "('Energy.Active.Import.Register', 'Power.Active.Import')"
 # Frames the inventory and the heartbeat intervals read.
 SCOPE_ACTIONS = (
     "GetConfiguration",
@@ -82,7 +87,8 @@ class Source:
     Args:
         root: the dataset directory (``ocppkit ingest --out``).
         chargers: only these chargers (None: all).
-        batch_size: chargers per :meth:`batch`.
+        batch_size: chargers per batch at most.
+        batch_rows: rows per batch at most (a charger with more is a batch of its own).
         memory_limit: DuckDB's memory limit (it spills to disk beyond it).
         threads: DuckDB threads (None: DuckDB's default).
 
@@ -96,6 +102,7 @@ class Source:
         *,
         chargers: Sequence[str] | None = None,
         batch_size: int = DEFAULT_BATCH,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
         memory_limit: str = DEFAULT_MEMORY,
         threads: int | None = None,
     ) -> None:
@@ -109,6 +116,7 @@ class Source:
                 raise ConfigError(f"{self.root}: no {name!r} table (is this an ocppkit dataset?)")
         self.only = sorted(set(chargers)) if chargers is not None else None
         self.batch_size = max(1, batch_size)
+        self.batch_rows = max(1, batch_rows)
         self._tmp = Path(tempfile.mkdtemp(prefix="ocppkit-duck-"))
         self.con = duckdb.connect()
         self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
@@ -285,15 +293,35 @@ class Source:
 
     # -- batches of chargers
 
+    def _plan(self, chargers: Sequence[str]) -> list[list[str]]:
+        """Consecutive chargers in batches of at most ``batch_size`` chargers and
+        ``batch_rows`` rows (counted per charger in one pass)."""
+        counts = f"""SELECT charge_point_id, count(*) AS n FROM (
+                SELECT charge_point_id FROM {self.scan("meter_values")} WHERE measurand IN {METERS}
+                UNION ALL SELECT charge_point_id FROM {self.scan("status_events")}
+                UNION ALL SELECT charge_point_id FROM {self.scan("sessions")}
+                UNION ALL SELECT charge_point_id FROM {self.scan("frames")}
+                    WHERE message_type = 2 AND action NOT IN ('Heartbeat', 'MeterValues'))
+            GROUP BY charge_point_id"""
+        rows = {str(cp): int(n) for cp, n in self.con.execute(counts).fetchall()}
+        batches: list[list[str]] = []
+        size = 0
+        for cp in chargers:
+            n = rows.get(cp, 0)
+            if not batches or len(batches[-1]) >= self.batch_size or size + n > self.batch_rows:
+                if not batches or batches[-1]:
+                    batches.append([])
+                size = 0
+            batches[-1].append(cp)
+            size += n
+        return batches
+
     def stage(self, chargers: Sequence[str]) -> None:
         """Copy what the batches read into a temporary dataset partitioned by batch.
 
         One pass over each table; afterwards :meth:`batch` reads one batch's files.
         """
-        self._batches = [
-            list(chargers[i : i + self.batch_size])
-            for i in range(0, len(chargers), self.batch_size)
-        ]
+        self._batches = self._plan(chargers)
         mapping = pd.DataFrame(
             [(cp, k) for k, batch in enumerate(self._batches) for cp in batch],
             columns=["charge_point_id", "_batch"],
@@ -302,24 +330,28 @@ class Source:
         staged = self._tmp / "staged"
         staged.mkdir(parents=True, exist_ok=True)
         actions = _in_list(BATCH_ACTIONS)
+        found = self.con.execute(
+            f"SELECT DISTINCT source_action FROM {self.scan('status_events')}"
+            " WHERE source_action IS NOT NULL"
+        ).fetchall()
+        carriers = _in_list([str(r[0]) for r in found] or [""])
         selects = {
             "sessions": f"SELECT * FROM {self.scan('sessions')}",
-            "status_events": f"""SELECT s.*, f.timestamp AS frame_time
-                FROM {self.scan("status_events")} s
-                LEFT JOIN (SELECT DISTINCT ON (source_file, line) source_file, line, timestamp
-                           FROM {self.scan("frames")} WHERE timestamp IS NOT NULL
-                           ORDER BY source_file, line, filename, file_row_number) f
-                    USING (source_file, line)""",
+            "status_events": f"SELECT * FROM {self.scan('status_events')}",
             "meter_values": f"""SELECT timestamp, charge_point_id, evse_id, connector_id,
                     transaction_id, measurand, phase, value, filename, file_row_number
                 FROM {self.scan("meter_values")}
-                WHERE measurand IN ('Energy.Active.Import.Register', 'Power.Active.Import')""",
+                WHERE measurand IN {METERS}""",
             "faults": f"SELECT * FROM {self.scan('faults')}",
+            # The KPIs' frames, and the frames status rows came from (the frames' clock
+            # of ChargeX: their receive times, not their payloads).
             "frames": f"""SELECT timestamp, charge_point_id, message_type, message_id, action,
-                    payload, matched_action, ocpp_version, source_file, line,
-                    filename, file_row_number
+                    CASE WHEN action IN {actions} OR matched_action IN {actions} THEN payload
+                    END AS payload,
+                    matched_action, ocpp_version, source_file, line, filename, file_row_number
                 FROM {self.scan("frames")}
-                WHERE action IN {actions} OR matched_action IN {actions}""",
+                WHERE action IN {actions} OR matched_action IN {actions}
+                    OR (message_type = 2 AND action IN {carriers})""",
         }
         self._selects = selects
         for table, select in selects.items():
@@ -329,6 +361,7 @@ class Source:
                         q.filename AS _file, q.file_row_number AS _rowno, b._batch
                     FROM ({select}) q JOIN _batch_of b USING (charge_point_id))
                 TO {_quote(str(target))} (FORMAT parquet, PARTITION_BY (_batch),
+                    ROW_GROUP_SIZE 16384,
                     WRITE_PARTITION_COLUMNS false, OVERWRITE_OR_IGNORE true)"""
             )
         self.con.unregister("_batch_of")
@@ -338,8 +371,8 @@ class Source:
         """Each batch's chargers and their rows as a :class:`Dataset` (after :meth:`stage`).
 
         The batch's ``frames`` hold only the frames the batch KPIs read
-        (:data:`BATCH_ACTIONS`) plus, in ``status_events.frame_time``, the
-        receive time of each status row's frame.
+        (:data:`BATCH_ACTIONS`), and the calls status rows came from (without
+        their payloads: the ChargeX frames' clock needs their receive times).
         """
         if self._staged is None:
             raise RuntimeError("stage() first")

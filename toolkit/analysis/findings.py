@@ -438,6 +438,7 @@ def duckdb_findings(
     options: Options,
     *,
     batch_size: int | None = None,
+    batch_rows: int | None = None,
     memory_limit: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> Findings:
@@ -453,6 +454,8 @@ def duckdb_findings(
     kwargs: dict[str, Any] = {"chargers": chargers}
     if batch_size:
         kwargs["batch_size"] = batch_size
+    if batch_rows:
+        kwargs["batch_rows"] = batch_rows
     if memory_limit:
         kwargs["memory_limit"] = memory_limit
     with eng.Source(root, **kwargs) as src:

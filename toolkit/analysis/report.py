@@ -134,6 +134,7 @@ def build_report(
     sites: Sequence[str] | None = None,
     engine: str = "pandas",
     batch_size: int | None = None,
+    batch_rows: int | None = None,
     memory_limit: str | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
@@ -156,8 +157,8 @@ def build_report(
             inventory sites (both: those in both).
         engine: "pandas" (the dataset in memory) or "duckdb" (bounded memory,
             :mod:`ocppkit.toolkit.analysis.findings`); the same numbers.
-        batch_size, memory_limit: the duckdb engine's chargers per batch and
-            DuckDB memory limit.
+        batch_size, batch_rows, memory_limit: the duckdb engine's chargers and
+            rows per batch at most, and DuckDB's memory limit.
         progress: duckdb engine: called with (batches done, batches).
 
     Returns:
@@ -170,7 +171,8 @@ def build_report(
     )  # fmt: skip
     duck: dict[str, Any] = {}
     if engine == "duckdb":
-        duck = {"batch_size": batch_size, "memory_limit": memory_limit, "progress": progress}
+        duck = {"batch_size": batch_size, "batch_rows": batch_rows,
+                "memory_limit": memory_limit, "progress": progress}  # fmt: skip
     found = findings(dataset, options, engine, **duck)
     return render(found, out, options)
 

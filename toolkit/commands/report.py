@@ -90,7 +90,7 @@ def report(
     memory_limit: Annotated[
         str,
         typer.Option("--memory-limit", help="duckdb engine: DuckDB's memory limit (it spills)."),
-    ] = "1GB",
+    ] = "256MB",
     progress: Annotated[
         bool | None,
         typer.Option(
