@@ -234,8 +234,14 @@ def state_shares(state_days: pd.DataFrame, ports: int) -> Figure:
         shares = 100.0 * table.div(table.sum(axis=1), axis=0)
         bottom = np.zeros(len(shares))
         for state, colour in STATE_COLOURS.items():
-            ax.bar(shares.index, shares[state].to_numpy(), bottom=bottom, width=0.9,
-                   color=colour)  # fmt: skip
+            ax.bar(
+                shares.index,
+                shares[state].to_numpy(),
+                bottom=bottom,
+                width=0.95,
+                align="edge",
+                color=colour,
+            )  # fmt: skip  (each bar covers its UTC day)
             bottom += shares[state].to_numpy()
         ax.set_ylim(0, 100)
         fig.autofmt_xdate()
