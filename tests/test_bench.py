@@ -107,5 +107,45 @@ def test_unknown_suite_is_a_one_line_error() -> None:
     assert out.returncode == 2
     assert (
         out.stderr.strip() == "ocppkit: error: unknown suite(s) nope; "
-        "known: validate, translate, bridge, scale, ingest"
+        "known: validate, translate, bridge, scale, ingest, report"
     )
+
+
+@pytest.mark.timeout(300)
+def test_report_bench_measures_both_engines_on_each_fleet_size() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "ocppkit.toolkit.cli", "bench", "report", "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        cwd=ROOT,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    r = json.loads(out.stdout)["report"]
+    _ratio_of(r, "value", "baseline", "ratio")
+    runs = r["runs"]
+    sizes = sorted({run["copies"] for run in runs})
+    assert len(sizes) >= 2 and {(run["copies"], run["engine"]) for run in runs} == {
+        (c, e) for c in sizes for e in ("duckdb", "pandas")
+    }
+    for run in runs:
+        million = run["frames"] / 1e6
+        assert run["s_per_million_frames"] == pytest.approx(run["seconds"] / million, rel=0.05)
+        assert run["mib_per_million_frames"] == pytest.approx(
+            run["peak_rss_mib"] / million, rel=0.05
+        )
+    # Both engines report the same fleet: sessions and ports grow with the copies.
+    first = {run["engine"]: run for run in runs if run["copies"] == sizes[0]}
+    last = {run["engine"]: run for run in runs if run["copies"] == sizes[-1]}
+    assert first["duckdb"]["sessions"] == first["pandas"]["sessions"] > 0
+    assert (
+        last["duckdb"]["sessions"]
+        == last["pandas"]["sessions"]
+        == (first["pandas"]["sessions"] * sizes[-1] // sizes[0])
+    )
+    assert (
+        r["value"] == last["duckdb"]["peak_rss_mib"]
+        and r["baseline"] == (last["pandas"]["peak_rss_mib"])
+    )
+    assert r["met"] is (r["duckdb_growth"] <= r["bound"])

@@ -32,6 +32,7 @@ SUITES: dict[str, str] = {
     "bridge": "ocppkit.toolkit.gateway.bench:run",
     "scale": "ocppkit.toolkit.gateway.bench:run_scale",
     "ingest": "ocppkit.toolkit.ingest.bench:run",
+    "report": "ocppkit.toolkit.analysis.bench:run",
 }
 
 

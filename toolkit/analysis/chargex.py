@@ -319,14 +319,27 @@ def chargex_kpis(
 ) -> dict[str, float | str | None]:
     """The KPIs above as one dict (counts, percentages and seconds; None when undefined)."""
     table = attempts(frames, sessions, status_events, window)
+    return chargex_of(table, *session_ends(sessions))
+
+
+def session_ends(sessions: pd.DataFrame) -> tuple[int, int]:
+    """``(sessions that ended, of which for a driver's or car's reason)``."""
+    ended = sessions.dropna(subset=["stop_time"])
+    return len(ended), int(ended["stop_reason"].isin(DRIVER_OR_CAR_REASONS).sum())
+
+
+def chargex_of(table: pd.DataFrame, ended: int, good_ends: int) -> dict[str, float | str | None]:
+    """The KPIs from the :func:`attempts` table and the session ends (:func:`session_ends`).
+
+    Attempts of several chargers may be computed apart and concatenated, as
+    long as their ``visit`` numbers stay distinct: a visit never spans chargers.
+    """
     n = len(table)
     started = int(table["charged"].sum())
     gap = pd.to_datetime(table["charging_at"], utc=True) - pd.to_datetime(table["start"], utc=True)
     delays = gap.dt.total_seconds().clip(lower=0).dropna()
-    ended = sessions.dropna(subset=["stop_time"])
-    good_end = ended["stop_reason"].isin(DRIVER_OR_CAR_REASONS)
     start_pct = 100.0 * started / n if n else None
-    end_pct = 100.0 * float(good_end.mean()) if len(ended) else None
+    end_pct = 100.0 * (good_ends / ended) if ended else None
     visits = table.groupby("visit")["charged"].agg(["first", "any", "size"]) if n else None
     first_try = int(visits["first"].sum()) if visits is not None else 0
     retried = int((visits["any"] & ~visits["first"]).sum()) if visits is not None else 0

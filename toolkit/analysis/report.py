@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,26 +21,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ocppkit.toolkit.analysis import figures
-from ocppkit.toolkit.analysis.anomalies import FLAGS, session_anomalies
-from ocppkit.toolkit.analysis.availability import (
-    NEVI_EXCLUSION_REASONS,
-    Exclusion,
-    nevi_uptime,
-    uk_network_reliability,
-)
-from ocppkit.toolkit.analysis.chargex import chargex_kpis
-from ocppkit.toolkit.analysis.costs import compare_costs, reported_costs, session_costs
-from ocppkit.toolkit.analysis.dataset import Dataset, load
-from ocppkit.toolkit.analysis.faults import callerror_rates, faults_by_code, reboots, reliability
-from ocppkit.toolkit.analysis.inventory import Inventory, map_legacy_connectors
-from ocppkit.toolkit.analysis.scope import build_scope, port_intervals
-from ocppkit.toolkit.analysis.sessions import (
-    fleet_summary,
-    port_utilisation,
-    session_kpis,
-    sessions_per_port_per_day,
-    start_hour_heatmap,
-)
+from ocppkit.toolkit.analysis.availability import NEVI_EXCLUSION_REASONS, Exclusion
+from ocppkit.toolkit.analysis.dataset import Dataset
+from ocppkit.toolkit.analysis.findings import TIMELINE_PORTS, Findings, Options, findings
+from ocppkit.toolkit.analysis.inventory import Inventory
 from ocppkit.toolkit.tariff import Tariff
 
 CSS = """
@@ -67,12 +51,14 @@ class _Page:
     def p(self, text: str) -> None:
         self.parts.append(f"<p class='note'>{html.escape(text)}</p>")
 
-    def table(self, frame: pd.DataFrame, rows: int = 30) -> None:
+    def table(self, frame: pd.DataFrame, rows: int = 30, total: int | None = None) -> None:
+        """The first ``rows`` rows; ``total``: how many the whole table has (default: all)."""
         shown = frame.head(rows)
         table = shown.to_html(index=False, float_format=lambda v: f"{v:,.2f}", na_rep="-")
         self.parts.append(f"<div class='scroll'>{table}</div>")
-        if len(frame) > rows:
-            self.p(f"first {rows} of {len(frame)} rows")
+        whole = len(frame) if total is None else total
+        if whole > rows:
+            self.p(f"first {rows} of {whole} rows")
 
     def figure(self, fig: Figure, name: str, caption: str) -> None:
         self.figures += 1
@@ -144,11 +130,18 @@ def build_report(
     inventory: Inventory | None = None,
     exclusions: Sequence[Exclusion] = (),
     port_rule: str = "any",
+    chargers: Sequence[str] | None = None,
+    sites: Sequence[str] | None = None,
+    engine: str = "pandas",
+    batch_size: int | None = None,
+    batch_rows: int | None = None,
+    memory_limit: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Write ``out/index.html``, its PNG figures and ``out/summary.json``.
 
     Args:
-        dataset: a dataset directory (or a loaded :class:`Dataset`).
+        dataset: a dataset directory (or a loaded :class:`Dataset`, pandas engine only).
         out: the report directory (created).
         tariff: when given, sessions are priced and compared with reported costs.
         tz: time zone for the start-time heat map.
@@ -160,30 +153,46 @@ def build_report(
         inventory: the port inventory (default: inferred from the logs).
         exclusions: NEVI excluded outages, with their evidence.
         port_rule: how a port with several connectors counts ("any" / "all").
+        chargers, sites: only these chargers, or the chargers of these
+            inventory sites (both: those in both).
+        engine: "pandas" (the dataset in memory) or "duckdb" (bounded memory,
+            :mod:`ocppkit.toolkit.analysis.findings`); the same numbers.
+        batch_size, batch_rows, memory_limit: the duckdb engine's chargers and
+            rows per batch at most, and DuckDB's memory limit.
+        progress: duckdb engine: called with (batches done, batches).
 
     Returns:
         the JSON summary (also written to ``summary.json``).
     """
-    data = dataset if isinstance(dataset, Dataset) else load(dataset)
+    options = Options(
+        tariff=tariff, tz=tz, rated_power_kw=rated_power_kw, offline_after=offline_after,
+        period=period, inventory=inventory, exclusions=exclusions, port_rule=port_rule,
+        chargers=chargers, sites=sites,
+    )  # fmt: skip
+    duck: dict[str, Any] = {}
+    if engine == "duckdb":
+        duck = {"batch_size": batch_size, "batch_rows": batch_rows,
+                "memory_limit": memory_limit, "progress": progress}  # fmt: skip
+    found = findings(dataset, options, engine, **duck)
+    return render(found, out, options)
+
+
+def render(found: Findings, out: str | Path, options: Options) -> dict[str, Any]:
+    """The report page, its figures and ``summary.json`` from :class:`Findings`."""
     target = Path(out)
     target.mkdir(parents=True, exist_ok=True)
     page = _Page(target)
-    scope = build_scope(
-        data, period=period, inventory=inventory, offline_after=offline_after,
-        exclusions=exclusions,
-    )  # fmt: skip
+    scope = found.scope
     start, end = scope.start, scope.end
+    port_rule, tz, tariff = options.port_rule, options.tz, options.tariff
     summary: dict[str, Any] = {
-        "dataset": str(data.root),
+        "dataset": str(found.root),
         "period": [start.isoformat(), end.isoformat()],
         "scope": scope.describe(),
     }
 
     # -- sessions
-    kpis = session_kpis(data.sessions)
-    fleet = fleet_summary(data.sessions)
-    ported = map_legacy_connectors(data.sessions, scope.inventory)
-    use, per_port_use = port_utilisation(ported, scope.ports)
+    fleet, use = found.fleet, found.use
     summary["sessions"] = {**fleet, **use}
     page.h2("Sessions")
     page.kpis(
@@ -205,52 +214,48 @@ def build_report(
         "count with 0 %."
     )
     page.figure(
-        figures.session_histograms(kpis),
+        figures.session_histograms_of(found.energy_hist, found.duration_hist),
         "sessions",
         "How much energy sessions took and how long cars stayed plugged in. Long plug-in times "
         "with little energy point at idle cars blocking ports.",
     )
     page.figure(
-        figures.start_heatmap(start_hour_heatmap(data.sessions, tz), tz),
+        figures.start_heatmap(found.heat, tz),
         "starts",
         "When drivers start charging: darker cells are busier weekday-hour slots.",
     )
-    page.table(kpis.sort_values("start_time"))
+    page.table(found.kpis_head, total=int(fleet["sessions"]))
 
     # -- meter values and anomalies
-    anomalies = session_anomalies(data.sessions, data.meter_values, data_end=end)
-    flagged = anomalies[anomalies["any_anomaly"]]
-    summary["anomalies"] = {flag: int(anomalies[flag].sum()) for flag in FLAGS}
+    flagged = found.flagged
+    summary["anomalies"] = dict(found.anomaly_counts)
     page.h2("Meter values and anomalies")
     page.figure(
-        figures.power_curves(data.meter_values, data.sessions),
+        figures.power_curves_of(found.curves),
         "power",
         "Charging power over each session: the taper near the end is the battery filling; a "
         "flat zero tail is idle time.",
     )
     page.figure(
-        figures.energy_register(data.meter_values, anomalies),
+        figures.energy_register_of(found.register_lines),
         "register",
         "Each charger's energy register should only rise; red crosses mark sessions with an "
         "anomaly.",
     )
     page.p(
-        f"{len(flagged)} of {len(anomalies)} sessions carry at least one anomaly flag "
+        f"{len(flagged)} of {found.anomaly_sessions} sessions carry at least one anomaly flag "
         "(flags are never corrected: a person decides)."
     )
-    page.table(flagged[["charge_point_id", "transaction_id", "evidence"]])
+    page.table(flagged)
 
     # -- availability
-    intervals = port_intervals(data, scope, port_rule)
-    nevi = nevi_uptime(intervals, list(scope.exclusions))
-    powers = rated_power_kw or _rated_power(scope, data.sessions)
-    uk_network, uk_table = uk_network_reliability(intervals, powers)
+    nevi, uk_network, uk_table = found.nevi, found.uk_network, found.uk_table
     summary["availability"] = {
         "offline_assessed": scope.offline_assessed,
         "inventory_inferred": scope.inventory.inferred,
         "port_rule": port_rule,
         "nevi_ports": len(nevi),
-        "nevi_ports_meeting_97": int(nevi["meets_97"].sum()),
+        "nevi_ports_meeting_97": int(nevi["meets_97"].sum()) if len(nevi) else 0,
         "nevi_mean_uptime_pct": float(nevi["uptime_pct"].mean()) if len(nevi) else None,
         "unknown_min": float(nevi["unknown_min"].sum()) if len(nevi) else 0.0,
         "excluded_min": float(nevi["excluded_min"].sum()) if len(nevi) else 0.0,
@@ -270,12 +275,21 @@ def build_report(
         ],
     }
     page.h2("Availability")
-    page.figure(
-        figures.status_timeline(intervals),
-        "timeline",
-        "Each port's state over the period: green working, amber taken out of service, red "
-        "faulted, grey unknown (no report yet, the charger offline, or no frame at all).",
-    )
+    if found.ports_seen <= TIMELINE_PORTS:
+        page.figure(
+            figures.status_timeline(found.timeline),
+            "timeline",
+            "Each port's state over the period: green working, amber taken out of service, red "
+            "faulted, grey unknown (no report yet, the charger offline, or no frame at all).",
+        )
+    else:
+        page.figure(
+            figures.state_shares(found.state_days, found.ports_seen),
+            "timeline",
+            "All ports' time per day by state, as a share of the port time: green working, "
+            "amber taken out of service, red faulted, grey unknown (no report yet, the charger "
+            "offline, or no frame at all).",
+        )
     page.figure(
         figures.uptime_bars(nevi),
         "uptime",
@@ -320,21 +334,20 @@ def build_report(
         + "."
     )
     page.table(nevi)
-    page.table(per_port_use)
+    page.table(found.per_port_use)
     if not uk_table.empty:
         page.table(uk_table)
 
     # -- faults
-    by_code = faults_by_code(data.faults)
-    rel = reliability(data.faults, intervals)
+    by_code = found.by_code
     summary["faults"] = {
-        "faults": len(data.faults),
-        "by_code": {
-            str(c): int(n) for c, n in zip(by_code["code"], by_code["faults"], strict=True)
-        },
-        "reboots": int(reboots(data.frames)["boots"].sum()) if len(data.frames) else 0,
+        "faults": found.faults,
+        "by_code": {str(c): int(n) for c, n in zip(by_code["code"], by_code["faults"], strict=True)}
+        if len(by_code)
+        else {},
+        "reboots": int(found.reboots["boots"].sum()) if len(found.reboots) else 0,
     }
-    chargex = chargex_kpis(data.frames, data.sessions, data.status_events)
+    chargex = found.chargex
     summary["chargex"] = chargex
     page.h2("Faults and reliability")
     page.figure(
@@ -343,9 +356,9 @@ def build_report(
         "Which error codes occur most: fix the tallest bar first.",
     )
     page.table(by_code)
-    page.table(rel)
-    page.table(reboots(data.frames))
-    page.table(callerror_rates(data.frames))
+    page.table(found.reliability)
+    page.table(found.reboots)
+    page.table(found.callerrors)
     page.p(
         "ChargeX: charge start success "
         + ", ".join(
@@ -355,49 +368,28 @@ def build_report(
     )
 
     # -- costs
-    if tariff is not None:
-        costs = session_costs(tariff, data.sessions, data.meter_values, data.status_events)
-        compared = compare_costs(costs, reported_costs(data.frames))
-        revenue = float(sum(costs["total"])) if len(costs) else 0.0
-        summary["costs"] = {
-            "currency": tariff.currency,
-            "revenue_incl_vat": revenue,
-            "sessions_priced": len(costs),
-            "reported": int(compared["reported"].notna().sum()),
-            "matching_reported": int(compared["matches"].sum()),
-        }
+    if tariff is not None and found.costs is not None:
+        summary["costs"] = found.costs
         page.h2("Costs")
-        days = data.sessions.set_index(["charge_point_id", "transaction_id"])["start_time"]
-        costs = costs.assign(
-            day=[
-                days.get((c, t))
-                for c, t in zip(costs["charge_point_id"], costs["transaction_id"], strict=True)
-            ]
-        )
-        costs["day"] = pd.to_datetime(costs["day"], utc=True).dt.floor("D")
+        revenue = found.daily_revenue
         page.figure(
-            figures.daily_energy_and_revenue(
-                sessions_per_port_per_day(data.sessions), costs, tariff.currency
-            ),
+            figures.daily_energy_and_revenue(found.daily, revenue, tariff.currency),
             "revenue",
             f"Energy per day and what it earns under tariff {tariff.id or '(unnamed)'}.",
         )
-        page.table(compared)
+        compared = found.compared_head
+        assert compared is not None
+        page.table(compared, total=int(compared.attrs.get("rows", len(compared))))
 
     # -- data quality
-    summary["quarantine"] = len(data.quarantine)
+    summary["quarantine"] = found.quarantine
     page.h2("Data quality")
     page.p(
-        f"{len(data.quarantine)} log lines or frames could not be used; each is listed with its "
-        "reason."
+        f"{found.quarantine} log lines or frames could not be used; each is listed with its reason."
     )
-    page.table(
-        data.quarantine[["source_file", "line", "reason"]]
-        if len(data.quarantine)
-        else data.quarantine
-    )
+    page.table(found.quarantine_head, total=found.quarantine)
 
-    title = f"ocppkit report: {data.root.name}"
+    title = f"ocppkit report: {found.root.name}"
     body = "\n".join(page.parts)
     document = (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
@@ -411,15 +403,3 @@ def build_report(
     (target / "summary.json").write_text(text, encoding="utf-8")
     result: dict[str, Any] = json.loads(text)
     return result
-
-
-def _rated_power(scope: Any, sessions: pd.DataFrame) -> dict[str, float]:
-    """Per charger: the inventory's rated power, else the largest session peak."""
-    seen = (sessions.groupby("charge_point_id")["max_power_w"].max() / 1000).fillna(0).to_dict()
-    listed = (
-        scope.ports.dropna(subset=["rated_power_kw"])
-        .groupby("charge_point_id")["rated_power_kw"]
-        .max()
-    )
-    return {**{str(k): float(v) for k, v in seen.items()},
-            **{str(k): float(v) for k, v in listed.items()}}  # fmt: skip

@@ -31,7 +31,7 @@ and offline time is not assessed (``offline_assessed`` False).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,12 +213,62 @@ def build_scope(
     )
     event_start, event_end = data.period
     # Events at one instant (or none) leave nothing for frame times to contradict.
-    judged = data.frames["timestamp"].notna().any() and (
+    judged = bool(data.frames["timestamp"].notna().any()) and (
         event_end <= event_start or data.receive_times_cover(event_start, event_end)
     )
     windows = charger_windows(data.frames) if judged else _event_windows(data)
     if windows.empty and period is None:
         raise ConfigError(f"{data.root}: no timestamped frame to take the period from")
+
+    def offline_of(
+        thresholds: dict[str, pd.Timedelta], seen: pd.DataFrame, end: pd.Timestamp
+    ) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
+        offline: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
+        for cp, group in data.frames.groupby("charge_point_id", sort=True):
+            if str(cp) not in thresholds:
+                continue
+            last = seen.loc[cp, "last"] if cp in seen.index else end
+            offline.update(offline_windows(group, thresholds[str(cp)], last))
+        return offline
+
+    return assemble_scope(
+        inv,
+        windows,
+        judged,
+        lambda chargers: offline_thresholds(data.frames, chargers, offline_after),
+        offline_of,
+        period=period,
+        exclusions=exclusions,
+    )
+
+
+def assemble_scope(
+    inv: Inventory,
+    windows: pd.DataFrame,
+    judged: bool,
+    thresholds_of: Callable[[Sequence[str]], dict[str, pd.Timedelta]],
+    offline_of: Callable[
+        [dict[str, pd.Timedelta], pd.DataFrame, pd.Timestamp],
+        dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]],
+    ],
+    *,
+    period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    exclusions: Sequence[Exclusion] = (),
+) -> Scope:
+    """The :class:`Scope` from its parts, however they were computed.
+
+    :func:`build_scope` computes them with pandas over a loaded dataset, the
+    DuckDB engine (:mod:`ocppkit.toolkit.analysis.engine_duckdb`) with SQL over
+    the Parquet files; both assemble the scope here, so they agree.
+
+    Args:
+        inv: the inventory.
+        windows: per charger, ``first`` and ``last`` (frames, or events when not judged).
+        judged: the frames' receive times tell connectivity (see module doc).
+        thresholds_of: the offline threshold of each of the given chargers.
+        offline_of: ``(thresholds, windows indexed by charger, fleet end)`` -> the
+            offline windows per charger (called only when ``judged``).
+    """
     start, end = period or (windows["first"].min(), windows["last"].max())
     ports = inv.ports()
     # Chargers that sent frames but have no port anywhere still show in the tables.
@@ -239,14 +289,8 @@ def build_scope(
             ports[target] = both.max(axis=1) if op == "max" else both.min(axis=1)
     ports["end"] = ports[["start", "end"]].max(axis=1)  # decommissioned before start: empty
     chargers = sorted(set(ports["charge_point_id"]) | set(seen.index))
-    thresholds = offline_thresholds(data.frames, chargers, offline_after)
-    offline: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
-    if judged:
-        for cp, group in data.frames.groupby("charge_point_id", sort=True):
-            if str(cp) not in thresholds:
-                continue
-            last = seen.loc[cp, "last"] if cp in seen.index else end
-            offline.update(offline_windows(group, thresholds[str(cp)], last))
+    thresholds = thresholds_of(chargers)
+    offline = offline_of(thresholds, seen, end) if judged else {}
     return Scope(
         start, end, period is not None, ports.reset_index(drop=True), inv, thresholds, offline,
         judged, list(exclusions),

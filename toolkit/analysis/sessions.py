@@ -157,12 +157,20 @@ def port_utilisation(
             "occupied_min", "charging_pct", "occupancy_pct",
         ],
     )  # fmt: skip
+    return utilisation_of(table, len(sessions) - used), table
+
+
+def utilisation_of(table: pd.DataFrame, outside: int) -> dict[str, float]:
+    """The fleet figures of :func:`port_utilisation` from its per-port table.
+
+    ``outside``: sessions on ports the table does not list. Tables of disjoint
+    sets of chargers may be concatenated first.
+    """
     total = float(table["port_min"].sum())
-    fleet = {
+    return {
         "ports": float(len(table)),
         "port_hours": total / 60,
         "charging_pct": 100.0 * float(table["charging_min"].sum()) / total if total else 0.0,
         "occupancy_pct": 100.0 * float(table["occupied_min"].sum()) / total if total else 0.0,
-        "sessions_outside_ports": float(len(sessions) - used),
+        "sessions_outside_ports": float(outside),
     }
-    return fleet, table

@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
 def bench(
     suites: Annotated[
         list[str] | None,
-        typer.Argument(help="Suites to run (default: all): validate translate bridge scale ingest"),
+        typer.Argument(
+            help="Suites to run (default: all): validate translate bridge scale ingest report"
+        ),
     ] = None,
     quick: Annotated[
         bool, typer.Option("--quick", help="Smaller sizes, shorter runs (< 3 min).")

@@ -54,8 +54,12 @@ def ingest(
         ),
     ] = False,
     progress: Annotated[
-        bool, typer.Option("--progress/--no-progress", help="Progress bar.")
-    ] = True,
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar on stderr (default: only when stderr is a terminal).",
+        ),
+    ] = None,
 ) -> None:
     """Ingest logs into tables frames, sessions, meter_values, status_events, faults, quarantine.
 

@@ -67,6 +67,37 @@ def report(
             help="A port with several connectors is up while 'any' (default) or 'all' of them are.",
         ),
     ] = "any",
+    charger: Annotated[
+        list[str] | None,
+        typer.Option("--charger", help="Only this charger (repeat for several)."),
+    ] = None,
+    site: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--site", help="Only the chargers of this inventory site (repeat; needs --inventory)."
+        ),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            metavar="duckdb|pandas",
+            help="duckdb (default): SQL over the Parquet files, per-charger KPIs a batch of "
+            "chargers at a time, memory bounded whatever the dataset's size; pandas: the "
+            "dataset loaded whole (the reference). Same numbers.",
+        ),
+    ] = "duckdb",
+    memory_limit: Annotated[
+        str,
+        typer.Option("--memory-limit", help="duckdb engine: DuckDB's memory limit (it spills)."),
+    ] = "256MB",
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Progress bar on stderr (default: only when stderr is a terminal).",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON summary to stdout.")
     ] = False,
@@ -76,22 +107,32 @@ def report(
     from ocppkit.toolkit.analysis.inventory import load_inventory
     from ocppkit.toolkit.analysis.report import build_report
     from ocppkit.toolkit.analysis.scope import parse_duration, parse_period
+    from ocppkit.toolkit.progress import Bar
     from ocppkit.toolkit.tariff import load_tariff
     from ocppkit.translators.errors import ConfigError
 
     if port_rule not in ("any", "all"):
         raise ConfigError(f"--port-rule must be any or all, not {port_rule!r}")
-    summary = build_report(
-        dataset,
-        out,
-        tariff=load_tariff(tariff) if tariff else None,
-        tz=tz,
-        period=parse_period(*period) if period else None,
-        inventory=load_inventory(inventory) if inventory else None,
-        offline_after=parse_duration(offline_after) if offline_after else None,
-        exclusions=load_exclusions(exclusions) if exclusions else (),
-        port_rule=port_rule,
-    )
+    if engine not in ("duckdb", "pandas"):
+        raise ConfigError(f"--engine must be duckdb or pandas, not {engine!r}")
+    duck = engine == "duckdb"
+    with Bar("report", unit="batch", enabled=progress) as bar:
+        summary = build_report(
+            dataset,
+            out,
+            tariff=load_tariff(tariff) if tariff else None,
+            tz=tz,
+            period=parse_period(*period) if period else None,
+            inventory=load_inventory(inventory) if inventory else None,
+            offline_after=parse_duration(offline_after) if offline_after else None,
+            exclusions=load_exclusions(exclusions) if exclusions else (),
+            port_rule=port_rule,
+            chargers=charger or None,
+            sites=site or None,
+            engine=engine,
+            memory_limit=memory_limit if duck else None,
+            progress=bar.update if duck else None,
+        )
     if as_json:
         typer.echo(json.dumps(summary, indent=2, allow_nan=False))
     else:

@@ -82,7 +82,8 @@ class IngestOptions:
         append: add the logs to the dataset already in the directory, carrying on
             the state its last run ended with (:mod:`ocppkit.toolkit.ingest.state`);
             logs it already holds (same content) are skipped.
-        progress: show a progress bar (bytes) on stderr.
+        progress: a progress bar (bytes) on stderr: True always, None only when
+            stderr is a terminal, False never.
     """
 
     format: str | None = None
@@ -96,7 +97,7 @@ class IngestOptions:
     tables: frozenset[str] = frozenset(model.TABLES)
     overwrite: bool = False
     append: bool = False
-    progress: bool = False
+    progress: bool | None = False
 
 
 @dataclass(slots=True)
@@ -510,7 +511,7 @@ def ingest(
         workers = 1
     summary.workers = workers
     pool = _pool(workers) if workers > 1 else None
-    bar = _progress(total) if options.progress else None
+    bar = _progress(total, options.progress) if options.progress is not False else None
     run = _Run(out, options, summary)
     if carried is not None:
         run.restore(carried)
@@ -566,11 +567,14 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-def _progress(total: int) -> Any:
+def _progress(total: int, enabled: bool | None) -> Any:
     from tqdm import tqdm
 
-    # disable=None: no bar when stderr is not a terminal (logs, CI, pipes).
-    return tqdm(total=total, unit="B", unit_scale=True, desc="ingest", leave=False, disable=None)
+    from ocppkit.toolkit.progress import shown
+
+    # None: no bar when stderr is not a terminal (logs, CI, pipes); True: a bar anyway.
+    return tqdm(total=total, unit="B", unit_scale=True, desc="ingest", leave=False,
+                disable=not shown(enabled))  # fmt: skip
 
 
 def _one_file(

@@ -1,0 +1,396 @@
+"""The analysis engine for datasets larger than memory: DuckDB over the Parquet files.
+
+The pandas functions of :mod:`ocppkit.toolkit.analysis` are the reference:
+they take whole tables. This engine gets the same numbers without ever
+holding a whole table:
+
+- what spans the fleet and reads every row is SQL over
+  ``read_parquet(..., hive_partitioning=true)`` and returns small frames: the
+  period, each charger's first and last frame, offline windows (a window
+  function over frame times), the inventory's sources (distinct ports), the
+  heartbeat intervals' few frames, session totals, fault and CALLERROR
+  counts;
+- what follows a charger's own history (status intervals, NEVI / PCPR
+  minutes, meter anomalies, ChargeX attempts, tariffs) runs the reference
+  pandas functions on one *batch* of chargers at a time
+  (:meth:`Source.batch`): DuckDB reads only those chargers' rows and only
+  the columns and frames the KPIs use, so memory follows the batch size, not
+  the dataset's.
+
+A batch of chargers is an independent slice: every such KPI is per charger
+(or per port, per session), so results of batches concatenate. Before the
+first batch the tables the KPIs use are *staged*: copied once, projected and
+filtered, into a temporary Parquet dataset partitioned by batch number, so
+each batch reads only its own files instead of scanning the dataset again.
+
+Filter pushdown: ``chargers`` restricts every query to those chargers (a
+site list becomes its chargers via the inventory); the date partitions of
+``frames`` and ``meter_values`` are pruned by the ``date`` filter DuckDB
+pushes into the hive partitioning.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ocppkit.toolkit.analysis.dataset import RENAMED, TABLE_NAMES, Dataset
+from ocppkit.translators.errors import ConfigError
+
+EPOCH_FLOOR = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"  # earlier stamps: a charger clock at 1970
+DEFAULT_BATCH = 512  # chargers per batch at most
+# Rows (staged meter values, status events, frames) per batch at most: a batch's pandas
+# tables stay in the tens of MiB whatever the fleet's size.
+DEFAULT_BATCH_ROWS = 30_000
+DEFAULT_MEMORY = "256MB"  # DuckDB's own limit; it spills to the temporary directory beyond it
+
+# Frames a batch's KPIs read (by action of the call or of the call answered); the
+# calls status rows come from come along, without payload, for the frames' clock.
+BATCH_ACTIONS = (
+    "Authorize",
+    "RemoteStartTransaction",
+    "RequestStartTransaction",
+    "StartTransaction",
+    "TransactionEvent",
+    "CostUpdated",
+    "BootNotification",
+)
+# The meter values the batch KPIs read (anomalies, costs, the power and register figures).
+METERS = "('Energy.Active.Import.Register', 'Power.Active.Import')"
+# Frames the inventory and the heartbeat intervals read.
+SCOPE_ACTIONS = (
+    "GetConfiguration",
+    "GetVariables",
+    "NotifyReport",
+    "BootNotification",
+    "ChangeConfiguration",
+    "SetVariables",
+)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in_list(values: Sequence[str]) -> str:
+    return "(" + ", ".join(_quote(v) for v in values) + ")"
+
+
+class Source:
+    """A dataset on disk, queried with DuckDB.
+
+    Args:
+        root: the dataset directory (``ocppkit ingest --out``).
+        chargers: only these chargers (None: all).
+        batch_size: chargers per batch at most.
+        batch_rows: rows per batch at most (a charger with more is a batch of its own).
+        memory_limit: DuckDB's memory limit (it spills to disk beyond it).
+        threads: DuckDB threads (None: DuckDB's default).
+
+    Raises:
+        ConfigError: ``root`` is not a dataset.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        chargers: Sequence[str] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        batch_rows: int = DEFAULT_BATCH_ROWS,
+        memory_limit: str = DEFAULT_MEMORY,
+        threads: int | None = None,
+    ) -> None:
+        import duckdb
+
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ConfigError(f"{self.root}: not a directory (expected an ocppkit dataset)")
+        for name in TABLE_NAMES:
+            if not (self.root / name).exists():
+                raise ConfigError(f"{self.root}: no {name!r} table (is this an ocppkit dataset?)")
+        self.only = sorted(set(chargers)) if chargers is not None else None
+        self.batch_size = max(1, batch_size)
+        self.batch_rows = max(1, batch_rows)
+        self._tmp = Path(tempfile.mkdtemp(prefix="ocppkit-duck-"))
+        self.con = duckdb.connect()
+        self.con.execute(f"SET memory_limit = {_quote(memory_limit)}")
+        self.con.execute(f"SET temp_directory = {_quote(str(self._tmp / 'spill'))}")
+        self.con.execute("SET preserve_insertion_order = true")
+        self.con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self._staged: Path | None = None
+        self._batches: list[list[str]] = []
+        self._selects: dict[str, str] = {}
+
+    # -- plumbing
+
+    def close(self) -> None:
+        self.con.close()
+        shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def __enter__(self) -> Source:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def scan(self, table: str) -> str:
+        """A FROM clause over one table's files, restricted to the chosen chargers.
+
+        Row order is the files' (by path), as the pandas loader reads them.
+        """
+        files = self.root / table / "**" / "*.parquet"
+        source = (
+            f"read_parquet({_quote(str(files))}, hive_partitioning = true, union_by_name = true,"
+            " filename = true, file_row_number = true)"
+        )
+        if not any((self.root / table).rglob("*.parquet")):
+            raise ConfigError(f"{self.root}: the {table!r} table has no file")
+        if self.only is None or table == "quarantine":
+            return f"(SELECT * FROM {source})"
+        return f"(SELECT * FROM {source} WHERE charge_point_id IN {_in_list(self.only)})"
+
+    def df(self, sql: str) -> pd.DataFrame:
+        """A query's (small) result as pandas, through Arrow as the pandas loader reads."""
+        frame = self.con.sql(sql).to_arrow_table().to_pandas()
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.CategoricalDtype):
+                frame[column] = frame[column].astype("string")
+        return frame
+
+    def one(self, sql: str) -> tuple[Any, ...]:
+        row = self.con.execute(sql).fetchall()
+        return tuple(row[0]) if row else ()
+
+    # -- whole-fleet queries (one pass each, small results)
+
+    def chargers(self, extra: Sequence[str] = ()) -> list[str]:
+        """Every charger any table names (plus ``extra``, e.g. the inventory's), sorted."""
+        parts = " UNION ".join(
+            f"SELECT DISTINCT charge_point_id FROM {self.scan(t)}"
+            for t in ("frames", "sessions", "meter_values", "status_events", "faults")
+        )
+        found = {
+            str(r[0])
+            for r in self.con.execute(
+                f"SELECT charge_point_id FROM ({parts}) WHERE charge_point_id IS NOT NULL"
+            ).fetchall()
+        }
+        found |= {str(c) for c in extra}
+        if self.only is not None:
+            found &= set(self.only)
+        return sorted(found)
+
+    def event_period(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """:attr:`Dataset.period` by SQL: the chargers' event times (>= 2000), else frames."""
+        events = f"""
+            SELECT start_time AS t FROM {self.scan("sessions")}
+            UNION ALL SELECT stop_time FROM {self.scan("sessions")}
+            UNION ALL SELECT timestamp FROM {self.scan("status_events")}
+            UNION ALL SELECT timestamp FROM {self.scan("meter_values")}"""
+        row = self.one(f"SELECT min(t), max(t) FROM ({events}) WHERE t >= {EPOCH_FLOOR}")
+        if not row or row[0] is None:
+            row = self.one(f"SELECT min(timestamp), max(timestamp) FROM {self.scan('frames')}")
+        if not row or row[0] is None:
+            return None
+        return pd.Timestamp(row[0]).tz_convert("UTC"), pd.Timestamp(row[1]).tz_convert("UTC")
+
+    def frame_span(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        """First and last frame receive time (any year)."""
+        row = self.one(f"SELECT min(timestamp), max(timestamp) FROM {self.scan('frames')}")
+        if not row or row[0] is None:
+            return None
+        return pd.Timestamp(row[0]).tz_convert("UTC"), pd.Timestamp(row[1]).tz_convert("UTC")
+
+    def frame_windows(self) -> pd.DataFrame:
+        """:func:`ocppkit.toolkit.analysis.scope.charger_windows` by SQL."""
+        return self.df(
+            f"""SELECT charge_point_id, min(timestamp) AS first, max(timestamp) AS last
+            FROM {self.scan("frames")}
+            WHERE timestamp >= {EPOCH_FLOOR} AND charge_point_id IS NOT NULL
+            GROUP BY charge_point_id ORDER BY charge_point_id"""
+        )
+
+    def event_windows(self) -> pd.DataFrame:
+        """Per charger, first and last event time (>= 2000): the replayed-log periods."""
+        return self.df(
+            f"""SELECT charge_point_id, min(t) AS first, max(t) AS last FROM (
+                SELECT charge_point_id, start_time AS t FROM {self.scan("sessions")}
+                UNION ALL SELECT charge_point_id, stop_time FROM {self.scan("sessions")}
+                UNION ALL SELECT charge_point_id, timestamp FROM {self.scan("status_events")}
+                UNION ALL SELECT charge_point_id, timestamp FROM {self.scan("meter_values")})
+            WHERE t >= {EPOCH_FLOOR} AND charge_point_id IS NOT NULL
+            GROUP BY charge_point_id ORDER BY charge_point_id"""
+        )
+
+    def scope_frames(self) -> pd.DataFrame:
+        """The few frames the inventory and heartbeat intervals read, in file order."""
+        actions = _in_list(SCOPE_ACTIONS)
+        return self.df(
+            f"""SELECT timestamp, charge_point_id, message_type, message_id, action, payload,
+                matched_action, ocpp_version
+            FROM {self.scan("frames")}
+            WHERE action IN {actions} OR matched_action IN {actions}
+            ORDER BY filename, file_row_number"""
+        )
+
+    def port_sources(self, table: str) -> pd.DataFrame:
+        """Distinct (charger, evse, connector, version) of a table: the inventory's input."""
+        return self.df(
+            f"""SELECT DISTINCT charge_point_id, evse_id, connector_id, ocpp_version
+            FROM {self.scan(table)} ORDER BY ALL"""
+        )
+
+    def offline_windows(
+        self, thresholds: dict[str, pd.Timedelta], last: dict[str, pd.Timestamp]
+    ) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
+        """:func:`ocppkit.toolkit.analysis.availability.offline_windows` by SQL, per charger.
+
+        A gap is from ``threshold`` after a frame to the next frame (or the
+        charger's ``last`` frame) when the two are further apart than the
+        threshold. Only the gaps come back.
+        """
+        if not thresholds:
+            return {}
+        table = pd.DataFrame(
+            {
+                "charge_point_id": list(thresholds),
+                "silence_us": [int(t / pd.Timedelta(microseconds=1)) for t in thresholds.values()],
+                "last_t": [last.get(cp, pd.NaT) for cp in thresholds],
+            }
+        )
+        table["last_t"] = pd.to_datetime(table["last_t"], utc=True)
+        self.con.register("_thresholds", table)
+        try:
+            gaps = self.df(
+                f"""WITH f AS (
+                    SELECT charge_point_id, timestamp AS t,
+                        lead(timestamp) OVER (PARTITION BY charge_point_id
+                                              ORDER BY timestamp) AS nxt,
+                        bool_or(timestamp IS NULL) OVER (PARTITION BY charge_point_id) AS has_null
+                    FROM {self.scan("frames")})
+                SELECT f.charge_point_id, t + to_microseconds(th.silence_us) AS a,
+                    coalesce(nxt, th.last_t) AS b
+                FROM f JOIN _thresholds th USING (charge_point_id)
+                WHERE t IS NOT NULL
+                    AND (nxt IS NOT NULL OR NOT has_null)
+                    AND coalesce(nxt, th.last_t) - t > to_microseconds(th.silence_us)
+                ORDER BY f.charge_point_id, t"""
+            )
+        finally:
+            self.con.unregister("_thresholds")
+        out: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]] = {}
+        for cp, a, b in gaps.itertuples(index=False):
+            out.setdefault(str(cp), []).append((a, b))
+        return out
+
+    # -- batches of chargers
+
+    def _plan(self, chargers: Sequence[str]) -> list[list[str]]:
+        """Consecutive chargers in batches of at most ``batch_size`` chargers and
+        ``batch_rows`` rows (counted per charger in one pass)."""
+        counts = f"""SELECT charge_point_id, count(*) AS n FROM (
+                SELECT charge_point_id FROM {self.scan("meter_values")} WHERE measurand IN {METERS}
+                UNION ALL SELECT charge_point_id FROM {self.scan("status_events")}
+                UNION ALL SELECT charge_point_id FROM {self.scan("sessions")}
+                UNION ALL SELECT charge_point_id FROM {self.scan("frames")}
+                    WHERE message_type = 2 AND action NOT IN ('Heartbeat', 'MeterValues'))
+            GROUP BY charge_point_id"""
+        rows = {str(cp): int(n) for cp, n in self.con.execute(counts).fetchall()}
+        batches: list[list[str]] = []
+        size = 0
+        for cp in chargers:
+            n = rows.get(cp, 0)
+            if not batches or len(batches[-1]) >= self.batch_size or size + n > self.batch_rows:
+                if not batches or batches[-1]:
+                    batches.append([])
+                size = 0
+            batches[-1].append(cp)
+            size += n
+        return batches
+
+    def stage(self, chargers: Sequence[str]) -> None:
+        """Copy what the batches read into a temporary dataset partitioned by batch.
+
+        One pass over each table; afterwards :meth:`batch` reads one batch's files.
+        """
+        self._batches = self._plan(chargers)
+        mapping = pd.DataFrame(
+            [(cp, k) for k, batch in enumerate(self._batches) for cp in batch],
+            columns=["charge_point_id", "_batch"],
+        )
+        self.con.register("_batch_of", mapping)
+        staged = self._tmp / "staged"
+        staged.mkdir(parents=True, exist_ok=True)
+        actions = _in_list(BATCH_ACTIONS)
+        found = self.con.execute(
+            f"SELECT DISTINCT source_action FROM {self.scan('status_events')}"
+            " WHERE source_action IS NOT NULL"
+        ).fetchall()
+        carriers = _in_list([str(r[0]) for r in found] or [""])
+        selects = {
+            "sessions": f"SELECT * FROM {self.scan('sessions')}",
+            "status_events": f"SELECT * FROM {self.scan('status_events')}",
+            "meter_values": f"""SELECT timestamp, charge_point_id, evse_id, connector_id,
+                    transaction_id, measurand, phase, value, filename, file_row_number
+                FROM {self.scan("meter_values")}
+                WHERE measurand IN {METERS}""",
+            "faults": f"SELECT * FROM {self.scan('faults')}",
+            # The KPIs' frames, and the frames status rows came from (the frames' clock
+            # of ChargeX: their receive times, not their payloads).
+            "frames": f"""SELECT timestamp, charge_point_id, message_type, message_id, action,
+                    CASE WHEN action IN {actions} OR matched_action IN {actions} THEN payload
+                    END AS payload,
+                    matched_action, ocpp_version, source_file, line, filename, file_row_number
+                FROM {self.scan("frames")}
+                WHERE action IN {actions} OR matched_action IN {actions}
+                    OR (message_type = 2 AND action IN {carriers})""",
+        }
+        self._selects = selects
+        for table, select in selects.items():
+            target = staged / table
+            self.con.execute(
+                f"""COPY (SELECT q.* EXCLUDE (filename, file_row_number),
+                        q.filename AS _file, q.file_row_number AS _rowno, b._batch
+                    FROM ({select}) q JOIN _batch_of b USING (charge_point_id))
+                TO {_quote(str(target))} (FORMAT parquet, PARTITION_BY (_batch),
+                    ROW_GROUP_SIZE 16384,
+                    WRITE_PARTITION_COLUMNS false, OVERWRITE_OR_IGNORE true)"""
+            )
+        self.con.unregister("_batch_of")
+        self._staged = staged
+
+    def batches(self) -> Iterator[tuple[list[str], Dataset]]:
+        """Each batch's chargers and their rows as a :class:`Dataset` (after :meth:`stage`).
+
+        The batch's ``frames`` hold only the frames the batch KPIs read
+        (:data:`BATCH_ACTIONS`), and the calls status rows came from (without
+        their payloads: the ChargeX frames' clock needs their receive times).
+        """
+        if self._staged is None:
+            raise RuntimeError("stage() first")
+        for k, chargers in enumerate(self._batches):
+            yield chargers, self._load_batch(k)
+
+    def _load_batch(self, k: int) -> Dataset:
+        assert self._staged is not None
+        tables: dict[str, pd.DataFrame] = {}
+        for name in ("sessions", "status_events", "meter_values", "faults", "frames"):
+            folder = self._staged / name / f"_batch={k}"
+            if folder.exists():
+                sql = f"""SELECT * EXCLUDE (_file, _rowno) FROM read_parquet(
+                    {_quote(str(folder / "*.parquet"))}, hive_partitioning = false)
+                    ORDER BY _file, _rowno"""
+            else:
+                sql = f"""SELECT * EXCLUDE (filename, file_row_number)
+                    FROM ({self._selects[name]}) LIMIT 0"""
+            tables[name] = self.df(sql).rename(columns=RENAMED)
+        quarantine = pd.DataFrame(columns=["source_file", "line", "reason", "text"])
+        return Dataset(root=self.root, quarantine=quarantine, **tables)
