@@ -111,6 +111,7 @@ def _stage_split(lines: list[bytes], seconds: float) -> dict[str, Any]:
     from ocppkit.toolkit.translate_stream import encode_line
     from ocppkit.translators.frames import Call, frame_from_list
     from ocppkit.translators.journal import decode_record
+    from ocppkit.translators.schemas import Kind
 
     numbered = list(enumerate(lines, start=1))
     records = [decode_record(line) for line in lines]
@@ -119,17 +120,17 @@ def _stage_split(lines: list[bytes], seconds: float) -> dict[str, Any]:
     outputs = [decode_record(line) for line in written]
     validator = shared_validator()
 
-    def checks(recs: list[JournalRecord]) -> list[tuple[OcppVersion, str, str, Any]]:
+    def checks(recs: list[JournalRecord]) -> list[tuple[OcppVersion, str, Kind, Any]]:
         """(version, action, kind, payload) of every call and result, actions matched."""
         out, calls = [], {}
         for rec in recs:
             frame = frame_from_list(rec.message, rec.ocpp_version)
             if isinstance(frame, Call):
                 calls[frame.message_id] = frame.action
-                out.append((rec.ocpp_version, frame.action, "request", frame.payload))
+                out.append((rec.ocpp_version, frame.action, Kind.REQUEST, frame.payload))
             elif frame.message_id in calls and hasattr(frame, "payload"):
                 action = calls.pop(frame.message_id)
-                out.append((rec.ocpp_version, action, "response", frame.payload))
+                out.append((rec.ocpp_version, action, Kind.RESPONSE, frame.payload))
         return out
 
     inputs, produced = checks(records), checks(outputs)
@@ -139,7 +140,7 @@ def _stage_split(lines: list[bytes], seconds: float) -> dict[str, Any]:
             frame_from_list(decode_record(line).message, OcppVersion.V16)
         return len(lines)
 
-    def validate(items: list[tuple[OcppVersion, str, str, Any]]) -> Callable[[], int]:
+    def validate(items: list[tuple[OcppVersion, str, Kind, Any]]) -> Callable[[], int]:
         def run() -> int:
             for version, action, kind, payload in items:
                 validator.validate(version, action, kind, payload)

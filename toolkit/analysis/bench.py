@@ -117,8 +117,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The suite's figures from the per-size, per-engine rows."""
 
     def peak(engine: str, copies: int) -> float:
-        return next(
-            r["peak_rss_mib"] for r in rows if r["engine"] == engine and r["copies"] == copies
+        return float(
+            next(r["peak_rss_mib"] for r in rows if r["engine"] == engine and r["copies"] == copies)
         )
 
     smallest, largest = min(r["copies"] for r in rows), max(r["copies"] for r in rows)
