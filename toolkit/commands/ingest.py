@@ -11,6 +11,7 @@ from ocppkit.toolkit.commands.log_options import (
     Format,
     Logs,
     OcppVersionOpt,
+    ProgressOpt,
     Side,
     check_side,
 )
@@ -53,13 +54,7 @@ def ingest(
             "open; logs it already holds (same content) are skipped.",
         ),
     ] = False,
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Progress bar on stderr (default: only when stderr is a terminal).",
-        ),
-    ] = None,
+    progress: ProgressOpt = None,
 ) -> None:
     """Ingest logs into tables frames, sessions, meter_values, status_events, faults, quarantine.
 

@@ -1,4 +1,4 @@
-"""The options `ocppkit ingest` and `ocppkit convert` share: how to read a log."""
+"""The options the log commands share: how to read a log, and whether to show progress."""
 
 from __future__ import annotations
 
@@ -33,3 +33,12 @@ def check_side(side: str) -> str:
     if side not in ("csms", "cs"):
         raise ConfigError(f"--side must be csms or cs, not {side!r}")
     return side
+
+
+ProgressOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Progress bar on stderr (default: only when stderr is a terminal).",
+    ),
+]

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from ocppkit.toolkit.commands.log_options import ProgressOpt
+
 
 def register(app: typer.Typer) -> None:
     app.command()(report)
@@ -91,13 +93,7 @@ def report(
         str,
         typer.Option("--memory-limit", help="duckdb engine: DuckDB's memory limit (it spills)."),
     ] = "256MB",
-    progress: Annotated[
-        bool | None,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Progress bar on stderr (default: only when stderr is a terminal).",
-        ),
-    ] = None,
+    progress: ProgressOpt = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the JSON summary to stdout.")
     ] = False,

@@ -34,6 +34,7 @@ import orjson
 from aiohttp import web
 
 from ocppkit.toolkit.csms.auth import bearer_ok
+from ocppkit.toolkit.csms.http_app import HttpApp
 from ocppkit.toolkit.csms.server import CallRejected, Csms, CsmsError
 from ocppkit.translators.charger16_csms201.commands import CSMS_TO_STATION
 from ocppkit.translators.errors import FrameError, ValidationFailed
@@ -142,7 +143,7 @@ def openapi() -> dict[str, Any]:
     }  # fmt: skip
 
 
-class AdminApi:
+class AdminApi(HttpApp):
     """The admin HTTP server of one :class:`Csms`.
 
     Args:
@@ -155,13 +156,7 @@ class AdminApi:
             raise ValueError("the admin API needs a token")
         self.csms = csms
         self.token = token
-        self._runner: web.AppRunner | None = None
-        self.host = ""
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__()
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._auth])
@@ -169,17 +164,6 @@ class AdminApi:
         app.router.add_get("/v1/stations", self._stations)
         app.router.add_post("/v1/stations/{station}/calls/{action}", self._call)
         return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._runner = web.AppRunner(self.app(), handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.host, self.port = self._runner.addresses[0][:2]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     @web.middleware
     async def _auth(self, request: web.Request, handler: Any) -> web.StreamResponse:

@@ -52,6 +52,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from ocppkit.toolkit.csms.http_app import HttpApp
 from ocppkit.toolkit.csms.server import CallRejected, Csms, CsmsError
 from ocppkit.toolkit.csms.tokens import STATUSES, TokenEntry
 from ocppkit.translators.context import Context
@@ -131,7 +132,7 @@ class TriggerError(OcppkitError):
         self.status = status
 
 
-class OcttTrigger:
+class OcttTrigger(HttpApp):
     """The trigger HTTP server of one :class:`Csms`.
 
     Args:
@@ -144,13 +145,7 @@ class OcttTrigger:
         self.csms = csms
         self.states: dict[str, StationState] = {}
         self._ids = itertools.count(1)
-        self._runner: web.AppRunner | None = None
-        self.host = ""
-        self.port = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        super().__init__()
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -158,17 +153,6 @@ class OcttTrigger:
         app.router.add_post("/api/octt/set-basic-auth-password", self._set_password)
         app.router.add_post("/api/octt/create-token", self._create_token)
         return app
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._runner = web.AppRunner(self.app(), handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, host, port).start()
-        self.host, self.port = self._runner.addresses[0][:2]
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
 
     # -- the 1.6 -> 2.0.1 rewrite ------------------------------------------------
 
