@@ -91,7 +91,7 @@ class Session:
         stored = svc.store.load_state(charge_point_id)
         state = route.restore(stored) if stored else route.new_state(charge_point_id)
         if not stored and route is FORWARD:  # ids no lost store handed out (store.py)
-            state.next_tx_id16 = transaction_id_floor(svc.ctx.now())
+            state.next_tx_id16 = state.next_event_id = transaction_id_floor(svc.ctx.now())
         outbox = [
             frame_from_list(row.frame, route.csms_version)
             for row in svc.store.load_outbox(charge_point_id)

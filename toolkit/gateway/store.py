@@ -85,9 +85,11 @@ CREATE TABLE IF NOT EXISTS passwords (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-# 1.6 transaction ids minted for a charger the store has no state for start
-# here, at the seconds elapsed since this moment, so a bridge whose store was
-# lost (and recovered fresh) never hands a charger an id it handed out before.
+# 1.6 transaction ids (and 2.0.1 NotifyEvent eventIds) minted for a charger the
+# store has no state for start here, at the seconds elapsed since this moment,
+# so a bridge whose store was lost (and recovered fresh) never hands out an id
+# it handed out before. CSMSs keep eventIds unique per station: CitrineOS
+# 1.8.3 refuses a repeated one (EventData_stationId_eventId_key).
 TRANSACTION_ID_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 

@@ -8,6 +8,10 @@ server verification against a CA bundle (profile 2), a client certificate
 (profile 3). A dropped link is
 reconnected with jittered exponential backoff; WebSocket pings detect dead
 links (``ping_interval``, 2.0.1 Part 4 §5.2 ``WebSocketPingInterval``).
+A link that opens and drops again within ``backoff_max`` seconds counts as
+a failed attempt, so the backoff keeps growing: a CSMS that accepts the
+handshake and closes at once (CitrineOS did, 1011, after its message broker
+lost a channel) is not hit several times a second for as long as it lasts.
 """
 
 from __future__ import annotations
@@ -174,7 +178,7 @@ class Upstream:
                 attempt += 1
                 await self._sleep(delay)
                 continue
-            attempt = 0
+            up_at = asyncio.get_running_loop().time()
             self.refused_status = None
             self.generation += 1
             self._ws = ws
@@ -201,16 +205,21 @@ class Upstream:
                 if not ws.closed:
                     await ws.close()
             if not self._stopping:
+                if asyncio.get_running_loop().time() - up_at >= self.cfg.backoff_max:
+                    attempt = 0  # the link held: a drop after it is a fresh start
+                delay = backoff_delay(
+                    attempt, self.cfg.backoff_min, self.cfg.backoff_max, self._rng
+                )
+                attempt += 1
                 event(
                     self.log,
                     logging.WARNING,
                     "upstream_down",
                     cp=self.charge_point_id,
                     code=ws.close_code,
+                    retry_in=round(delay, 3),
                 )
-                await self._sleep(
-                    backoff_delay(0, self.cfg.backoff_min, self.cfg.backoff_max, self._rng)
-                )
+                await self._sleep(delay)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep ``seconds``, or until :meth:`stop`."""
