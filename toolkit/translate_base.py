@@ -43,6 +43,9 @@ _REQUEST, _RESPONSE = Kind.REQUEST, Kind.RESPONSE
 UP, DOWN = Leg.UPSTREAM, Leg.DOWNSTREAM
 MAX_REMEMBERED = 10_000  # calls / commands remembered per charger before the oldest go
 MAX_ROUNDS = 64  # calls one recorded answer may settle (a split command's parts)
+# Keys of Conversation.calls, by side: "by_x" a call x made, "to_x" one sent to x.
+_BY = {"charger": "by_charger", "csms": "by_csms"}
+_TO = {"charger": "to_charger", "csms": "to_csms"}
 
 
 @cache
@@ -200,20 +203,25 @@ class StreamBase:
         self.counts: Counter[str] = Counter()
         self._conversations: dict[str, Conversation] = {}
         self._clock = _Clock()
+        self._checks = self.validator.compiled_checks
 
     # -- bookkeeping --------------------------------------------------------
 
     def _note_input(self, conv: Conversation, frame: Frame, who: str) -> str | None:
         """Remember a call; find the action a result answers (None: unknown)."""
         if isinstance(frame, Call):
-            remember(conv.calls, (f"by_{who}", frame.message_id), frame.action)
+            remember(conv.calls, (_BY[who], frame.message_id), frame.action)
             return frame.action
-        return conv.calls.pop((f"to_{who}", frame.message_id), None)
+        return conv.calls.pop((_TO[who], frame.message_id), None)
 
     def _invalid(self, version: OcppVersion, action: str, frame: Frame) -> str | None:
         if isinstance(frame, CallError):
             return None
         kind = _REQUEST if isinstance(frame, Call) else _RESPONSE
+        # The hot path: the compiled check straight from the validator's table.
+        check = self._checks.get((version, action, kind))
+        if check is not None and check(frame.payload):
+            return None
         try:
             self.validator.validate(version, action, kind, frame.payload)
         except ValidationFailed as exc:
@@ -245,13 +253,13 @@ class StreamBase:
         """A frame written out (validated; a call remembered to check its answer)."""
         other = "csms" if sender == "charger" else "charger"
         if isinstance(frame, Call):
-            remember(conv.calls, (f"to_{other}", frame.message_id), frame.action)
+            remember(conv.calls, (_TO[other], frame.message_id), frame.action)
             action = frame.action
         elif action is None:
             # An answer sent to one side settles a call that side made.
-            action = conv.calls.pop((f"by_{other}", frame.message_id), None)
+            action = conv.calls.pop((_BY[other], frame.message_id), None)
         else:
-            conv.calls.pop((f"by_{other}", frame.message_id), None)
+            conv.calls.pop((_BY[other], frame.message_id), None)
         message = frame_to_list(frame)
         if action is None and version is self.spec.target and not isinstance(frame, CallError):
             reason = f"its {version} answer {message} answers no known call: cannot be checked"
@@ -264,19 +272,19 @@ class StreamBase:
             fed.left_out.append(LeftOut(record, line, action or "", Cause.INVALID_OUTPUT, reason))
             self.counts["invalid_output"] += 1
             return
-        meta = {"line": line, **(meta or {})}
+        meta = {"line": line, **meta} if meta else {"line": line}
         if step is not None and step.notes:
             meta["notes"] = [n.as_dict() for n in step.notes]
         fed.records.append(
             JournalRecord(
-                timestamp=record.timestamp,
-                charge_point_id=record.charge_point_id,
-                direction=CHARGER_SIDE if sender == "charger" else CSMS_SIDE,
-                ocpp_version=version,
-                message=message,
-                leg=UP if version is self.spec.target else DOWN,
-                seq=record.seq,
-                meta=meta,
+                record.timestamp,
+                record.charge_point_id,
+                CHARGER_SIDE if sender == "charger" else CSMS_SIDE,
+                version,
+                message,
+                UP if version is self.spec.target else DOWN,
+                record.seq,
+                meta,
             )
         )
         self.counts["records_out"] += 1

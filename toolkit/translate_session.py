@@ -107,16 +107,18 @@ class SessionStream(CommandRoles):
     def _account(self, record: JournalRecord, line: int, fed: Fed, held_now: bool) -> None:
         """Each input record is counted once: in the output, held, or left out."""
         target = self.spec.target
-        if any(r.meta.get("line") == line and r.ocpp_version is target for r in fed.records):
-            self.counts["in_output"] += 1
-        elif held_now:
+        for r in fed.records:
+            if r.ocpp_version is target and r.meta.get("line") == line:
+                self.counts["in_output"] += 1
+                return
+        if held_now:
             self.counts["held"] += 1
-        else:
-            if not any(e.line == line for e in fed.left_out):
-                # Never silently nothing: a record with no output is reported.
-                reason = "no output for this record"
-                fed.left_out.append(LeftOut(record, line, "", Cause.NOTHING_TO_SEND, reason))
-            self.counts["left_out"] += 1
+            return
+        if not any(e.line == line for e in fed.left_out):
+            # Never silently nothing: a record with no output is reported.
+            reason = "no output for this record"
+            fed.left_out.append(LeftOut(record, line, "", Cause.NOTHING_TO_SEND, reason))
+        self.counts["left_out"] += 1
 
     def _feed(self, conv: Conversation, record: JournalRecord, line: int) -> Fed:
         if not isinstance(record.message, list):

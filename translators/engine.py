@@ -188,7 +188,9 @@ def receive(pair: Pair[S], state: S, side: Side, frame: Frame, ctx: Context) -> 
         step = _answer(pair, state, side, frame, ctx)
     after = pair.after.get(side)
     if after is not None:
-        step = step + after(state, ctx)
+        extra = after(state, ctx)
+        if extra.to_charger or extra.to_csms or extra.notes:
+            step = step + extra
     # 2.0.1 date-times carry milliseconds at most (CitrineOS refuses more).
     versions = pair.versions
     if step.to_charger and versions[_CHARGER] in MILLISECOND_VERSIONS:

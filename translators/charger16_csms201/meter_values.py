@@ -196,11 +196,27 @@ def convert_meter_values(
     """1.6 MeterValue list -> 2.0.1 MeterValueType list (empty entries dropped)."""
     out = []
     for mv in values:
-        samples = [
-            s
-            for s in (convert_sample(state, sv, action, notes) for sv in mv.get("sampledValue", ()))
-            if s is not None
-        ]
+        samples = []
+        for sv in mv.get("sampledValue", ()):
+            get = sv.get
+            fields, lost, _ = _fields(
+                get("measurand"), get("context"), get("phase"), get("location"), get("unit")
+            )
+            value = sv["value"]
+            if (
+                fields is not None
+                and not lost
+                and "format" not in sv
+                and value.isascii()
+                and len(value) <= 18
+                and value.replace(".", "", 1).isdigit()
+            ):
+                # The common sample, inline: a plain decimal, nothing lost.
+                samples.append({"value": float(value) if "." in value else int(value), **fields})
+                continue
+            sample = convert_sample(state, sv, action, notes)
+            if sample is not None:
+                samples.append(sample)
         if samples:
             out.append({"timestamp": mv["timestamp"], "sampledValue": samples})
     return out
