@@ -180,7 +180,7 @@ class SessionStream(CommandRoles):
             return fed
         if self.both_legs:
             fed.records.append(self._echo(record, line, DOWN))
-        self._upstream(conv, fed, record, line, step)
+        self._upstream(conv, fed, record, line, step, action if isinstance(frame, Call) else None)
         up = [r for r in fed.records if r.leg is UP]
         if up:
             self.counts["translated"] += 1
