@@ -103,12 +103,12 @@ def _basic_auth(request: web.Request) -> tuple[str, str] | None:
     return (user, password) if sep else None
 
 
-
 def _soap_stack() -> ModuleType:
     """The 1.5 SOAP shell, imported on first use (see :meth:`Bridge._soap`)."""
     from ocppkit.toolkit.gateway import soap
 
     return soap
+
 
 class Bridge:
     """A running bridge: the app, its sessions and shared services.

@@ -72,7 +72,7 @@ class Flag:
     event made only while someone waits: an idle ``asyncio.Event`` holds a
     deque of about 900 bytes, and every charger has one of these (#21)."""
 
-    __slots__ = ("_set", "_event")
+    __slots__ = ("_event", "_set")
 
     def __init__(self) -> None:
         self._set = False

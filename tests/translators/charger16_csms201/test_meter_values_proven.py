@@ -47,7 +47,8 @@ def _state(started: bool, ended: bool) -> BridgeState:
     state = BridgeState(charge_point_id="CP-1")
     if started:
         ctx = context()
-        start = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2026-01-01T00:00:00Z"}
+        stamp = "2026-01-01T00:00:00Z"
+        start = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": stamp}
         from_charger(state, Call("s", "StartTransaction", start), ctx)
         from_csms(state, CallResult("s", {}), ctx)
         if ended:
