@@ -239,7 +239,7 @@ class StreamBase:
 
     def _count_notes(self, step: Step) -> None:
         for note in step.notes:
-            self.counts[f"note_{note.kind.value}"] += 1
+            self.counts["note_" + note.kind] += 1  # a StrEnum joins as its value
 
     def _output(
         self,

@@ -58,8 +58,12 @@ from ocppkit.toolkit.translate_report import Cause, Fed, LeftOut
 from ocppkit.translators.errors import FrameError
 from ocppkit.translators.frames import Call, Frame, frame_from_list
 from ocppkit.translators.journal import JournalRecord
+from ocppkit.translators.versions import OcppVersion
 
 __all__ = ["Session", "SessionSpec", "SessionStream", "shared_validator"]
+
+# Enum values by member: ``member.value`` is a Python-level property lookup.
+_VERSION_TEXT = {v: v.value for v in OcppVersion}
 
 
 class SessionStream(CommandRoles):
@@ -268,7 +272,7 @@ class SessionStream(CommandRoles):
             version=self.spec.target,
             action=answered or action,
             step=step,
-            meta={"replayed_from": record.ocpp_version.value},
+            meta={"replayed_from": _VERSION_TEXT[record.ocpp_version]},
         )
         self._upstream(conv, fed, record, line, step)
         self._down(conv, fed, record, line, step)
