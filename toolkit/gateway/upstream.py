@@ -71,6 +71,37 @@ def upstream_url(base: str, charge_point_id: str) -> str:
     return f"{base.rstrip('/')}/{quote(charge_point_id, safe='')}"
 
 
+class Flag:
+    """:class:`asyncio.Event`'s ``set``/``clear``/``is_set``/``wait``, with the
+    event made only while someone waits: an idle ``asyncio.Event`` holds a
+    deque of about 900 bytes, and every charger has one of these (#21)."""
+
+    __slots__ = ("_event", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._event: asyncio.Event | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        if self._event is not None:
+            self._event.set()  # wakes the waiters, which hold it
+            self._event = None
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True
+        if self._event is None:
+            self._event = asyncio.Event()
+        return await self._event.wait()
+
+
 class Upstream:
     """The link to the CSMS for one charger.
 
@@ -106,7 +137,7 @@ class Upstream:
         self.on_change = on_change
         self.metrics = metrics
         self.log = log
-        self.connected = asyncio.Event()
+        self.connected = Flag()
         self.generation = 0  # counts connections: answers are only sent on the one they belong to
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = False
