@@ -55,6 +55,7 @@ from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, wire_message
 from ocppkit.toolkit.gateway.store import (
+    AddDeadLetter,
     AddOutbox,
     DeleteOutbox,
     Op,
@@ -62,7 +63,7 @@ from ocppkit.toolkit.gateway.store import (
     transaction_id_floor,
 )
 from ocppkit.toolkit.gateway.upstream import Upstream
-from ocppkit.translators.bridge import BridgeCore, Effects, Received, Side
+from ocppkit.translators.bridge import BridgeCore, Effects, PoisonRule, Received, Side
 from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
 from ocppkit.translators.journal import Direction, Leg
 
@@ -112,6 +113,7 @@ class Session:
             settings=svc.ctx.settings,
             charger_version=route.charger_version,
             csms_version=route.csms_version,
+            poison=PoisonRule(cfg.poison_attempts, cfg.backoff_min, cfg.backoff_max),
         )
         self.downstream: DownLink | None = None
         self._link_generation: dict[int, int] = {}  # id(link) -> its charger generation
@@ -342,6 +344,10 @@ class Session:
             ops += [
                 AddOutbox(self.cp_id, c.message_id, [2, c.message_id, c.action, c.payload])
                 for c in commit.outbox_add
+            ]
+            ops += [
+                AddDeadLetter(self.cp_id, d.message_id, d.frame, d.attempts, d.reason)
+                for d in commit.dead_letters
             ]
             try:
                 stored = svc.store.submit(ops)
