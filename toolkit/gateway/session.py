@@ -12,7 +12,8 @@ This module does only the I/O around it, under one lock per charger:
    :class:`~ocppkit.translators.bridge.effects.Effects`;
 2. journal what arrived, count, log;
 3. **commit before anything is sent**: the new translator state and every
-   call for the CSMS go to SQLite in one transaction
+   call for the CSMS (and any call the poison rule gave up, as a dead
+   letter) go to SQLite in one transaction
    (:mod:`ocppkit.toolkit.gateway.store`); only then are the frames sent. So
    nothing is acknowledged that is not stored, and a kill -9 at any instant
    leaves either the old state or the new one with its outbox. The one
