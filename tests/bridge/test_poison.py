@@ -172,3 +172,17 @@ def test_the_reverse_pair_gives_a_poison_call_up_as_internal_error_too(attempts:
     assert sends_of(pair, call.message_id) == attempts
     assert pair.charger.wire[-1][:3] == [4, "a1", "InternalError"]
     assert [d.attempts for d in pair.dead_letters] == [attempts]
+
+
+def test_a_give_up_whose_commit_failed_is_tried_again_and_the_charger_hears_it_once() -> None:
+    pair = booted(poison=PoisonRule(attempts=1, first_delay=1, max_delay=1))
+    pair.send(CHARGER, authorize("a1"))
+    (call,) = pair.csms.calls("Authorize")
+    pair.fail_commits = 1
+    drop_link(pair)
+    assert [f for f in pair.charger.wire if f[1] == "a1"] == [
+        [4, "a1", "InternalError", DEAD_LETTER_TEXT, {}]
+    ]
+    (letter,) = pair.dead_letters  # stored by the second try
+    assert letter.message_id == call.message_id and pair.stored_outbox == {}
+    assert sends_of(pair, call.message_id) == 1
