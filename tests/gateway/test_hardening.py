@@ -279,8 +279,14 @@ def test_failing_commits_make_the_bridge_unhealthy_and_unacknowledging_until_the
                     assert (await call(ws, "b1", "BootNotification", BOOT))[0] == 3
                     filler = fill(disk)
                     unanswered = None
+                    # A call that is never answered locally (a Heartbeat is, while
+                    # the outbox head is being resent after a failed commit).
+                    status_call = (
+                        '"StatusNotification",'
+                        '{"connectorId":1,"errorCode":"NoError","status":"Available"}'
+                    )
                     for n in range(200):  # until the log has no room left
-                        await ws.send(f'[2,"hb{n}","Heartbeat",{{}}]')
+                        await ws.send(f'[2,"hb{n}",{status_call}]')
                         try:
                             await asyncio.wait_for(ws.recv(), 2)
                         except TimeoutError:

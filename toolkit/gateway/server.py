@@ -8,7 +8,8 @@ Routes:
   (handshake completed without a subprotocol, then closed).
 - ``GET /healthz`` -- JSON liveness and counts: ``status`` is ``ok``,
   ``degraded`` (traffic flows, something is wrong: the journal is not being
-  written, or some chargers' CSMS link is down; HTTP 200), ``unhealthy``
+  written, some chargers' CSMS link is down, or dead letters wait for an
+  operator's ``ocppkit bridge dead-letters --ack``; HTTP 200), ``unhealthy``
   (commits to the state database fail, so nothing is acknowledged; HTTP 503)
   or ``draining`` (shutting down; HTTP 503); ``problems`` names each cause.
 - ``GET /metrics`` -- Prometheus text format.
@@ -475,12 +476,17 @@ class Bridge:
             event(self.log, logging.INFO, "charger_disconnected", cp=cp_id, code=ws.close_code)
             return ws
 
-    def health(self) -> tuple[str, list[str]]:
-        """``status`` and ``problems`` as ``/healthz`` reports them."""
+    def health(self, dead_letters: int = 0) -> tuple[str, list[str]]:
+        """``status`` and ``problems`` as ``/healthz`` reports them.
+
+        ``dead_letters``: how many are not acknowledged (read from the store).
+        """
         problems: list[str] = []
         if self.svc is not None:
             if self.svc.store.error is not None:
                 problems.append("store_commit_failed")
+            if dead_letters:
+                problems.append("dead_letters")
             journal = self.svc.journal
             if journal is not None and not journal.healthy:
                 problems.append("journal_unwritable")
@@ -493,7 +499,13 @@ class Bridge:
         return ("degraded" if problems else "ok"), problems
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        status, problems = self.health()
+        dead: int | None = None
+        if self.svc is not None:
+            try:  # off the loop: the read waits while the writer holds the connection
+                dead = await asyncio.to_thread(self.svc.store.unacknowledged_dead_letters)
+            except Exception:  # a store that cannot be read is logged, not raised
+                self.log.exception("dead_letters_unreadable")
+        status, problems = self.health(dead or 0)
         journal = self.svc.journal if self.svc is not None else None
         body: dict[str, Any] = {
             "status": status,
@@ -504,6 +516,7 @@ class Bridge:
             "outbox": self.metrics.value("ocppkit_bridge_outbox_depth"),
             "journal_dropped": journal.dropped if journal is not None else 0,
             "store_error": self.svc.store.error if self.svc is not None else None,
+            "dead_letters": dead,
         }
         return web.json_response(body, status=503 if status in ("draining", "unhealthy") else 200)
 

@@ -17,6 +17,11 @@ Tables:
   send upstream, in ``seq`` order per charger, deleted when answered;
 - ``passwords(charge_point_id, leg, value, previous, updated)`` -- Basic auth
   passwords changed at run time (:mod:`ocppkit.toolkit.gateway.credentials`);
+- ``dead_letters(id, charge_point_id, message_id, frame, attempts, reason,
+  created, acknowledged)`` -- calls for the CSMS given up by the poison rule
+  (:mod:`ocppkit.translators.bridge.poison`), added in the commit that takes
+  them out of the outbox; ``acknowledged`` is set by ``ocppkit bridge
+  dead-letters --ack`` (:mod:`ocppkit.toolkit.gateway.dead_letters`);
 - ``meta(key, value)`` -- ``clean``: ``0`` while a process has the database
   open, ``1`` after a clean close.
 
@@ -57,7 +62,7 @@ import orjson
 
 from ocppkit.translators.errors import StoreError
 
-SCHEMA_VERSION = 2  # 1: chargers + outbox; 2: + passwords, meta
+SCHEMA_VERSION = 3  # 1: chargers + outbox; 2: + passwords, meta; 3: + dead_letters
 FAILED_COMMIT_BACKOFF_MAX = 1.0  # seconds the writer waits after failed batches in a row
 
 SCHEMA = """
@@ -84,6 +89,23 @@ CREATE TABLE IF NOT EXISTS passwords (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+# What each schema version adds to the one before it, applied in order to a
+# database of an older version (and to a new one, after SCHEMA).
+MIGRATIONS: dict[int, str] = {
+    3: """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charge_point_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    frame BLOB NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created REAL NOT NULL,
+    acknowledged REAL
+);
+""",
+}
 
 # 1.6 transaction ids (and 2.0.1 NotifyEvent eventIds) minted for a charger the
 # store has no state for start here, at the seconds elapsed since this moment,
@@ -130,7 +152,18 @@ class PutPassword:
     previous: str | None  # still accepted downstream until the new one is seen
 
 
-Op = PutState | AddOutbox | DeleteOutbox | PutPassword
+@dataclass(frozen=True, slots=True)
+class AddDeadLetter:
+    """A call given up by the poison rule (its outbox row goes in the same commit)."""
+
+    charge_point_id: str
+    message_id: str
+    frame: list[Any]
+    attempts: int
+    reason: str
+
+
+Op = PutState | AddOutbox | DeleteOutbox | PutPassword | AddDeadLetter
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +235,11 @@ class Store:
         rows = self._read("SELECT charge_point_id, leg, value, previous FROM passwords", ())
         return {(cp, leg): (value, previous) for cp, leg, value, previous in rows}
 
+    def unacknowledged_dead_letters(self) -> int:
+        """Dead letters no operator acknowledged yet (``/healthz`` is degraded meanwhile)."""
+        sql = "SELECT COUNT(*) FROM dead_letters WHERE acknowledged IS NULL"
+        return int(self._read(sql, ())[0][0])
+
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         with self._db_lock:  # the connection is shared with the writer thread
             return self._db.execute(sql, args).fetchall()
@@ -271,8 +309,12 @@ class Store:
         added: list[tuple[str, str, bytes, float]] = []
         deleted: list[tuple[str, str]] = []
         passwords: list[tuple[str, str, str, str | None, float]] = []
+        dead: list[tuple[str, str, bytes, int, str, float]] = []
         for op in ops:
-            if isinstance(op, PutState):
+            if isinstance(op, AddDeadLetter):
+                frame = orjson.dumps(op.frame)
+                dead.append((op.charge_point_id, op.message_id, frame, op.attempts, op.reason, now))
+            elif isinstance(op, PutState):
                 states[op.charge_point_id] = op.state
             elif isinstance(op, PutPassword):
                 passwords.append((op.charge_point_id, op.leg, op.value, op.previous, now))
@@ -303,6 +345,12 @@ class Store:
                 )
             if passwords:
                 db.executemany("INSERT OR REPLACE INTO passwords VALUES (?, ?, ?, ?, ?)", passwords)
+            if dead:
+                db.executemany(
+                    "INSERT INTO dead_letters (charge_point_id, message_id, frame, attempts,"
+                    " reason, created) VALUES (?, ?, ?, ?, ?, ?)",
+                    dead,
+                )
             db.execute("COMMIT")
             self.batches += 1
         except BaseException:
@@ -372,8 +420,10 @@ def _check(db: sqlite3.Connection, path: Path, *, existed: bool, wal_present: bo
                     " commits are gone; start with --recover"
                 )
         db.execute("PRAGMA journal_mode=WAL")
-        db.executescript(SCHEMA)
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        # The tables, each migration this file is behind on, and the new
+        # version land in one transaction: a crash leaves the old version.
+        steps = "".join(MIGRATIONS[v] for v in sorted(MIGRATIONS) if v > version)
+        db.executescript(f"BEGIN;{SCHEMA}{steps}PRAGMA user_version={SCHEMA_VERSION};COMMIT;")
         # Proof of a write, made durable in the main file at once: from now
         # on a lost -wal is told apart from a clean close.
         db.execute("INSERT OR REPLACE INTO meta VALUES ('clean', '0')")

@@ -229,6 +229,9 @@ class Upstream:
                     elif msg.type == aiohttp.WSMsgType.BINARY:
                         # OCPP-J frames are text (2.0.1 Part 4 §4.1.1).
                         event(self.log, logging.WARNING, "upstream_binary_frame_ignored")
+                    # One frame per link per loop turn: a CSMS flooding one
+                    # charger's link does not starve the others (session.py).
+                    await asyncio.sleep(0)
             finally:
                 self._ws = None
                 self.connected.clear()
