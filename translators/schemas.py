@@ -65,11 +65,27 @@ def actions(version: OcppVersion) -> frozenset[str]:
 
 
 @cache
+def send_actions(version: OcppVersion) -> frozenset[str]:
+    """The actions ``version`` sends as SEND (2.1's NotifyPeriodicEventStream): one schema
+    file, named after the action alone."""
+    if not version.has_extended_frames:
+        return frozenset()
+    names = {p.name.removesuffix(".json") for p in _folder(version).iterdir()}
+    return frozenset(n for n in names if not n.endswith(("Request", "Response")))
+
+
+@cache
 def schema(version: OcppVersion, action: str, kind: Kind) -> dict[str, Any]:
-    """The official schema of one payload, as a dict (do not mutate)."""
-    if action not in actions(version):
+    """The official schema of one payload, as a dict (do not mutate).
+
+    A SEND's payload is a request without a response (:func:`send_actions`).
+    """
+    if action in send_actions(version) and kind is Kind.REQUEST:
+        suffix = ""
+    elif action not in actions(version):
         raise KeyError(action)
-    suffix = _REQUEST_SUFFIX[version] if kind is Kind.REQUEST else "Response"
+    else:
+        suffix = _REQUEST_SUFFIX[version] if kind is Kind.REQUEST else "Response"
     path = _folder(version) / f"{action}{suffix}.json"
     doc: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     doc.setdefault("$schema", DEFAULT_DRAFT[version])

@@ -36,7 +36,7 @@ from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.store import PutPassword, Store
 from ocppkit.translators.bridge import Received, Side
-from ocppkit.translators.frames import Call, CallResult, Frame
+from ocppkit.translators.frames import AnyFrame, Call, CallResult, Frame
 
 DOWN, UP = "downstream", "upstream"
 KEY = "AuthorizationKey"
@@ -128,7 +128,7 @@ class Credentials:
 
     # -- watching AuthorizationKey go by -------------------------------------------
 
-    def sent(self, cp_id: str, frame: Frame) -> None:
+    def sent(self, cp_id: str, frame: AnyFrame) -> None:
         """A frame went to the charger (the session calls this for each call)."""
         if not isinstance(frame, Call) or frame.action not in OFFERS:
             return

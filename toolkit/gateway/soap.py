@@ -34,7 +34,7 @@ from aiohttp import web
 
 from ocppkit.toolkit.gateway.callbacks import CALLBACK_FAILED, callback_refusal, callback_rules
 from ocppkit.toolkit.gateway.logs import event
-from ocppkit.toolkit.gateway.routes import FORWARD, Route
+from ocppkit.toolkit.gateway.routes import Route, for_16
 from ocppkit.toolkit.gateway.services import Services
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
@@ -415,7 +415,9 @@ async def serve_soap(bridge: SoapHost, request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     with bridge.claimed(cp_id):
-        session = await bridge.claim(cp_id, FORWARD)  # lifted to 1.6J: the forward pair
+        # lifted to 1.6J: the route of a 1.6J charger in front of its CSMS
+        route = for_16(OcppVersion(svc.cfg.upstream_version_for(cp_id)))
+        session = await bridge.claim(cp_id, route)
         if not await session.wait_upstream(svc.cfg.connect_timeout):
             return bridge.refuse_offline(session)
         link = session.downstream
