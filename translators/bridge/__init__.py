@@ -21,6 +21,8 @@ from ocppkit.translators.bridge.endpoint import (
     EndpointBusy,
     Event,
     RecycleDue,
+    ResultErrorArrived,
+    SendArrived,
     StrayFrame,
 )
 from ocppkit.translators.pending import Side
@@ -41,6 +43,8 @@ __all__ = [
     "LogLine",
     "Received",
     "RecycleDue",
+    "ResultErrorArrived",
+    "SendArrived",
     "Side",
     "StrayFrame",
     "Translator",
