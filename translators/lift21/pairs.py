@@ -37,12 +37,13 @@ from ocppkit.translators.versions import OcppVersion
 V201, V21 = OcppVersion.V201, OcppVersion.V21
 
 
-def _rules(target: OcppVersion) -> FitRules:
+def rules_for(target: OcppVersion) -> FitRules:
+    """The fitting tables of the direction towards ``target``."""
     return tables.UP if target is V21 else tables.DOWN
 
 
 def _call_handler(to: Side, target: OcppVersion) -> CallHandler[LiftState]:
-    rules = _rules(target)
+    rules = rules_for(target)
 
     def handle(state: LiftState, call: Call, ctx: Context) -> Step:
         notes = Notes(state, call.action)
@@ -53,7 +54,7 @@ def _call_handler(to: Side, target: OcppVersion) -> CallHandler[LiftState]:
 
 
 def _result_handler(to: Side, target: OcppVersion) -> ResultHandler[LiftState]:
-    rules = _rules(target)
+    rules = rules_for(target)
 
     def handle(
         state: LiftState, pending: Pending, frame: CallResult | CallError, ctx: Context
