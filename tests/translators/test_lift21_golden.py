@@ -15,6 +15,10 @@ from typing import Any
 
 import pytest
 
+from ocppkit.translators.lift21.pairs import coverage
+from ocppkit.translators.mapping_doc import render
+from ocppkit.translators.schemas import actions
+from ocppkit.translators.versions import OcppVersion
 from tests.translators.test_engine_golden import (
     PAIRS,
     REGENERATE,
@@ -32,6 +36,7 @@ from tests.translators.test_engine_golden import (
 )
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "lift21"
+V201, V21 = OcppVersion.V201, OcppVersion.V21
 LONG_TOKEN = "A" * 60
 
 
@@ -271,6 +276,25 @@ CASES: dict[tuple[str, str], list[Input]] = {
             {"remoteStartId": 1, "idToken": {"idToken": LONG_TOKEN, "type": "Central"}},
         ),
     ],
+    (U, "qr_code_personal_message_dropped_from_the_answer"): [
+        call(
+            C,
+            "c1",
+            "TransactionEvent",
+            {**_tx("MeterValuePeriodic"), "idToken": {"idToken": "AB12", "type": "ISO14443"}},
+        ),
+        result(
+            S,
+            "c1",
+            {
+                "totalCost": 2.5,
+                "idTokenInfo": {
+                    "status": "Accepted",
+                    "personalMessage": {"format": "QRCODE", "content": "https://pay"},
+                },
+            },
+        ),
+    ],
     (U, "csms_error_relayed"): [
         call(C, "c1", "Heartbeat", {}),
         error(S, "c1", "SecurityError", "no"),
@@ -351,6 +375,22 @@ CASES: dict[tuple[str, str], list[Input]] = {
         call(S, "s1", "GetTariffs", {"evseId": 1}),
     ],
 }
+
+
+def test_the_mapping_doc_gives_every_21_action_an_outcome() -> None:
+    """Every 2.1 action, whoever sends it, has a row on its 2.1 side: translated (and
+    how) or not supported (and why)."""
+    rows = [
+        (action, sender)
+        for pair in (PAIRS[U], PAIRS[D])
+        for action, sender, _, _ in coverage(pair)
+        if (sender == "CSMS") == (pair is PAIRS[U])
+    ]
+    assert {action for action, _ in rows} == actions(V21)
+    text = render()
+    for action in actions(V21) - actions(V201):
+        assert f"| {action} |" in text
+    assert "ImmediateAndResume" in text and "NotifyPeriodicEventStream" in text
 
 
 @pytest.mark.parametrize(("pair", "case"), sorted(CASES), ids=lambda v: str(v))

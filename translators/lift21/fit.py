@@ -123,13 +123,20 @@ class _Walker:
             if sub is None:
                 unknown.append(key)
                 continue
+            where = f"{path}.{key}" if path else key
             try:
-                where = f"{path}.{key}" if path else key
                 out[key] = self.value(item, sub, where, "", f"{name}.{key}")
             except _Drop:
                 if key in node.get("required", ()):
                     raise
                 emptied.append(key)
+            except TranslationError as exc:
+                # an optional object of a droppable kind (a display message in a
+                # format 2.0.1 lacks) goes, noted; the rest of the payload stays
+                droppable = self._resolve(sub, "")[1] in self.rules.droppable
+                if key in node.get("required", ()) or not droppable:
+                    raise
+                self.notes.lossy(where, f"dropped ({exc.reason})")
         if unknown:
             what = ", ".join(unknown)
             self.notes.lossy(path or "payload", f"no OCPP {self.target} field for {what}")

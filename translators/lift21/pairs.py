@@ -27,6 +27,7 @@ from ocppkit.translators.engine import (
 )
 from ocppkit.translators.frames import Call, CallError, CallResult
 from ocppkit.translators.lift21 import tables
+from ocppkit.translators.lift21.coverage import down_note
 from ocppkit.translators.lift21.fit import FitRules, fit
 from ocppkit.translators.lift21.state import LiftState
 from ocppkit.translators.outcome import Step
@@ -116,7 +117,13 @@ def coverage(pair: Pair[Any]) -> list[tuple[str, str, str, str]]:
         target = pair.versions[other(side)]
         for action in sorted(actions(version)):
             if action in pair.calls[side]:
-                rows.append((action, who[side], "translated", f"fitted to the {target} schema"))
+                # a 2.1 sender's call comes down; a 2.0.1 sender's call goes up as it is
+                # (but one field 2.1 requires) and its 2.1 answer comes down
+                kind = Kind.REQUEST if version is V21 else Kind.RESPONSE
+                how = down_note(action, kind)
+                if action == "NotifyMonitoringReport" and version is V201:
+                    how = "eventNotificationType (required in 2.1) set to CustomMonitor, noted"
+                rows.append((action, who[side], "translated", how or "as it is"))
             elif action in pair.refusals.get(side, {}):
                 rows.append((action, who[side], "not supported", pair.refusals[side][action]))
     return rows

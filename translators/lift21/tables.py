@@ -126,7 +126,9 @@ DOWN = FitRules(
     refusals=REFUSED_DOWN,
     # A sampled value of a 2.1-only measurand or at the Upstream location is
     # dropped (noted), not the whole reading; a reading left empty goes too.
-    droppable=frozenset({"SampledValueType", "MeterValueType"}),
+    # A personal message in a format 2.0.1 lacks (QRCODE) is dropped from an answer
+    # rather than the answer refused (the station would resend its transaction event).
+    droppable=frozenset({"SampledValueType", "MeterValueType", "MessageContentType"}),
     defaults={},
     # texts for people, 1024 characters in 2.1 and 512 in 2.0.1: cut, noted
     cuttable=frozenset({"StatusInfoType.additionalInfo", "MessageContentType.content"}),
