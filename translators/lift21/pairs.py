@@ -114,7 +114,6 @@ def coverage(pair: Pair[Any]) -> list[tuple[str, str, str, str]]:
     who = {Side.CHARGER: "station", Side.CSMS: "CSMS"}
     for side in (Side.CHARGER, Side.CSMS):
         version = pair.versions[side]
-        target = pair.versions[other(side)]
         for action in sorted(actions(version)):
             if action in pair.calls[side]:
                 # a 2.1 sender's call comes down; a 2.0.1 sender's call goes up as it is
