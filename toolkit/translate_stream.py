@@ -161,10 +161,7 @@ class _OwnVersion:
 
     def __init__(self, stage: RecordTranslator, version: OcppVersion) -> None:
         self.stage, self.version = stage, version
-
-    @property
-    def counts(self) -> Counter[str]:
-        return self.stage.counts
+        self.counts = stage.counts  # the same Counter: the stage updates it in place
 
     def feed(self, record: JournalRecord, line: int) -> Fed:
         if record.ocpp_version is not self.version:
