@@ -18,7 +18,8 @@ a payload is one walk of the *target* schema over it, applying the tables of
   table's defaults, or refused.
 
 Anything else (types, bounds) the source and target share; a payload that
-still does not fit is caught by the caller's strict validation of what it sends.
+still does not fit after the walk is refused with the violation the target's
+schema names, so nothing invalid is ever sent.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ocppkit.translators.engine import Notes
 from ocppkit.translators.enum_map import EnumMap
 from ocppkit.translators.errors import TranslationError
 from ocppkit.translators.schemas import Kind, schema
+from ocppkit.translators.validation import Validator
 from ocppkit.translators.versions import OcppVersion
 
 
@@ -54,6 +56,9 @@ class FitRules:
     cuttable: frozenset[str] = frozenset()
 
 
+_VALIDATOR = Validator()  # strict: objects closed, so an unknown field is not "valid"
+
+
 class _Drop(Exception):
     """An array item (or the object holding it) does not fit and may be dropped."""
 
@@ -70,11 +75,17 @@ def fit(
     rules: FitRules,
     notes: Notes,
 ) -> dict[str, Any]:
-    """``payload`` as the official ``target`` schema of ``action`` wants it (a copy).
+    """``payload`` as the official ``target`` schema of ``action`` wants it.
+
+    A payload already valid in ``target`` (most are: 2.1 keeps every 2.0.1 message)
+    is returned as it is, by the compiled validator's fast path, for the walk would
+    change nothing; otherwise a fitted copy.
 
     Raises:
         TranslationError: the payload cannot fit without losing what matters.
     """
+    if _VALIDATOR.is_valid(target, action, kind, payload):
+        return payload
     root = schema(target, action, kind)
     walker = _Walker(root, target, rules, notes)
     try:
@@ -82,6 +93,10 @@ def fit(
     except _Drop as exc:
         raise TranslationError(exc.reason) from None
     assert isinstance(out, dict)
+    if not _VALIDATOR.is_valid(target, action, kind, out):
+        # what no table covers (a bound 2.1 added): refused, never sent invalid
+        found = _VALIDATOR.violations(target, action, kind, out)
+        raise TranslationError(f"does not fit OCPP {target}: {found[0]}")
     return out
 
 
@@ -118,10 +133,15 @@ class _Walker:
         out: dict[str, Any] = {}
         unknown: list[str] = []
         emptied: list[str] = []
+        # customData is open for vendor extensions (no additionalProperties: false)
+        open_object = node.get("additionalProperties", True) is not False
         for key, item in value.items():
             sub = props.get(key)
             if sub is None:
-                unknown.append(key)
+                if open_object:
+                    out[key] = item
+                else:
+                    unknown.append(key)
                 continue
             where = f"{path}.{key}" if path else key
             try:
