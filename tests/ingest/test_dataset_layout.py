@@ -45,9 +45,25 @@ def test_duckdb_reads_every_table_with_hive_partitions(dataset: tuple[Path, Inge
     ).fetchall()
     assert [str(d) for d, _ in days] == ["2026-03-02", "2026-03-03"]
     energy = con.execute(
-        f"SELECT sum(energy_wh) FROM read_parquet('{path}/sessions/*.parquet')"
+        f"SELECT sum(energy_wh) FROM read_parquet('{path}/sessions/date=2026-03-03/*.parquet')"
     ).fetchone()
     assert energy is not None and energy[0] > 0
+
+
+def test_each_row_lies_in_the_partition_of_its_day(dataset: tuple[Path, IngestSummary]) -> None:
+    path, _ = dataset
+    for name, (_schema, columns) in model.TABLES.items():
+        if not columns:
+            assert not any(p.is_dir() for p in (path / name).iterdir()), name
+            continue
+        table = ds.dataset(path / name, partitioning="hive").to_table().to_pandas()
+        stamp = table[columns[0]]
+        for column in columns[1:]:
+            stamp = stamp.fillna(table[column])
+        days = stamp.dt.strftime("%Y-%m-%d").fillna(model.UNKNOWN_PARTITION)
+        assert (days == table[model.PARTITION_COLUMN].astype(str)).all(), name
+        if name != "faults":  # this fleet has none
+            assert set(days) == {"2026-03-02", "2026-03-03"}, name
 
 
 def test_pandas_and_pyarrow_dataset_read_the_directories(
