@@ -1,14 +1,15 @@
 """The dataset layout reads as it is in DuckDB, pandas, pyarrow.dataset and Spark.
 
 Spark runs for real, in local mode (pyspark from PyPI, the ``spark`` extra;
-Java 17 from Debian, in .ci/run's ``need`` list). The Spark test skips only
-where no Java runtime exists.
+Java 17 from Debian, in .ci/run's ``need`` list), on the session-wide
+``spark`` fixture (tests/conftest.py), which skips only where no Java runtime
+exists.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -91,36 +92,19 @@ def test_files_carry_the_documented_schema(dataset: tuple[Path, IngestSummary]) 
 
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 def test_spark_reads_every_table_with_its_partitions_and_types(
-    dataset: tuple[Path, IngestSummary],
+    dataset: tuple[Path, IngestSummary], spark: Any
 ) -> None:
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime: Spark needs one (Debian: openjdk-17-jre-headless)")
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        pytest.fail("pyspark is missing: pip install -e '.[spark]' (python3 tasks.py test does)")
     path, summary = dataset
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("ocppkit-layout")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    try:
-        for name, (schema, partitioned) in model.TABLES.items():
-            frame = spark.read.parquet(str(path / name))
-            assert frame.count() == summary.rows[name], name
-            expected = [*schema.names, *([model.PARTITION_COLUMN] if partitioned else [])]
-            assert frame.columns == expected, name
-        frames = spark.read.parquet(str(path / "frames"))
-        days = [str(r[0]) for r in frames.select("date").distinct().orderBy("date").collect()]
-        assert days == ["2026-03-02", "2026-03-03"]
-        types = dict(frames.dtypes)
-        assert types["timestamp"] == "timestamp" and types["line"] == "bigint"
-        sessions = spark.read.parquet(str(path / "sessions"))
-        energy = sessions.groupBy().sum("energy_wh").collect()[0][0]
-        assert energy == pd.read_parquet(path / "sessions")["energy_wh"].sum()
-    finally:
-        spark.stop()
+    for name, (schema, partitioned) in model.TABLES.items():
+        frame = spark.read.parquet(str(path / name))
+        assert frame.count() == summary.rows[name], name
+        expected = [*schema.names, *([model.PARTITION_COLUMN] if partitioned else [])]
+        assert frame.columns == expected, name
+    frames = spark.read.parquet(str(path / "frames"))
+    days = [str(r[0]) for r in frames.select("date").distinct().orderBy("date").collect()]
+    assert days == ["2026-03-02", "2026-03-03"]
+    types = dict(frames.dtypes)
+    assert types["timestamp"] == "timestamp" and types["line"] == "bigint"
+    sessions = spark.read.parquet(str(path / "sessions"))
+    energy = sessions.groupBy().sum("energy_wh").collect()[0][0]
+    assert energy == pd.read_parquet(path / "sessions")["energy_wh"].sum()

@@ -223,7 +223,11 @@ def describe() -> str:
     for name, (schema, part) in TABLES.items():
         out.append(
             f"### {name}"
-            + (f" (partitioned by {PARTITION_COLUMN}=UTC day of {' else '.join(part)})" if part else "")
+            + (
+                f" (partitioned by {PARTITION_COLUMN}=UTC day of {' else '.join(part)})"
+                if part
+                else ""
+            )
         )
         out.append("| column | type | unit | description |\n|---|---|---|---|")
         for field in schema:

@@ -155,8 +155,6 @@ def retime(records: list[dict[str, Any]], speed: float = SPEED) -> None:
 
 
 def make(out: Path) -> None:
-    from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
-
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
