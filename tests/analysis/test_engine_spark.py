@@ -26,7 +26,11 @@ from tests.analysis.test_engines import (
     fleet_logs,
 )
 
-pytestmark = pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+    # About 25 Spark jobs a test: seconds on a quiet machine, minutes on a loaded 2-core one.
+    pytest.mark.timeout(900),
+]
 
 
 @pytest.mark.parametrize("root", SAMPLES, ids=lambda p: p.name)
