@@ -30,7 +30,12 @@ def bridge(
         ),
     ] = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="SQLite file for durable state.")
+        str | None,
+        typer.Option(
+            "--state",
+            help="Durable state: a SQLite path (or sqlite:///PATH), or postgresql://... "
+            "shared by several bridges.",
+        ),
     ] = None,
     journal: Annotated[
         str | None, typer.Option("--journal", help="Directory for the frame journal.")

@@ -54,7 +54,8 @@ from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, wire_message
-from ocppkit.toolkit.gateway.store import (
+from ocppkit.toolkit.gateway.state import Claimed
+from ocppkit.toolkit.gateway.state.ops import (
     AddOutbox,
     DeleteOutbox,
     Op,
@@ -63,6 +64,7 @@ from ocppkit.toolkit.gateway.store import (
 )
 from ocppkit.toolkit.gateway.upstream import Upstream
 from ocppkit.translators.bridge import BridgeCore, Effects, Received, Side
+from ocppkit.translators.errors import LeaseLost
 from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
 from ocppkit.translators.journal import Direction, Leg
 
@@ -79,22 +81,31 @@ class Session:
         svc: the bridge's shared services.
         route: the version pair bridged (default: 1.6 charger, 2.0.1 CSMS,
             with the services' translator).
+        claimed: the charger's lease with its stored state and outbox
+            (:meth:`~ocppkit.toolkit.gateway.state.StateStore.claim`); None:
+            a charger with nothing stored.
     """
 
-    def __init__(self, charge_point_id: str, svc: Services, route: Route = FORWARD) -> None:
+    def __init__(
+        self,
+        charge_point_id: str,
+        svc: Services,
+        route: Route = FORWARD,
+        claimed: Claimed | None = None,
+    ) -> None:
         self.cp_id = charge_point_id
         self.svc = svc
         self.log = svc.log
         self.route = route
         self.charger_version, self.csms_version = route.charger_version, route.csms_version
         cfg = svc.cfg
-        stored = svc.store.load_state(charge_point_id)
+        stored = claimed.state if claimed is not None else None
         state = route.restore(stored) if stored else route.new_state(charge_point_id)
         if not stored and route is FORWARD:  # ids no lost store handed out (store.py)
             state.next_tx_id16 = transaction_id_floor(svc.ctx.now())
         outbox = [
             frame_from_list(row.frame, route.csms_version)
-            for row in svc.store.load_outbox(charge_point_id)
+            for row in (claimed.outbox if claimed is not None else [])
         ]
         self.core: BridgeCore[Any] = BridgeCore(
             charge_point_id,
@@ -345,8 +356,8 @@ class Session:
             ]
             try:
                 stored = svc.store.submit(ops)
-            except Exception:
-                self._not_stored()
+            except Exception as exc:
+                self._not_stored(exc)
                 return
             if effects.early:
                 try:
@@ -355,10 +366,10 @@ class Session:
                     self.log.exception("dispatch_failed", extra={"fields": {"cp": self.cp_id}})
             try:
                 await stored
-            except Exception:
+            except Exception as exc:
                 # (After an early answer, the head of the outbox stays queued
                 # and is sent again: the CSMS answers it again.)
-                self._not_stored()
+                self._not_stored(exc)
                 return
             self.core.committed()
             if effects.early:
@@ -367,9 +378,18 @@ class Session:
         await self._send(effects)
         await self._recycle(effects)
 
-    def _not_stored(self) -> None:
-        """Not stored, so not acknowledged: the peer's own retry will redo it."""
+    def _not_stored(self, exc: Exception) -> None:
+        """Not stored, so not acknowledged: the peer's own retry will redo it.
+
+        A write refused because another instance took the charger's lease
+        (fencing, :class:`~ocppkit.translators.errors.LeaseLost`) means this
+        session is stale: the charger is served there now, so it ends here.
+        """
         self.core.rollback()
+        if isinstance(exc, LeaseLost):
+            self._event(logging.WARNING, "lease_lost_write_refused")
+            self.svc.lease_lost(self.cp_id)
+            return
         self.log.exception("store_commit_failed", extra={"fields": {"cp": self.cp_id}})
 
     def _journal_received(self, received: Received) -> None:
