@@ -37,6 +37,10 @@ def bridge(
             "shared by several bridges.",
         ),
     ] = None,
+    instance: Annotated[
+        str | None,
+        typer.Option("--instance", help="This bridge's name in the shared lease table."),
+    ] = None,
     journal: Annotated[
         str | None, typer.Option("--journal", help="Directory for the frame journal.")
     ] = None,
@@ -78,6 +82,7 @@ def bridge(
             "upstream": upstream,
             "upstream_version": upstream_version,
             "state": state,
+            "instance": instance,
             "journal": journal,
             "call_timeout": call_timeout,
             "upstream_grace": upstream_grace,
