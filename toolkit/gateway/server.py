@@ -294,8 +294,13 @@ class Bridge:
                 task.cancel()
         if self._site is not None:
             await self._site.stop()
+        store = self.svc.store if self.svc is not None else None
+
+        def releaser(cp_id: str) -> Callable[[], Awaitable[None]] | None:
+            return None if store is None else lambda: store.release([cp_id])
+
         await asyncio.gather(
-            *(s.drain(self.cfg.drain_timeout) for s in list(self.sessions.values())),
+            *(s.drain(self.cfg.drain_timeout, releaser(s.cp_id)) for s in self.sessions.values()),
             return_exceptions=True,
         )
         self.sessions.clear()

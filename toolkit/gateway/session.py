@@ -45,7 +45,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -188,8 +188,12 @@ class Session:
             return False
         return True
 
-    async def drain(self, timeout: float) -> None:
-        """Stop taking charger calls, let in-flight ones finish (SIGTERM)."""
+    async def drain(
+        self, timeout: float, before_close: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Stop taking charger calls, let in-flight ones finish (SIGTERM), then
+        ``before_close`` (the bridge releases the lease, so the charger is
+        taken at once wherever it reconnects), then close both links."""
         self.core.draining = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -197,6 +201,11 @@ class Session:
             if not self.upstream.connected.is_set() and not self.core.charger_queue:
                 break  # nothing can move; the outbox is on disk and resumes on restart
             await asyncio.sleep(0.02)
+        if before_close is not None:
+            try:
+                await before_close()
+            except Exception as exc:  # an unreleased lease just expires
+                self._event(logging.WARNING, "lease_release_failed", error=str(exc))
         await self.stop()
 
     # -- downstream (charger) ---------------------------------------------------
