@@ -108,8 +108,10 @@ backend bridges
 
     def start(self) -> None:
         assert HAPROXY is not None
-        self.proc = subprocess.Popen([HAPROXY, "-db", "-f", str(self.config)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        quiet = subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [HAPROXY, "-db", "-f", str(self.config)], stdout=quiet, stderr=quiet
+        )
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -192,8 +194,8 @@ class Link:
 def meter(tx: int, wh: int) -> call16.MeterValues:
     sample = {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh",
               "context": "Sample.Periodic"}  # fmt: skip
-    return call16.MeterValues(connector_id=1, transaction_id=tx,
-                              meter_value=[{"timestamp": now(), "sampledValue": [sample]}])  # fmt: skip
+    values = [{"timestamp": now(), "sampledValue": [sample]}]
+    return call16.MeterValues(connector_id=1, transaction_id=tx, meter_value=values)
 
 
 async def run_lane(lane: Lane, until: asyncio.Event) -> None:

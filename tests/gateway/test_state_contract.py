@@ -90,8 +90,8 @@ def test_a_batch_from_many_chargers_keeps_each_outbox_in_order_and_the_newest_st
         futures = []
         for round_ in range(4):
             for cp in ("CP1", "CP2", "CP3"):
-                futures.append(store.submit([hb(f"{cp}-{round_}", cp),
-                                             PutState(cp, orjson.dumps({"r": round_}))]))  # fmt: skip
+                state = PutState(cp, orjson.dumps({"r": round_}))
+                futures.append(store.submit([hb(f"{cp}-{round_}", cp), state]))
         await asyncio.gather(*futures)
         # (A call is stored before it is sent, so its delete comes in a later batch.)
         await asyncio.gather(*(store.submit([DeleteOutbox("CP2", f"CP2-{i}")]) for i in range(4)))
