@@ -163,7 +163,7 @@ class PostgresStore:
                 )
             for v in sorted(MIGRATIONS):
                 if v > version:
-                    await conn.execute(MIGRATIONS[v])  # type: ignore[arg-type]
+                    await conn.execute(MIGRATIONS[v])
                     await conn.execute("INSERT INTO ocppkit_schema (version) VALUES (%s)", (v,))
 
     @contextlib.asynccontextmanager
@@ -380,7 +380,7 @@ class PostgresStore:
             )  # fmt: skip
             async with conn.cursor() as wcur:
                 for kind, _, values in grouped.statements():
-                    await wcur.executemany(STATEMENTS[kind], values)  # type: ignore[arg-type]
+                    await wcur.executemany(STATEMENTS[kind], values)
         self.batches += 1
         if refused:
             self.fencing_rejections += sum(
