@@ -10,18 +10,16 @@ small 2.0.1 server that records the Authorization header of each connection.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import websockets
-import websockets.exceptions
-from aiohttp import web
 
 from ocppkit.toolkit.gateway.server import Bridge
+from tests.gateway import rotation_kit as kit
+from tests.gateway.rotation_kit import RecordingCsms, basic
 from tests.gateway.test_e2e_session import bridge_config
 
 pytestmark = pytest.mark.timeout(60)
@@ -29,84 +27,30 @@ NEW_KEY = "0123456789abcdef0123456789abcdef"
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "W1"}
 
 
-def basic(cp_id: str, password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{cp_id}:{password}".encode()).decode()}
-
-
-class RecordingCsms:
-    """Answers BootNotification, sends SetVariables on request, records auth headers."""
-
-    def __init__(self) -> None:
-        self.auth: list[str | None] = []
-        self.ws: web.WebSocketResponse | None = None
-        self.answers: asyncio.Queue[Any] = asyncio.Queue()
-        self.runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/ocpp/{id}", self.handle)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
-        self.url = f"ws://127.0.0.1:{self.runner.addresses[0][1]}/ocpp"
-
-    async def stop(self) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.auth.append(request.headers.get("Authorization"))
-        ws = self.ws = web.WebSocketResponse(protocols=("ocpp2.0.1",))
-        await ws.prepare(request)
-        async for msg in ws:
-            frame = orjson.loads(msg.data)
-            if frame[0] == 2:
-                answer: dict[str, Any] = {}
-                if frame[2] == "BootNotification":
-                    answer = {"currentTime": "2026-01-01T00:00:00.000Z", "interval": 60,
-                              "status": "Accepted"}  # fmt: skip
-                await ws.send_str(orjson.dumps([3, frame[1], answer]).decode())
-            else:
-                await self.answers.put(frame)
-        return ws
-
-    async def set_password(self, value: str) -> Any:
-        assert self.ws is not None
-        data = {"setVariableData": [{
-            "attributeValue": value,
-            "component": {"name": "SecurityCtrlr"},
-            "variable": {"name": "BasicAuthPassword"},
-        }]}  # fmt: skip
-        await self.ws.send_str(orjson.dumps([2, "sv-1", "SetVariables", data]).decode())
-        return await asyncio.wait_for(self.answers.get(), 10)
-
-
-async def connect(bridge: Bridge, password: str) -> Any:
-    return await websockets.connect(
-        f"ws://127.0.0.1:{bridge.port}/ocpp/CP1",
-        subprotocols=["ocpp1.6"],
-        additional_headers=basic("CP1", password),
-    )
+def connect(bridge: Bridge, password: str) -> Any:
+    return kit.connect(bridge, "CP1", "ocpp1.6", password)
 
 
 async def refused(bridge: Bridge, password: str) -> int | None:
-    try:
-        ws = await connect(bridge, password)
-    except websockets.exceptions.InvalidStatus as exc:
-        return exc.response.status_code
-    await ws.close()
-    return None
+    return await kit.refused(bridge, "CP1", "ocpp1.6", password)
 
 
 async def booted(ws: Any) -> None:
-    await ws.send(orjson.dumps([2, "b", "BootNotification", BOOT]).decode())
-    assert orjson.loads(await asyncio.wait_for(ws.recv(), 10))[0] == 3
+    await kit.booted(ws, BOOT)
+
+
+async def set_password(csms: RecordingCsms, value: str) -> Any:
+    data = {"setVariableData": [{
+        "attributeValue": value,
+        "component": {"name": "SecurityCtrlr"},
+        "variable": {"name": "BasicAuthPassword"},
+    }]}  # fmt: skip
+    return await csms.command("sv-1", "SetVariables", data)
 
 
 def test_a_rotated_authorization_key_is_stored_and_followed_on_both_legs(tmp_path: Path) -> None:
     async def main() -> dict[str, Any]:
-        csms = RecordingCsms()
+        csms = RecordingCsms("ocpp2.0.1")
         await csms.start()
         out: dict[str, Any] = {}
         cfg = bridge_config(
@@ -119,7 +63,7 @@ def test_a_rotated_authorization_key_is_stored_and_followed_on_both_legs(tmp_pat
             try:
                 ws = await connect(bridge, "old-password-0001")
                 await booted(ws)
-                answer_task = asyncio.create_task(csms.set_password(NEW_KEY))
+                answer_task = asyncio.create_task(set_password(csms, NEW_KEY))
                 command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
                 out["command"] = command
                 await ws.send(orjson.dumps([3, command[1], {"status": "Accepted"}]).decode())
@@ -166,7 +110,7 @@ def test_a_rotated_authorization_key_is_stored_and_followed_on_both_legs(tmp_pat
 
 def test_a_rejected_authorization_key_changes_nothing(tmp_path: Path) -> None:
     async def main() -> tuple[int | None, int | None]:
-        csms = RecordingCsms()
+        csms = RecordingCsms("ocpp2.0.1")
         await csms.start()
         cfg = bridge_config(csms.url, tmp_path, charger_passwords={"CP1": "old-password-0001"})
         bridge = Bridge(cfg)
@@ -174,7 +118,7 @@ def test_a_rejected_authorization_key_changes_nothing(tmp_path: Path) -> None:
         try:
             ws = await connect(bridge, "old-password-0001")
             await booted(ws)
-            answer_task = asyncio.create_task(csms.set_password(NEW_KEY))
+            answer_task = asyncio.create_task(set_password(csms, NEW_KEY))
             command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
             await ws.send(orjson.dumps([3, command[1], {"status": "Rejected"}]).decode())
             await answer_task

@@ -17,13 +17,11 @@ from typing import Any
 
 import orjson
 import pytest
-import websockets
-import websockets.exceptions
-from aiohttp import web
 
 from ocppkit.toolkit.gateway.server import Bridge
+from tests.gateway import rotation_kit as kit
+from tests.gateway.rotation_kit import RecordingCsms, basic
 from tests.gateway.test_e2e_session import bridge_config
-from tests.gateway.test_password_rotation import basic
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.network]
 NEW_KEY = "00112233445566778899aabbccddeeff"
@@ -31,77 +29,27 @@ CP = "ST1"
 BOOT = {"reason": "PowerUp", "chargingStation": {"model": "M1", "vendorName": "Acme"}}
 
 
-class Recording16Csms:
-    """Answers BootNotification, sends ChangeConfiguration on request, records auth headers."""
-
-    def __init__(self) -> None:
-        self.auth: list[str | None] = []
-        self.ws: web.WebSocketResponse | None = None
-        self.answers: asyncio.Queue[Any] = asyncio.Queue()
-        self.runner: web.AppRunner | None = None
-        self.url = ""
-
-    async def start(self) -> None:
-        app = web.Application()
-        app.router.add_get("/ocpp/{id}", self.handle)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
-        self.url = f"ws://127.0.0.1:{self.runner.addresses[0][1]}/ocpp"
-
-    async def stop(self) -> None:
-        assert self.runner is not None
-        await self.runner.cleanup()
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.auth.append(request.headers.get("Authorization"))
-        ws = self.ws = web.WebSocketResponse(protocols=("ocpp1.6",))
-        await ws.prepare(request)
-        async for msg in ws:
-            frame = orjson.loads(msg.data)
-            if frame[0] == 2:
-                answer: dict[str, Any] = {}
-                if frame[2] == "BootNotification":
-                    answer = {"currentTime": "2026-01-01T00:00:00.000Z", "interval": 60,
-                              "status": "Accepted"}  # fmt: skip
-                await ws.send_str(orjson.dumps([3, frame[1], answer]).decode())
-            else:
-                await self.answers.put(frame)
-        return ws
-
-    async def change_key(self, value: str) -> Any:
-        assert self.ws is not None
-        payload = {"key": "AuthorizationKey", "value": value}
-        await self.ws.send_str(orjson.dumps([2, "cc-1", "ChangeConfiguration", payload]).decode())
-        return await asyncio.wait_for(self.answers.get(), 10)
-
-
-async def connect(bridge: Bridge, password: str) -> Any:
-    return await websockets.connect(
-        f"ws://127.0.0.1:{bridge.port}/ocpp/{CP}",
-        subprotocols=["ocpp2.0.1"],
-        additional_headers=basic(CP, password),
-    )
+def connect(bridge: Bridge, password: str) -> Any:
+    return kit.connect(bridge, CP, "ocpp2.0.1", password)
 
 
 async def refused(bridge: Bridge, password: str) -> int | None:
-    try:
-        ws = await connect(bridge, password)
-    except websockets.exceptions.InvalidStatus as exc:
-        return exc.response.status_code
-    await ws.close()
-    return None
+    return await kit.refused(bridge, CP, "ocpp2.0.1", password)
 
 
 async def booted(ws: Any) -> None:
-    await ws.send(orjson.dumps([2, "b", "BootNotification", BOOT]).decode())
-    answer = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-    assert answer[0] == 3 and answer[2]["status"] == "Accepted"
+    answer = await kit.booted(ws, BOOT)
+    assert answer[2]["status"] == "Accepted"
+
+
+async def change_key(csms: RecordingCsms, value: str) -> Any:
+    payload = {"key": "AuthorizationKey", "value": value}
+    return await csms.command("cc-1", "ChangeConfiguration", payload)
 
 
 def rotate(tmp_path: Path, station_answer: str) -> dict[str, Any]:
     async def main() -> dict[str, Any]:
-        csms = Recording16Csms()
+        csms = RecordingCsms("ocpp1.6")
         await csms.start()
         out: dict[str, Any] = {}
         cfg = bridge_config(
@@ -114,7 +62,7 @@ def rotate(tmp_path: Path, station_answer: str) -> dict[str, Any]:
             try:
                 ws = await connect(bridge, "old-password-0001")
                 await booted(ws)
-                answer_task = asyncio.create_task(csms.change_key(NEW_KEY))
+                answer_task = asyncio.create_task(change_key(csms, NEW_KEY))
                 command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
                 out["command"] = command
                 entry = command[3]["setVariableData"][0]

@@ -16,6 +16,7 @@ import aiohttp
 import orjson
 import pytest
 import websockets
+import websockets.exceptions
 
 from ocppkit.toolkit.csms import Csms, CsmsSettings
 from ocppkit.toolkit.gateway.server import Bridge
@@ -25,8 +26,11 @@ pytestmark = pytest.mark.timeout(60)
 
 
 @asynccontextmanager
-async def running(tmp: Path, **extra: Any) -> AsyncIterator[tuple[Csms, Bridge, str]]:
-    csms = Csms(CsmsSettings(strict_one_call=True))
+async def running(
+    tmp: Path, settings: CsmsSettings | None = None, **extra: Any
+) -> AsyncIterator[tuple[Csms, Bridge, str]]:
+    """A built-in CSMS (strict one-call by default) and a bridge in front of it."""
+    csms = Csms(settings or CsmsSettings(strict_one_call=True))
     await csms.start()
     bridge = Bridge(bridge_config(csms.url, tmp, **extra))
     await bridge.start()

@@ -25,7 +25,7 @@ from ocppkit.toolkit.gateway.callbacks import CALLBACK_FAILED, callback_refusal,
 from ocppkit.toolkit.gateway.server import Bridge
 from ocppkit.translators.soap15 import build_request, build_response, parse_request
 from ocppkit.translators.soap15.operations import Role
-from tests.gateway.test_e2e_session import bridge_config
+from tests.gateway.test_server import running
 
 pytestmark = pytest.mark.timeout(60)
 CP = "CP15"
@@ -87,15 +87,8 @@ async def reset_through(csms: Csms) -> tuple[str, str]:
 
 def run(tmp: Path, body: Callable[[Csms, Bridge], Awaitable[None]], **extra: Any) -> None:
     async def main() -> None:
-        csms = Csms(CsmsSettings(strict_one_call=True))
-        await csms.start()
-        bridge = Bridge(bridge_config(csms.url, tmp, **extra))
-        await bridge.start()
-        try:
+        async with running(tmp, CsmsSettings(strict_one_call=True), **extra) as (csms, bridge, _):
             await body(csms, bridge)
-        finally:
-            await bridge.stop()
-            await csms.stop()
 
     asyncio.run(main())
 

@@ -24,7 +24,7 @@ from ocppkit.toolkit.gateway.server import Bridge
 from ocppkit.toolkit.gateway.soap import SoapLink
 from ocppkit.translators.soap15 import build_request
 from ocppkit.translators.soap15.operations import Role
-from tests.gateway.test_e2e_session import bridge_config
+from tests.gateway.test_server import running
 
 pytestmark = [pytest.mark.timeout(60), pytest.mark.network]
 CP = "CP15-IDLE"
@@ -56,15 +56,8 @@ async def until(check: Callable[[], bool], what: str, seconds: float = 20.0) -> 
 
 def run(tmp: Path, body: Callable[[Csms, Bridge], Awaitable[None]], **extra: Any) -> None:
     async def main() -> None:
-        csms = Csms(CsmsSettings(heartbeat_interval=7))
-        await csms.start()
-        bridge = Bridge(bridge_config(csms.url, tmp, **extra))
-        await bridge.start()
-        try:
+        async with running(tmp, CsmsSettings(heartbeat_interval=7), **extra) as (csms, bridge, _):
             await body(csms, bridge)
-        finally:
-            await bridge.stop()
-            await csms.stop()
 
     asyncio.run(main())
 
