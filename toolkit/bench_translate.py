@@ -104,10 +104,13 @@ def _stage_split(lines: list[bytes], seconds: float) -> dict[str, Any]:
     Each stage of the translate path that is not the translation itself is
     timed alone over the same lines, in alternating slices with the whole
     path: reading the journal line (parse), checking the 1.6 frame (validate
-    in), checking the 2.0.1 frames written (validate out), writing them
-    (encode). What is left is the translation and the stream's bookkeeping.
+    in), checking the 2.0.1 frames written (validate out; the calls of rows
+    proven schema-safe are not checked twice, ``outputs_proven``), writing
+    them (encode). What is left is the translation and the stream's
+    bookkeeping.
     """
     from ocppkit.toolkit.translate_base import shared_validator
+    from ocppkit.toolkit.translate_pairs import session_16_to_201
     from ocppkit.toolkit.translate_stream import encode_line
     from ocppkit.translators.frames import Call, frame_from_list
     from ocppkit.translators.journal import decode_record
@@ -120,20 +123,40 @@ def _stage_split(lines: list[bytes], seconds: float) -> dict[str, Any]:
     outputs = [decode_record(line) for line in written]
     validator = shared_validator()
 
-    def checks(recs: list[JournalRecord]) -> list[tuple[OcppVersion, str, Kind, Any]]:
-        """(version, action, kind, payload) of every call and result, actions matched."""
+    def checks(
+        recs: list[JournalRecord], skip: frozenset[int] = frozenset()
+    ) -> list[tuple[OcppVersion, str, Kind, Any]]:
+        """(version, action, kind, payload) of every call and result, actions matched;
+        the calls at the indexes in ``skip`` are matched but not listed."""
         out, calls = [], {}
-        for rec in recs:
+        for index, rec in enumerate(recs):
             frame = frame_from_list(rec.message, rec.ocpp_version)
             if isinstance(frame, Call):
                 calls[frame.message_id] = frame.action
-                out.append((rec.ocpp_version, frame.action, Kind.REQUEST, frame.payload))
+                if index not in skip:
+                    out.append((rec.ocpp_version, frame.action, Kind.REQUEST, frame.payload))
             elif frame.message_id in calls and hasattr(frame, "payload"):
                 action = calls.pop(frame.message_id)
                 out.append((rec.ocpp_version, action, Kind.RESPONSE, frame.payload))
         return out
 
-    inputs, produced = checks(records), checks(outputs)
+    inputs = checks(records)
+    # The stream does not validate the calls of proven rows twice
+    # (SessionSpec.proven): the split times only the checks it makes.
+    spec = session_16_to_201()
+    source_action = {
+        n: rec.message[2]
+        for n, rec in enumerate(records, start=1)
+        if isinstance(rec.message, list) and rec.message[0] == 2
+    }
+    proven = frozenset(
+        index
+        for index, rec in enumerate(outputs)
+        if isinstance(rec.message, list)
+        and rec.message[0] == 2
+        and (source_action.get(rec.meta.get("line", 0)), rec.message[2]) in spec.proven
+    )
+    produced = checks(outputs, proven)
 
     def parse() -> int:
         for line in lines:
@@ -168,6 +191,8 @@ def _stage_split(lines: list[bytes], seconds: float) -> dict[str, Any]:
     split["translate_and_bookkeeping"] = round(max(rest, 0.0), 2)
     return {
         "us_per_message": round(us["whole"], 2),
+        "outputs_validated": len(produced),
+        "outputs_proven": len(proven),
         "stages_us": split,
         "shares": {k: round(v / us["whole"], 3) for k, v in split.items()},
     }

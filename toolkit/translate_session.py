@@ -58,8 +58,12 @@ from ocppkit.toolkit.translate_report import Cause, Fed, LeftOut
 from ocppkit.translators.errors import FrameError
 from ocppkit.translators.frames import Call, Frame, frame_from_list
 from ocppkit.translators.journal import JournalRecord
+from ocppkit.translators.versions import OcppVersion
 
 __all__ = ["Session", "SessionSpec", "SessionStream", "shared_validator"]
+
+# Enum values by member: ``member.value`` is a Python-level property lookup.
+_VERSION_TEXT = {v: v.value for v in OcppVersion}
 
 
 class SessionStream(CommandRoles):
@@ -107,16 +111,18 @@ class SessionStream(CommandRoles):
     def _account(self, record: JournalRecord, line: int, fed: Fed, held_now: bool) -> None:
         """Each input record is counted once: in the output, held, or left out."""
         target = self.spec.target
-        if any(r.meta.get("line") == line and r.ocpp_version is target for r in fed.records):
-            self.counts["in_output"] += 1
-        elif held_now:
+        for r in fed.records:
+            if r.ocpp_version is target and r.meta.get("line") == line:
+                self.counts["in_output"] += 1
+                return
+        if held_now:
             self.counts["held"] += 1
-        else:
-            if not any(e.line == line for e in fed.left_out):
-                # Never silently nothing: a record with no output is reported.
-                reason = "no output for this record"
-                fed.left_out.append(LeftOut(record, line, "", Cause.NOTHING_TO_SEND, reason))
-            self.counts["left_out"] += 1
+            return
+        if not any(e.line == line for e in fed.left_out):
+            # Never silently nothing: a record with no output is reported.
+            reason = "no output for this record"
+            fed.left_out.append(LeftOut(record, line, "", Cause.NOTHING_TO_SEND, reason))
+        self.counts["left_out"] += 1
 
     def _feed(self, conv: Conversation, record: JournalRecord, line: int) -> Fed:
         if not isinstance(record.message, list):
@@ -178,7 +184,7 @@ class SessionStream(CommandRoles):
             return fed
         if self.both_legs:
             fed.records.append(self._echo(record, line, DOWN))
-        self._upstream(conv, fed, record, line, step)
+        self._upstream(conv, fed, record, line, step, action if isinstance(frame, Call) else None)
         up = [r for r in fed.records if r.leg is UP]
         if up:
             self.counts["translated"] += 1
@@ -266,7 +272,7 @@ class SessionStream(CommandRoles):
             version=self.spec.target,
             action=answered or action,
             step=step,
-            meta={"replayed_from": record.ocpp_version.value},
+            meta={"replayed_from": _VERSION_TEXT[record.ocpp_version]},
         )
         self._upstream(conv, fed, record, line, step)
         self._down(conv, fed, record, line, step)

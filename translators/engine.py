@@ -102,6 +102,9 @@ ResultHandler: TypeAlias = Callable[[S, Pending, CallResult | CallError, Context
 # The versions whose date-times the engine cuts to milliseconds in every frame it sends.
 MILLISECOND_VERSIONS = frozenset({OcppVersion.V201})
 
+# Enum members as module constants: attribute lookups on an Enum class are slow per frame.
+_CHARGER, _CSMS = Side.CHARGER, Side.CSMS
+
 # What a handler raises on a payload that is not schema-valid.
 MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
@@ -155,15 +158,15 @@ class Pair(Generic[S]):
 
     def from_charger(self, state: S, frame: Frame, ctx: Context) -> Step:
         """One frame the charger sent, translated (see :func:`receive`)."""
-        return receive(self, state, Side.CHARGER, frame, ctx)
+        return receive(self, state, _CHARGER, frame, ctx)
 
     def from_csms(self, state: S, frame: Frame, ctx: Context) -> Step:
         """One frame the CSMS sent, translated (see :func:`receive`)."""
-        return receive(self, state, Side.CSMS, frame, ctx)
+        return receive(self, state, _CSMS, frame, ctx)
 
 
 def other(side: Side) -> Side:
-    return Side.CSMS if side is Side.CHARGER else Side.CHARGER
+    return _CSMS if side is _CHARGER else _CHARGER
 
 
 def receive(pair: Pair[S], state: S, side: Side, frame: Frame, ctx: Context) -> Step:
@@ -185,11 +188,15 @@ def receive(pair: Pair[S], state: S, side: Side, frame: Frame, ctx: Context) -> 
         step = _answer(pair, state, side, frame, ctx)
     after = pair.after.get(side)
     if after is not None:
-        step = step + after(state, ctx)
+        extra = after(state, ctx)
+        if extra.to_charger or extra.to_csms or extra.notes:
+            step = step + extra
     # 2.0.1 date-times carry milliseconds at most (CitrineOS refuses more).
-    for to in (Side.CHARGER, Side.CSMS):
-        if pair.versions[to] in MILLISECOND_VERSIONS:
-            step = limit_step(step, to_csms=to is Side.CSMS)
+    versions = pair.versions
+    if step.to_charger and versions[_CHARGER] in MILLISECOND_VERSIONS:
+        step = limit_step(step, to_csms=False)
+    if step.to_csms and versions[_CSMS] in MILLISECOND_VERSIONS:
+        step = limit_step(step, to_csms=True)
     return step
 
 

@@ -45,7 +45,11 @@ class MessageType(IntEnum):
     SEND = 6  # OCPP 2.1
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, four times the cost of a plain one, and a frame is built
+# for every message. Treated as immutable all the same: change a copy
+# (dataclasses.replace), never one in place.
+@dataclass(slots=True)
 class Call:
     message_id: str
     action: str
@@ -54,7 +58,7 @@ class Call:
     message_type = MessageType.CALL
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallResult:
     message_id: str
     payload: dict[str, Any]
@@ -62,7 +66,7 @@ class CallResult:
     message_type = MessageType.CALLRESULT
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallError:
     message_id: str
     error_code: str
@@ -134,7 +138,7 @@ NEVER_ANSWERED = frozenset(
     {MessageType.CALLRESULT, MessageType.CALLERROR, MessageType.CALLRESULTERROR, MessageType.SEND}
 )
 
-_LENGTHS = {MessageType.CALL: 4, MessageType.CALLRESULT: 3, MessageType.CALLERROR: (4, 5)}
+_UNSUPPORTED_TYPES = frozenset({MessageType.CALLRESULTERROR, MessageType.SEND})
 # Reads the id of a CALL too large to parse, so it can still be answered.
 _CALL_ID_PREFIX = re.compile(rb'\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 
@@ -221,24 +225,26 @@ def parse_frame(
 
 def frame_from_list(msg: Any, version: OcppVersion = _V16) -> Frame:
     """Build a frame from an already decoded JSON value (see :func:`parse_frame`)."""
-    if not isinstance(msg, list) or not msg:
+    if type(msg) is not list or not msg:
+        if isinstance(msg, list) and msg:  # a list subclass: the same checks, slower
+            return frame_from_list(list(msg), version)
         raise _fail(Fault.NOT_ARRAY, version, type(msg).__name__)
     type_id = msg[0]
-    # bool is an int subclass; [true, ...] is not a message type.
-    if not isinstance(type_id, int) or isinstance(type_id, bool):
-        raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id))
-    message_id = msg[1] if len(msg) > 1 else None
-    if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
-        raise _fail(Fault.BAD_MESSAGE_ID, version, repr(message_id)[:60], None, type_id)
-    if type_id in (MessageType.CALLRESULTERROR, MessageType.SEND):
-        name = MessageType(type_id).name
-        raise _fail(Fault.UNSUPPORTED_MESSAGE_TYPE, version, name, message_id, type_id)
-    if type_id not in _LENGTHS:
-        raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id), message_id, type_id)
-    expected = _LENGTHS[MessageType(type_id)]
-    if len(msg) not in (expected if isinstance(expected, tuple) else (expected,)):
-        raise _fail(Fault.WRONG_LENGTH, version, f"{len(msg)} elements", message_id, type_id)
-    if type_id == MessageType.CALL:
+    # bool is an int subclass; [true, ...] is not a message type. Plain ints
+    # are compared below: IntEnum member lookups cost more than the checks.
+    if type(type_id) is not int:
+        if not isinstance(type_id, int) or isinstance(type_id, bool):
+            raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id))
+        type_id = int(type_id)
+    size = len(msg)
+    message_id = msg[1] if size > 1 else None
+    if type(message_id) is not str or not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
+        if not isinstance(message_id, str) or not 0 < len(message_id) <= MAX_MESSAGE_ID_LENGTH:
+            raise _fail(Fault.BAD_MESSAGE_ID, version, repr(message_id)[:60], None, type_id)
+        message_id = str(message_id)
+    if type_id == 2:  # CALL
+        if size != 4:
+            raise _fail(Fault.WRONG_LENGTH, version, f"{size} elements", message_id, type_id)
         action, payload = msg[2], msg[3]
         if not isinstance(action, str) or not action:
             raise _fail(Fault.BAD_ACTION, version, repr(action)[:60], message_id, type_id)
@@ -247,14 +253,23 @@ def frame_from_list(msg: Any, version: OcppVersion = _V16) -> Frame:
             err.action = action
             raise err
         return Call(message_id, action, payload)
-    if type_id == MessageType.CALLRESULT:
+    if type_id == 3:  # CALLRESULT
+        if size != 3:
+            raise _fail(Fault.WRONG_LENGTH, version, f"{size} elements", message_id, type_id)
         payload = msg[2]
         if not isinstance(payload, dict):
             detail = type(payload).__name__
             raise _fail(Fault.BAD_PAYLOAD, version, detail, message_id, type_id)
         return CallResult(message_id, payload)
+    if type_id in _UNSUPPORTED_TYPES:
+        name = MessageType(type_id).name
+        raise _fail(Fault.UNSUPPORTED_MESSAGE_TYPE, version, name, message_id, type_id)
+    if type_id != 4:  # CALLERROR
+        raise _fail(Fault.BAD_MESSAGE_TYPE, version, repr(type_id), message_id, type_id)
+    if size not in (4, 5):
+        raise _fail(Fault.WRONG_LENGTH, version, f"{size} elements", message_id, type_id)
     code, description = msg[2], msg[3]
-    details = msg[4] if len(msg) == 5 else {}
+    details = msg[4] if size == 5 else {}
     if not (isinstance(code, str) and isinstance(description, str) and isinstance(details, dict)):
         raise _fail(Fault.BAD_ERROR_FIELDS, version, "", message_id, type_id)
     return CallError(message_id, code, description, details)

@@ -38,7 +38,11 @@ class Leg(StrEnum):
     UPSTREAM = "upstream"
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, four times the cost of a plain one, and a record is built
+# for every message. Treated as immutable all the same: change a copy
+# (dataclasses.replace), never one in place.
+@dataclass(slots=True)
 class JournalRecord:
     timestamp: str
     charge_point_id: str
@@ -97,33 +101,56 @@ _ALLOWED = _REQUIRED | {"leg", "seq", "meta"}
 _DIRECTIONS = {d.value: d for d in Direction}
 _VERSIONS = {v.value: v for v in OcppVersion}
 _LEGS = {leg.value: leg for leg in Leg}
+_MAX_CPID = _max_cpid_length()
 
 
 def _is_record(obj: Any) -> bool:
     """The journal schema, checked by hand: this runs for every line read."""
-    if not isinstance(obj, dict) or not obj.keys() >= _REQUIRED or not obj.keys() <= _ALLOWED:
+    if not isinstance(obj, dict):
+        return False
+    keys = obj.keys()
+    if not _REQUIRED <= keys <= _ALLOWED:
         return False
     stamp, cpid, message = obj["timestamp"], obj["charge_point_id"], obj["message"]
-    if not (isinstance(stamp, str) and stamp.endswith("Z") and is_date_time(stamp)):
+    if not (type(stamp) is str and stamp in _good_stamps) and not (
+        isinstance(stamp, str) and stamp.endswith("Z") and _remember_stamp(stamp)
+    ):
         return False
-    if not (isinstance(cpid, str) and 0 < len(cpid) <= _max_cpid_length()):
+    if not (isinstance(cpid, str) and 0 < len(cpid) <= _MAX_CPID):
         return False
     direction, version = obj["direction"], obj["ocpp_version"]
     if not (isinstance(direction, str) and direction in _DIRECTIONS):
         return False
     if not (isinstance(version, str) and version in _VERSIONS):
         return False
-    if isinstance(message, list):
+    if type(message) is list:
         if not 3 <= len(message) <= 5:
             return False
     elif not (isinstance(message, str) and message):
-        return False
-    if "leg" in obj and not (isinstance(obj["leg"], str) and obj["leg"] in _LEGS):
+        return isinstance(message, list) and 3 <= len(message) <= 5
+    if len(keys) == 5:  # none of the optional fields: the common line
+        return True
+    if "leg" in keys and not (isinstance(obj["leg"], str) and obj["leg"] in _LEGS):
         return False
     seq = obj.get("seq", 0)
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
         return False
     return isinstance(obj.get("meta", {}), dict)
+
+
+# Timestamps a line carried, valid: a stream repeats them (a call and its answer
+# share one), and a set lookup costs less than the check. Bounded: emptied when full.
+_good_stamps: set[str] = set()
+_GOOD_STAMPS_MAX = 4096
+
+
+def _remember_stamp(stamp: str) -> bool:
+    if not is_date_time(stamp):
+        return False
+    if len(_good_stamps) >= _GOOD_STAMPS_MAX:
+        _good_stamps.clear()
+    _good_stamps.add(stamp)
+    return True
 
 
 def record_from_dict(obj: Any) -> JournalRecord:
@@ -140,16 +167,17 @@ def record_from_dict(obj: Any) -> JournalRecord:
         except fastjsonschema.JsonSchemaValueException as exc:
             raise JournalError(f"not a journal record: {exc.message}") from None
         raise JournalError("not a journal record")  # pragma: no cover - the two disagree
-    leg = obj.get("leg")
+    get = obj.get
+    leg = get("leg")
     return JournalRecord(
-        timestamp=obj["timestamp"],
-        charge_point_id=obj["charge_point_id"],
-        direction=_DIRECTIONS[obj["direction"]],
-        ocpp_version=_VERSIONS[obj["ocpp_version"]],
-        message=obj["message"],
-        leg=None if leg is None else _LEGS[leg],
-        seq=obj.get("seq"),
-        meta=obj.get("meta", {}),
+        obj["timestamp"],
+        obj["charge_point_id"],
+        _DIRECTIONS[obj["direction"]],
+        _VERSIONS[obj["ocpp_version"]],
+        obj["message"],
+        None if leg is None else _LEGS[leg],
+        get("seq"),
+        get("meta") or {},
     )
 
 

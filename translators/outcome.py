@@ -44,7 +44,11 @@ class Note:
         return out
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through
+# object.__setattr__, four times the cost of a plain one, and a step is built
+# for every message. Treated as immutable all the same: change a copy
+# (dataclasses.replace), never one in place.
+@dataclass(slots=True)
 class Step:
     """The frames to send after one input frame, and what happened.
 

@@ -27,8 +27,11 @@ from ocppkit.translators.outcome import Note, NoteKind, Step
 TOO_FINE = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d\.\d{3})\d+((?:[Zz]|[+-]\d\d:\d\d)?)\Z")
 OPAQUE = frozenset({"data", "customData"})
 # A first look at the payload's JSON text, at C speed: most frames hold no
-# date-time with four or more decimals, and skip the walk below.
-MAYBE_TOO_FINE = re.compile(rb"\d\d:\d\d:\d\d\.\d{4}")
+# date-time with four or more decimals, and skip the walk below. It starts
+# with a literal (the seconds' colon), which the regex engine scans for
+# quickly; a pattern starting with a digit class tests every byte (it was
+# a tenth of a translated MeterValues' instructions).
+MAYBE_TOO_FINE = re.compile(rb":\d\d\.\d{4}")
 
 
 def too_fine(value: str) -> bool:

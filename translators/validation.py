@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from functools import cache
 from typing import Any
@@ -160,6 +160,13 @@ class Validator:
         self.mode = mode
         self._fast: dict[tuple[OcppVersion, str, Kind], Callable[[Any], Any]] = {}
         self._slow: dict[tuple[OcppVersion, str, Kind], Any] = {}
+
+    @property
+    def compiled_checks(self) -> Mapping[tuple[OcppVersion, str, Kind], Callable[[Any], Any]]:
+        """The checks compiled so far, by (version, action, kind): each returns
+        truthy for a valid payload. A hot loop may call one directly and fall
+        back to :meth:`validate` (which compiles, and explains a failure)."""
+        return self._fast
 
     def _schema(self, version: OcppVersion, action: str, kind: Kind) -> dict[str, Any]:
         doc = schemas.schema(version, action, kind)

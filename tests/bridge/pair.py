@@ -24,10 +24,12 @@ from ocppkit.translators.bridge import (
     BridgeCore,
     CallArrived,
     Commit,
+    DeadLetter,
     Effects,
     Endpoint,
     Event,
     LogLine,
+    PoisonRule,
     Side,
 )
 from ocppkit.translators.frames import Call, CallError, CallResult, Frame, serialize_frame
@@ -84,6 +86,7 @@ class BridgePair:
         route: the version pair (default: 1.6 charger, 2.0.1 CSMS).
         translator: replaces the route's translator (fault injection).
         charger_validator: how the charger's frames are checked.
+        poison: the poison-message rule (default: the core's).
     """
 
     def __init__(
@@ -93,6 +96,7 @@ class BridgePair:
         route: Route = FORWARD,
         translator: Any = None,
         charger_validator: Validator | None = None,
+        poison: PoisonRule | None = None,
     ) -> None:
         self.clock = VirtualClock()
         counter = itertools.count(1)
@@ -101,10 +105,12 @@ class BridgePair:
         self.translator = translator or route.translator
         self.call_timeout = call_timeout
         self.charger_validator = charger_validator or Validator()
+        self.poison = poison or PoisonRule()
         self.charger = Peer(Endpoint(route.charger_version, call_timeout=call_timeout), self.clock)
         self.csms = Peer(Endpoint(route.csms_version, call_timeout=call_timeout), self.clock)
         self.stored_state: bytes | None = None  # what the store holds
         self.stored_outbox: dict[str, Call] = {}
+        self.dead_letters: list[DeadLetter] = []  # what the store's dead_letters table holds
         self.fail_commits = 0  # the next N commits fail
         self.commits: list[Commit] = []
         self.logs: list[LogLine] = []
@@ -127,6 +133,7 @@ class BridgePair:
             charger_version=self.route.charger_version,
             csms_version=self.route.csms_version,
             outbox=outbox,
+            poison=self.poison,
         )
 
     @property
@@ -203,6 +210,7 @@ class BridgePair:
                 self.stored_outbox.pop(mid, None)
             for call in commit.outbox_add:
                 self.stored_outbox[call.message_id] = call
+            self.dead_letters += commit.dead_letters
             self.commits.append(commit)
             self.core.committed()
             if effects.early:

@@ -71,3 +71,43 @@ def test_a_csms_refusal_reaches_the_charger_as_a_refusal_it_does_not_retry_hot(
         assert retry_after == str(REFUSED_RETRY_AFTER)
         assert failed[0]["retry_in"] >= 15.0  # half of backoff_max at least
     assert [e["reason"] for e in seen.events("charger_refused")] == [reason]
+
+
+def test_a_csms_that_closes_each_link_at_once_is_retried_ever_more_slowly(tmp_path: Path) -> None:
+    # CitrineOS 1.8.3, its message broker channel lost, accepted every handshake and
+    # closed it at once (1011); the bridge, taking each open link as a success,
+    # reconnected some three times a second for minutes.
+    log, seen = captured_logger("closes-at-once")
+
+    async def main() -> None:
+        async def accept_and_close(request: web.Request) -> web.WebSocketResponse:
+            ws = web.WebSocketResponse(protocols=("ocpp2.0.1",))
+            await ws.prepare(request)
+            await ws.close(code=1011, message=b"internal error")
+            return ws
+
+        app = web.Application()
+        app.router.add_get("/ocpp/{id}", accept_and_close)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"ws://127.0.0.1:{runner.addresses[0][1]}/ocpp"
+        cfg = bridge_config(url, tmp_path, backoff_min=0.01, backoff_max=4.0, upstream_grace=30)
+        bridge = Bridge(cfg, log=log)
+        await bridge.start()
+        try:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{bridge.port}/ocpp/CP1", subprotocols=["ocpp1.6"]
+            ):
+                while len(seen.events("upstream_down")) < 6:
+                    await asyncio.sleep(0.05)
+        finally:
+            await bridge.stop()
+            await runner.cleanup()
+
+    asyncio.run(main())
+    downs = seen.events("upstream_down")[:6]
+    assert {e["code"] for e in downs} == {1011}
+    for attempt, down in enumerate(downs):  # backoff_delay's bounds for attempt 0, 1, 2...
+        step = min(4.0, 0.01 * 2**attempt)
+        assert step / 2 - 0.001 <= down["retry_in"] <= step + 0.001

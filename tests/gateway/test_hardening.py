@@ -279,12 +279,14 @@ def test_failing_commits_make_the_bridge_unhealthy_and_unacknowledging_until_the
                     assert (await call(ws, "b1", "BootNotification", BOOT))[0] == 3
                     filler = fill(disk)
                     unanswered = None
-                    # Calls that must be stored and go upstream: a Heartbeat would
-                    # be answered by the bridge itself while the CSMS is busy with
-                    # an outbox head whose answer cannot be committed (core.py).
-                    available = '{"connectorId":1,"errorCode":"NoError","status":"Available"}'
+                    # A call that is never answered locally (a Heartbeat is, while
+                    # the outbox head is being resent after a failed commit).
+                    status_call = (
+                        '"StatusNotification",'
+                        '{"connectorId":1,"errorCode":"NoError","status":"Available"}'
+                    )
                     for n in range(200):  # until the log has no room left
-                        await ws.send(f'[2,"hb{n}","StatusNotification",{available}]')
+                        await ws.send(f'[2,"hb{n}",{status_call}]')
                         try:
                             await asyncio.wait_for(ws.recv(), 2)
                         except TimeoutError:
@@ -357,6 +359,47 @@ def test_transaction_ids_after_a_lost_store_never_repeat_earlier_ones(tmp_path: 
                      for n in range(3)]  # fmt: skip
     assert min(second) > max(first)
     assert max(second) < 2**31  # still an int32 for chargers that store one
+
+
+def test_event_ids_after_a_lost_store_never_repeat_earlier_ones(tmp_path: Path) -> None:
+    """CitrineOS keeps NotifyEvent eventIds unique per station and refuses a repeat."""
+    moment = [datetime(2026, 5, 1, 12, 0, tzinfo=UTC)]
+    ctx = Context(now=lambda: moment[0], new_id=lambda: "id")
+    available = {"connectorId": 0, "errorCode": "NoError", "status": "Available"}
+
+    async def one_run(csms: Csms) -> None:
+        async with bridged(tmp_path, csms=csms, ctx=ctx) as (_, bridge):
+            url = f"ws://127.0.0.1:{bridge.port}/ocpp/CPE"
+            async with websockets.connect(url, subprotocols=["ocpp1.6"]) as ws:
+                await call(ws, "b", "BootNotification", BOOT)
+                for n in range(2):  # station-wide status: a NotifyEvent each
+                    assert (await call(ws, f"s{n}", "StatusNotification", available))[0] == 3
+
+    def event_ids() -> list[int]:
+        return [
+            data["eventId"]
+            for rec in journal_records(tmp_path / "journal")
+            if rec.leg is Leg.UPSTREAM and rec.message[0] == 2 and rec.message[2] == "NotifyEvent"
+            for data in rec.message[3]["eventData"]
+        ]
+
+    async def main() -> tuple[list[int], list[int]]:
+        csms = Csms(CsmsSettings())
+        await csms.start()
+        try:
+            await one_run(csms)
+            first = event_ids()
+            for p in tmp_path.glob("bridge.db*"):
+                p.unlink()  # the store is lost
+            moment[0] += timedelta(minutes=1)
+            await one_run(csms)
+        finally:
+            await csms.stop()
+        return first, event_ids()[len(first) :]
+
+    first, second = asyncio.run(main())
+    assert len(first) == len(second) == 2
+    assert min(second) > max(first)
 
 
 # -- item 8: slowloris ---------------------------------------------------------------

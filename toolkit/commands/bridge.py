@@ -1,17 +1,33 @@
-"""`ocppkit bridge`: run the live 1.6J -> 2.0.1 bridging gateway."""
+"""`ocppkit bridge`: run the live bridging gateway; `ocppkit bridge dead-letters`: what it gave up.
+
+``bridge`` is a group that runs the gateway when no subcommand follows, so
+``ocppkit bridge [options]`` works as it always did.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+bridge_app = typer.Typer(
+    invoke_without_command=True,
+    subcommand_metavar="[COMMAND]",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["--help"]},
+)
+
 
 def register(app: typer.Typer) -> None:
-    app.command()(bridge)
+    app.add_typer(bridge_app, name="bridge")
 
 
+@bridge_app.callback()
 def bridge(
+    ctx: typer.Context,
     config: Annotated[
         str | None, typer.Option("--config", "-c", help="TOML settings file.")
     ] = None,
@@ -69,6 +85,8 @@ def bridge(
     1.5 SOAP and 1.6J chargers onto a 2.0.1 CSMS, 2.0.1 stations onto a 1.6 CSMS
     (--upstream-version). Settings: file < env < flags.
     """
+    if ctx.invoked_subcommand is not None:
+        return
     import asyncio
 
     from ocppkit.toolkit.gateway.config import load_config
@@ -92,3 +110,38 @@ def bridge(
     )
     configure(cfg.log_format, cfg.log_level)
     asyncio.run(run_bridge(cfg, own_process=True, recover=recover))
+
+
+@bridge_app.command("dead-letters")
+def dead_letters(
+    state: Annotated[Path, typer.Option("--state", help="The bridge's SQLite state file.")] = Path(
+        "bridge.db"
+    ),
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also the dead letters acknowledged already.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    ack: Annotated[
+        bool,
+        typer.Option(
+            "--ack",
+            help="Acknowledge the dead letters listed (/healthz stops reporting them).",
+        ),
+    ] = False,
+) -> None:
+    """Calls the bridge gave up because the CSMS dropped the link at every attempt.
+
+    Safe beside a running bridge. A dead letter keeps /healthz degraded until
+    it is acknowledged (--ack).
+    """
+    from ocppkit.toolkit.gateway.dead_letters import acknowledge, format_table, list_dead_letters
+
+    rows = list_dead_letters(state, include_acknowledged=all_)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row.as_dict(), ensure_ascii=False))
+    else:
+        typer.echo(format_table(rows))
+    if ack:
+        done = acknowledge(state, [r.id for r in rows if r.acknowledged is None])
+        typer.echo(f"acknowledged {done}", err=as_json)

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import sys
 
-import typer
-
-from ocppkit.toolkit.commands.bridge import register
+from ocppkit.toolkit.commands.bridge import bridge_app
 from ocppkit.translators.errors import OcppkitError
 
 
 def main() -> None:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    register(app)
     try:
-        app()
+        bridge_app(prog_name="python -m ocppkit.toolkit.gateway")
     except OcppkitError as exc:
         print(f"ocppkit: error: {exc}", file=sys.stderr)
         sys.exit(2)

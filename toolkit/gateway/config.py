@@ -90,6 +90,10 @@ class BridgeConfig:
         max_frame_bytes: larger frames are refused with a CALLERROR.
         max_in_flight: calls for the CSMS one charger may have queued;
             beyond it its calls are refused with GenericError (0: no cap).
+        poison_attempts: times the same call may be sent to the CSMS and
+            lose the link before it is given up as a dead letter and its
+            caller answered InternalError (0: never). Between the resends the
+            call waits ``backoff_min`` doubling up to ``backoff_max``.
         allow: charger ids allowed to connect; empty: any.
         charger_passwords: per-charger Basic auth passwords (1.6 security
             profile 1); empty: no authentication.
@@ -163,6 +167,7 @@ class BridgeConfig:
     sync: str = "full"
     max_frame_bytes: int = 256 * 1024
     max_in_flight: int = 50
+    poison_attempts: int = 5
     allow: tuple[str, ...] = ()
     charger_passwords: Mapping[str, str] = field(default_factory=dict)
     tls_cert: str = ""
@@ -267,6 +272,8 @@ class BridgeConfig:
             raise ConfigError("lease_seconds must be > 0")
         if self.backoff_min <= 0 or self.backoff_max < self.backoff_min:
             raise ConfigError("need 0 < backoff_min <= backoff_max")
+        if self.poison_attempts < 0:
+            raise ConfigError("poison_attempts must be >= 0 (0: never give a call up)")
         if self.soap_idle_timeout < 0:
             raise ConfigError("soap_idle_timeout must be >= 0 (0: three heartbeat intervals)")
         if self.tls_client_ca and not self.tls_cert:
@@ -345,6 +352,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "journal_max_bytes": int,
     "max_frame_bytes": int,
     "max_in_flight": int,
+    "poison_attempts": int,
     "journal_compress": _as_bool,
     "ws_compression": _as_bool,
     "charger_id_max_length": int,

@@ -53,6 +53,14 @@ METRICS: dict[str, tuple[str, str]] = {
         "counter",
         "Charger calls refused because the charger had max_in_flight calls queued.",
     ),
+    "ocppkit_bridge_upstream_lost_calls_total": (
+        "counter",
+        "Times the CSMS link closed while a call of the outbox was outstanding on it.",
+    ),
+    "ocppkit_bridge_dead_letters_total": (
+        "counter",
+        "Calls for the CSMS given up because the link closed at every attempt (poison_attempts).",
+    ),
     "ocppkit_bridge_answers_dropped_total": (
         "counter",
         "Answers not sent because the connection that made the call is gone, by leg.",

@@ -13,7 +13,8 @@ Routes:
   the reason; a load balancer sends new connections elsewhere meanwhile.
 - ``GET /healthz`` -- JSON health and counts: ``status`` is ``ok``,
   ``degraded`` (traffic flows, something is wrong: the journal is not being
-  written, or some chargers' CSMS link is down; HTTP 200), ``unhealthy``
+  written, some chargers' CSMS link is down, or dead letters wait for an
+  operator's ``ocppkit bridge dead-letters --ack``; HTTP 200), ``unhealthy``
   (commits to the state database fail, so nothing is acknowledged; HTTP 503)
   or ``draining`` (shutting down; HTTP 503); ``problems`` names each cause.
 - ``GET /metrics`` -- Prometheus text format.
@@ -52,6 +53,7 @@ import logging
 import resource
 import signal
 import ssl
+import sys
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import replace
 from types import ModuleType
@@ -72,7 +74,6 @@ from ocppkit.toolkit.gateway.refusals import refusal_for
 from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
-from ocppkit.toolkit.gateway.soap import serve_soap
 from ocppkit.toolkit.gateway.state import Claimed, StateStore, open_store
 from ocppkit.toolkit.gateway.tls import (
     CrlWatch,
@@ -106,6 +107,13 @@ def _basic_auth(request: web.Request) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     return (user, password) if sep else None
+
+
+def _soap_stack() -> ModuleType:
+    """The 1.5 SOAP shell, imported on first use (see :meth:`Bridge._soap`)."""
+    from ocppkit.toolkit.gateway import soap
+
+    return soap
 
 
 class Bridge:
@@ -502,7 +510,14 @@ class Bridge:
                 del self._claims[cp_id]
 
     async def _soap(self, request: web.Request) -> web.StreamResponse:
-        return await serve_soap(self, request)
+        # The 1.5 SOAP stack (zeep, xmlschema, lxml and the OCPP 1.5 schemas)
+        # is about 22 MiB resident: a bridge loads it when its first 1.5
+        # charger calls, in a worker thread so the chargers already connected
+        # are not held up (#21: 10,000 1.6J chargers in 512 MiB).
+        soap = sys.modules.get("ocppkit.toolkit.gateway.soap")
+        if soap is None:
+            soap = await asyncio.to_thread(_soap_stack)
+        return await soap.serve_soap(self, request)  # type: ignore[no-any-return]
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         cp_id = request.match_info["cp_id"]
@@ -559,12 +574,17 @@ class Bridge:
             event(self.log, logging.INFO, "charger_disconnected", cp=cp_id, code=ws.close_code)
             return ws
 
-    def health(self) -> tuple[str, list[str]]:
-        """``status`` and ``problems`` as ``/healthz`` reports them."""
+    def health(self, dead_letters: int = 0) -> tuple[str, list[str]]:
+        """``status`` and ``problems`` as ``/healthz`` reports them.
+
+        ``dead_letters``: how many are not acknowledged (read from the store).
+        """
         problems: list[str] = []
         if self.svc is not None:
             if self.svc.store.error is not None:
                 problems.append("store_commit_failed")
+            if dead_letters:
+                problems.append("dead_letters")
             journal = self.svc.journal
             if journal is not None and not journal.healthy:
                 problems.append("journal_unwritable")
@@ -577,7 +597,13 @@ class Bridge:
         return ("degraded" if problems else "ok"), problems
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        status, problems = self.health()
+        dead: int | None = None
+        if self.svc is not None:
+            try:  # off the loop: the read waits while the writer holds the connection
+                dead = await self.svc.store.unacknowledged_dead_letters()
+            except Exception:  # a store that cannot be read is logged, not raised
+                self.log.exception("dead_letters_unreadable")
+        status, problems = self.health(dead or 0)
         journal = self.svc.journal if self.svc is not None else None
         body: dict[str, Any] = {
             "status": status,
@@ -588,6 +614,7 @@ class Bridge:
             "outbox": self.metrics.value("ocppkit_bridge_outbox_depth"),
             "journal_dropped": journal.dropped if journal is not None else 0,
             "store_error": self.svc.store.error if self.svc is not None else None,
+            "dead_letters": dead,
         }
         return web.json_response(body, status=503 if status in ("draining", "unhealthy") else 200)
 

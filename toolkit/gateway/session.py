@@ -12,7 +12,8 @@ This module does only the I/O around it, under one lock per charger:
    :class:`~ocppkit.translators.bridge.effects.Effects`;
 2. journal what arrived, count, log;
 3. **commit before anything is sent**: the new translator state and every
-   call for the CSMS go to SQLite in one transaction
+   call for the CSMS (and any call the poison rule gave up, as a dead
+   letter) go to SQLite in one transaction
    (:mod:`ocppkit.toolkit.gateway.store`); only then are the frames sent. So
    nothing is acknowledged that is not stored, and a kill -9 at any instant
    leaves either the old state or the new one with its outbox. The one
@@ -56,6 +57,7 @@ from ocppkit.toolkit.gateway.routes import FORWARD, Route
 from ocppkit.toolkit.gateway.services import Services, wire_message
 from ocppkit.toolkit.gateway.state import Claimed
 from ocppkit.toolkit.gateway.state.ops import (
+    AddDeadLetter,
     AddOutbox,
     DeleteOutbox,
     Op,
@@ -63,7 +65,7 @@ from ocppkit.toolkit.gateway.state.ops import (
     transaction_id_floor,
 )
 from ocppkit.toolkit.gateway.upstream import Upstream
-from ocppkit.translators.bridge import BridgeCore, Effects, Received, Side
+from ocppkit.translators.bridge import BridgeCore, Effects, PoisonRule, Received, Side
 from ocppkit.translators.errors import LeaseLost
 from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
 from ocppkit.translators.journal import Direction, Leg
@@ -71,6 +73,20 @@ from ocppkit.translators.journal import Direction, Leg
 DOWN, UP = Leg.DOWNSTREAM, Leg.UPSTREAM
 CS_TO_CSMS, CSMS_TO_CS = Direction.CS_TO_CSMS, Direction.CSMS_TO_CS
 CHARGER, CSMS = Side.CHARGER, Side.CSMS
+
+
+async def fair_turn() -> None:
+    """Let every other charger take a frame before this one takes its next.
+
+    A frame answered without a commit (a local Heartbeat answer, a refusal
+    beyond the in-flight cap, a malformed frame) never suspends, and a read
+    whose frames are already buffered does not either: without this one
+    loop turn per frame, a charger that writes 2,000 frames at once is
+    served all of them before another charger's single frame (issue #16
+    item 9). Counted: 1,544 to 1,816 of 2,000 then, 1 now
+    (tests/gateway/test_fairness.py).
+    """
+    await asyncio.sleep(0)
 
 
 class Session:
@@ -102,7 +118,7 @@ class Session:
         stored = claimed.state if claimed is not None else None
         state = route.restore(stored) if stored else route.new_state(charge_point_id)
         if not stored and route is FORWARD:  # ids no lost store handed out (store.py)
-            state.next_tx_id16 = transaction_id_floor(svc.ctx.now())
+            state.next_tx_id16 = state.next_event_id = transaction_id_floor(svc.ctx.now())
         outbox = [
             frame_from_list(row.frame, route.csms_version)
             for row in (claimed.outbox if claimed is not None else [])
@@ -123,6 +139,7 @@ class Session:
             settings=svc.ctx.settings,
             charger_version=route.charger_version,
             csms_version=route.csms_version,
+            poison=PoisonRule(cfg.poison_attempts, cfg.backoff_min, cfg.backoff_max),
         )
         self.downstream: DownLink | None = None
         self._link_generation: dict[int, int] = {}  # id(link) -> its charger generation
@@ -246,6 +263,7 @@ class Session:
                         )
                 elif msg.type == WSMsgType.BINARY:
                     self._event(logging.WARNING, "binary_frame_ignored")
+                await fair_turn()
         finally:
             await self.detach(link)
 
@@ -362,6 +380,10 @@ class Session:
             ops += [
                 AddOutbox(self.cp_id, c.message_id, [2, c.message_id, c.action, c.payload])
                 for c in commit.outbox_add
+            ]
+            ops += [
+                AddDeadLetter(self.cp_id, d.message_id, d.frame, d.attempts, d.reason)
+                for d in commit.dead_letters
             ]
             try:
                 stored = svc.store.submit(ops)

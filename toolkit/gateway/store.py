@@ -9,6 +9,7 @@ from __future__ import annotations
 from ocppkit.toolkit.gateway.state import Claimed, StateStore, open_store, parse_state
 from ocppkit.toolkit.gateway.state.ops import (
     TRANSACTION_ID_EPOCH,
+    AddDeadLetter,
     AddOutbox,
     DeleteOutbox,
     Op,
@@ -28,6 +29,7 @@ __all__ = [
     "FAILED_COMMIT_BACKOFF_MAX",
     "SCHEMA_VERSION",
     "TRANSACTION_ID_EPOCH",
+    "AddDeadLetter",
     "AddOutbox",
     "Claimed",
     "DeleteOutbox",

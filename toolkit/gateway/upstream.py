@@ -8,6 +8,10 @@ server verification against a CA bundle (profile 2), a client certificate
 (profile 3). A dropped link is
 reconnected with jittered exponential backoff; WebSocket pings detect dead
 links (``ping_interval``, 2.0.1 Part 4 §5.2 ``WebSocketPingInterval``).
+A link that opens and drops again within ``backoff_max`` seconds counts as
+a failed attempt, so the backoff keeps growing: a CSMS that accepts the
+handshake and closes at once (CitrineOS did, 1011, after its message broker
+lost a channel) is not hit several times a second for as long as it lasts.
 """
 
 from __future__ import annotations
@@ -67,6 +71,37 @@ def upstream_url(base: str, charge_point_id: str) -> str:
     return f"{base.rstrip('/')}/{quote(charge_point_id, safe='')}"
 
 
+class Flag:
+    """:class:`asyncio.Event`'s ``set``/``clear``/``is_set``/``wait``, with the
+    event made only while someone waits: an idle ``asyncio.Event`` holds a
+    deque of about 900 bytes, and every charger has one of these (#21)."""
+
+    __slots__ = ("_event", "_set")
+
+    def __init__(self) -> None:
+        self._set = False
+        self._event: asyncio.Event | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        if self._event is not None:
+            self._event.set()  # wakes the waiters, which hold it
+            self._event = None
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True
+        if self._event is None:
+            self._event = asyncio.Event()
+        return await self._event.wait()
+
+
 class Upstream:
     """The link to the CSMS for one charger.
 
@@ -102,7 +137,7 @@ class Upstream:
         self.on_change = on_change
         self.metrics = metrics
         self.log = log
-        self.connected = asyncio.Event()
+        self.connected = Flag()
         self.generation = 0  # counts connections: answers are only sent on the one they belong to
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._stopping = False
@@ -174,7 +209,7 @@ class Upstream:
                 attempt += 1
                 await self._sleep(delay)
                 continue
-            attempt = 0
+            up_at = asyncio.get_running_loop().time()
             self.refused_status = None
             self.generation += 1
             self._ws = ws
@@ -194,6 +229,9 @@ class Upstream:
                     elif msg.type == aiohttp.WSMsgType.BINARY:
                         # OCPP-J frames are text (2.0.1 Part 4 §4.1.1).
                         event(self.log, logging.WARNING, "upstream_binary_frame_ignored")
+                    # One frame per link per loop turn: a CSMS flooding one
+                    # charger's link does not starve the others (session.py).
+                    await asyncio.sleep(0)
             finally:
                 self._ws = None
                 self.connected.clear()
@@ -201,16 +239,21 @@ class Upstream:
                 if not ws.closed:
                     await ws.close()
             if not self._stopping:
+                if asyncio.get_running_loop().time() - up_at >= self.cfg.backoff_max:
+                    attempt = 0  # the link held: a drop after it is a fresh start
+                delay = backoff_delay(
+                    attempt, self.cfg.backoff_min, self.cfg.backoff_max, self._rng
+                )
+                attempt += 1
                 event(
                     self.log,
                     logging.WARNING,
                     "upstream_down",
                     cp=self.charge_point_id,
                     code=ws.close_code,
+                    retry_in=round(delay, 3),
                 )
-                await self._sleep(
-                    backoff_delay(0, self.cfg.backoff_min, self.cfg.backoff_max, self._rng)
-                )
+                await self._sleep(delay)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep ``seconds``, or until :meth:`stop`."""

@@ -6,6 +6,8 @@
 - :class:`~ocppkit.translators.bridge.core.BridgeCore`: one charger's bridge,
   ``receive(side, text, now) -> Effects``.
 - :class:`~ocppkit.translators.bridge.effects.Effects`: what a shell carries out.
+- :class:`~ocppkit.translators.bridge.poison.PoisonRule`: when a call the CSMS
+  keeps dropping the link on becomes a :class:`DeadLetter`.
 """
 
 from ocppkit.translators.bridge.answers import answers_early, error_frame, failure_step, refusal
@@ -23,9 +25,11 @@ from ocppkit.translators.bridge.endpoint import (
     RecycleDue,
     StrayFrame,
 )
+from ocppkit.translators.bridge.poison import DEAD_LETTER_TEXT, DeadLetter, PoisonRule
 from ocppkit.translators.pending import Side
 
 __all__ = [
+    "DEAD_LETTER_TEXT",
     "AnswerArrived",
     "BadFrame",
     "BridgeCore",
@@ -34,11 +38,13 @@ __all__ = [
     "CallTimedOut",
     "Commit",
     "Count",
+    "DeadLetter",
     "Effects",
     "Endpoint",
     "EndpointBusy",
     "Event",
     "LogLine",
+    "PoisonRule",
     "Received",
     "RecycleDue",
     "Side",

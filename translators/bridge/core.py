@@ -41,6 +41,10 @@ Rules
   CSMS: beyond it a charger call is refused ``GenericError``, so one
   flooding charger cannot fill the store and slow the others down.
 - **Early answers** (:func:`~ocppkit.translators.bridge.answers.answers_early`).
+- **Poison messages** (:mod:`~ocppkit.translators.bridge.poison`): a call the
+  CSMS drops the link on is resent after a growing wait, and after
+  ``poison.attempts`` losses given up as a dead letter (in its commit) and
+  answered to its caller as an ``InternalError``.
 """
 
 from __future__ import annotations
@@ -75,6 +79,13 @@ from ocppkit.translators.bridge.endpoint import (
     Event,
     RecycleDue,
     StrayFrame,
+)
+from ocppkit.translators.bridge.poison import (
+    DEAD_LETTER_TEXT,
+    DEFAULT_POISON_RULE,
+    DeadLetter,
+    PoisonRule,
+    PoisonWatch,
 )
 from ocppkit.translators.context import Context
 from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
@@ -131,6 +142,7 @@ class _Acc:
     observed: list[Count] = field(default_factory=list)
     logs: list[LogLine] = field(default_factory=list)
     recycle: list[Side] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
 
     def count(self, name: str, **labels: str) -> None:
         self.counters.append(Count(name, tuple(sorted(labels.items()))))
@@ -161,6 +173,7 @@ class BridgeCore(Generic[S]):
             A 1.6 charger waits for each answer, so only a flood reaches it.
         settings: the operator's translator rules (token typing, dangling
             transactions), handed to the translator with every Context.
+        poison: when a call the CSMS keeps dropping the link on is given up.
     """
 
     def __init__(
@@ -181,8 +194,10 @@ class BridgeCore(Generic[S]):
         csms_max_bytes: int = DEFAULT_MAX_FRAME_BYTES * 4,
         max_in_flight: int = 50,
         settings: Settings = DEFAULT_SETTINGS,
+        poison: PoisonRule = DEFAULT_POISON_RULE,
     ) -> None:
         self.max_in_flight = max_in_flight
+        self.poison = PoisonWatch(poison)
         self.settings = settings
         self.cp_id = charge_point_id
         self.translator = translator
@@ -222,6 +237,11 @@ class BridgeCore(Generic[S]):
     def deadline(self) -> datetime | None:
         """When :meth:`poll` must run next (a timeout is due), or None."""
         found = [d for ep in self.endpoints.values() if (d := ep.deadline) is not None]
+        csms = self.endpoints[CSMS]
+        if self.outbox and csms.ready:
+            held = self.poison.held(self.outbox[0].message_id)
+            if held is not None:
+                found.append(held)
         return min(found) if found else None
 
     @property
@@ -259,7 +279,19 @@ class BridgeCore(Generic[S]):
         lost = ep.close()
         if isinstance(lost, CallLost) and side is CHARGER and not lost.timed_out:
             self._charger_silent(lost.call, "charging station disconnected", now, acc)
-        # A call for the CSMS stays at the head of the outbox: sent again later.
+        head = self.outbox[0] if self.outbox else None
+        if isinstance(lost, CallLost) and side is CSMS and not lost.timed_out and head == lost.call:
+            # A call for the CSMS stays at the head of the outbox: sent again
+            # later, after the poison back-off (or given up by the next poll).
+            self.poison.lost(head.message_id, now)
+            acc.count("ocppkit_bridge_upstream_lost_calls_total")
+            acc.log(
+                WARNING,
+                "upstream_lost_with_call",
+                action=head.action,
+                message_id=head.message_id,
+                losses=self.poison.losses,
+            )
         return self._finish(acc)
 
     def send_failed(self, side: Side, frame: Frame, now: datetime) -> Effects:
@@ -309,15 +341,19 @@ class BridgeCore(Generic[S]):
             self._charger_silent(self._lost.pop(0), "charging station reconnected", now, acc)
         for side in (CSMS, CHARGER):
             self._expire(side, now, acc)
+        csms = self.endpoints[CSMS]
+        if self.outbox and not csms.busy and self.poison.poisoned(self.outbox[0].message_id):
+            self._give_up(self.outbox[0], now, acc)
         charger = self.endpoints[CHARGER]
         if not charger.connected:
             while self.charger_queue:
                 call = self.charger_queue.pop(0)
                 self._charger_silent(call, "charging station is not connected", now, acc)
         if not acc.stepped:  # calls leave only once everything before them is stored
-            csms = self.endpoints[CSMS]
-            if csms.ready and self.outbox:
-                acc.to[CSMS].append(csms.send_call(self.outbox[0], now))
+            head = self.outbox[0] if self.outbox else None
+            if csms.ready and head is not None and self.poison.may_send(head.message_id, now):
+                self.poison.sent(head.message_id)
+                acc.to[CSMS].append(csms.send_call(head, now))
             if charger.ready and self.charger_queue:
                 acc.to[CHARGER].append(charger.send_call(self.charger_queue.pop(0), now))
         return self._finish(acc)
@@ -333,6 +369,8 @@ class BridgeCore(Generic[S]):
         done = set(acc.outbox_done)
         if done:
             self.outbox = [c for c in self.outbox if c.message_id not in done]
+            if self.poison.message_id in done:
+                self.poison.forget()  # answered, timed out or given up
 
     def rollback(self) -> None:
         """The last commit handed out failed: back to the state before it."""
@@ -418,7 +456,27 @@ class BridgeCore(Generic[S]):
     @property
     def _upstream_busy(self) -> bool:
         csms = self.endpoints[CSMS]
-        return csms.busy or csms.owed > 0 or (bool(self.outbox) and not csms.connected)
+        if not self.outbox:
+            return csms.busy or csms.owed > 0
+        held = self.poison.held(self.outbox[0].message_id) is not None
+        return csms.busy or csms.owed > 0 or not csms.connected or held
+
+    def _give_up(self, call: Call, now: datetime, acc: _Acc) -> None:
+        """The poison rule: ``call`` is kept as a dead letter, its caller told InternalError."""
+        attempts = self.poison.losses_of(call.message_id)
+        acc.dead_letters.append(DeadLetter(call.message_id, call.action, call.payload, attempts))
+        acc.count("ocppkit_bridge_dead_letters_total")
+        acc.log(
+            ERROR,
+            "dead_letter",
+            action=call.action,
+            message_id=call.message_id,
+            attempts=attempts,
+        )
+        answer = error_frame(
+            call.message_id, ErrorCode.INTERNAL_ERROR, self.versions[CSMS], DEAD_LETTER_TEXT
+        )
+        self._step(CSMS, answer, now, acc, (call.message_id,))
 
     def _local_heartbeat(self, call: Call, generation: int, now: datetime, acc: _Acc) -> None:
         stamp = now.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -601,7 +659,12 @@ class BridgeCore(Generic[S]):
     def _finish(self, acc: _Acc) -> Effects:
         commit = None
         if acc.stepped:
-            commit = Commit(self._last, tuple(acc.outbox_add), tuple(acc.outbox_done))
+            commit = Commit(
+                self._last,
+                tuple(acc.outbox_add),
+                tuple(acc.outbox_done),
+                tuple(acc.dead_letters),
+            )
             self._uncommitted = acc
         return Effects(
             received=acc.received,

@@ -5,7 +5,8 @@ The core never writes, sends, logs or sleeps. Each of its methods returns an
 
 1. journal ``received`` (what arrived, parsed or not);
 2. count ``counters`` and ``observed``, log ``logs`` and ``notes``;
-3. if ``commit`` is set: write it (state, outbox rows added and done) --
+3. if ``commit`` is set: write it (state, outbox rows added and done, dead
+   letters) --
    sending ``to_charger`` / ``to_csms`` meanwhile only when ``early`` --
    then tell the core :meth:`~ocppkit.translators.bridge.core.BridgeCore.committed`
    or :meth:`~ocppkit.translators.bridge.core.BridgeCore.rollback`; a frame
@@ -21,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ocppkit.translators.bridge.poison import DeadLetter
 from ocppkit.translators.frames import Call, Frame
 from ocppkit.translators.outcome import Note
 from ocppkit.translators.pending import Side
@@ -37,11 +39,14 @@ class Commit:
         state: the translator state as JSON.
         outbox_add: calls for the CSMS to store, in order (sent after the commit).
         outbox_done: ids of outbox calls answered (or given up) by this step.
+        dead_letters: outbox calls given up by this step (the poison rule),
+            to keep for the operator; their ids are in ``outbox_done`` too.
     """
 
     state: bytes
     outbox_add: tuple[Call, ...] = ()
     outbox_done: tuple[str, ...] = ()
+    dead_letters: tuple[DeadLetter, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,9 +23,17 @@ from typing import Any
 from ocppkit.translators.pending import Pending
 
 
-@dataclass(slots=True)
+@dataclass  # not slots: orjson writes a __dict__ instance 4x as fast (see below)
 class Transaction:
-    """One transaction, known under both ids."""
+    """One transaction, known under both ids.
+
+    The whole state is serialised on every translation step, so an open
+    transaction is paid for on each: orjson reads a slotted dataclass field by
+    field through ``getattr`` but an instance ``__dict__`` directly, and the
+    bridge's snapshot of 800 open transactions took 3.4-3.7 ms slotted and
+    0.85-0.9 ms without slots (the same bytes), for 56 bytes more per
+    transaction (324 instead of 268, strings included).
+    """
 
     id16: int  # what the 1.6 charger was given in StartTransaction.conf
     id201: str  # what the 2.0.1 CSMS sees in TransactionEvent

@@ -136,6 +136,10 @@ class StateStore(Protocol):
         """Every stored password: (charger, leg) -> (value, previous)."""
         ...
 
+    async def unacknowledged_dead_letters(self) -> int:
+        """Dead letters no operator acknowledged yet."""
+        ...
+
     async def check(self) -> str | None:
         """None when the database answers now, else why not (readiness)."""
         ...

@@ -21,9 +21,11 @@ from typing import Any
 
 import orjson
 
-# 1.6 transaction ids minted for a charger the store has no state for start
-# here, at the seconds elapsed since this moment, so a bridge whose store was
-# lost (and recovered fresh) never hands a charger an id it handed out before.
+# 1.6 transaction ids (and 2.0.1 NotifyEvent eventIds) minted for a charger the
+# store has no state for start here, at the seconds elapsed since this moment,
+# so a bridge whose store was lost (and recovered fresh) never hands out an id
+# it handed out before. CSMSs keep eventIds unique per station: CitrineOS
+# 1.8.3 refuses a repeated one (EventData_stationId_eventId_key).
 TRANSACTION_ID_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
@@ -64,7 +66,18 @@ class PutPassword:
     previous: str | None  # still accepted downstream until the new one is seen
 
 
-Op = PutState | AddOutbox | DeleteOutbox | PutPassword
+@dataclass(frozen=True, slots=True)
+class AddDeadLetter:
+    """A call given up by the poison rule (its outbox row goes in the same commit)."""
+
+    charge_point_id: str
+    message_id: str
+    frame: list[Any]
+    attempts: int
+    reason: str
+
+
+Op = PutState | AddOutbox | DeleteOutbox | PutPassword | AddDeadLetter
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +132,13 @@ WRITES: dict[type, Write] = {
         "passwords", ("charge_point_id", "leg", "value", "previous", "updated"), "upsert",
         lambda op, now: (op.charge_point_id, op.leg, op.value, op.previous, now),
         key=("charge_point_id", "leg"), order=3,
+    ),
+    AddDeadLetter: Write(
+        "dead_letters",
+        ("charge_point_id", "message_id", "frame", "attempts", "reason", "created"), "insert",
+        lambda op, now: (op.charge_point_id, op.message_id, orjson.dumps(op.frame), op.attempts,
+                         op.reason, now),
+        order=4,
     ),
 }  # fmt: skip
 

@@ -66,6 +66,16 @@ CREATE TABLE passwords (
     updated double precision NOT NULL,
     PRIMARY KEY (charge_point_id, leg)
 );
+CREATE TABLE dead_letters (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    charge_point_id text NOT NULL,
+    message_id text NOT NULL,
+    frame bytea NOT NULL,
+    attempts integer NOT NULL,
+    reason text NOT NULL,
+    created double precision NOT NULL,
+    acknowledged double precision
+);
 CREATE TABLE leases (
     charge_point_id text PRIMARY KEY,
     owner text NOT NULL,
@@ -187,6 +197,12 @@ class PostgresStore:
         async with self._conn() as conn:
             cur = await conn.execute("SELECT charge_point_id, leg, value, previous FROM passwords")
             return {(cp, leg): (value, prev) for cp, leg, value, prev in await cur.fetchall()}
+
+    async def unacknowledged_dead_letters(self) -> int:
+        async with self._conn() as conn:
+            cur = await conn.execute("SELECT count(*) FROM dead_letters WHERE acknowledged IS NULL")
+            row = await cur.fetchone()
+            return int(row[0]) if row else 0
 
     async def outbox_rows(self) -> int:
         async with self._conn() as conn:

@@ -17,6 +17,11 @@ Tables:
   send upstream, in ``seq`` order per charger, deleted when answered;
 - ``passwords(charge_point_id, leg, value, previous, updated)`` -- Basic auth
   passwords changed at run time (:mod:`ocppkit.toolkit.gateway.credentials`);
+- ``dead_letters(id, charge_point_id, message_id, frame, attempts, reason,
+  created, acknowledged)`` -- calls for the CSMS given up by the poison rule
+  (:mod:`ocppkit.translators.bridge.poison`), added in the commit that takes
+  them out of the outbox; ``acknowledged`` is set by ``ocppkit bridge
+  dead-letters --ack`` (:mod:`ocppkit.toolkit.gateway.dead_letters`);
 - ``meta(key, value)`` -- ``clean``: ``0`` while a process has the database
   open, ``1`` after a clean close;
 - ``leases(charge_point_id, owner, token, expires)`` -- which instance drives
@@ -103,6 +108,18 @@ CREATE TABLE IF NOT EXISTS passwords (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """,
     3: """
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    charge_point_id TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    frame BLOB NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created REAL NOT NULL,
+    acknowledged REAL
+);
+""",
+    4: """
 CREATE TABLE IF NOT EXISTS leases (
     charge_point_id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
@@ -195,6 +212,11 @@ class SqliteStore:
 
     async def passwords(self) -> dict[tuple[str, str], tuple[str, str | None]]:
         return self.stored_passwords()
+
+    async def unacknowledged_dead_letters(self) -> int:
+        """Dead letters no operator acknowledged yet (``/healthz`` is degraded meanwhile)."""
+        sql = "SELECT COUNT(*) FROM dead_letters WHERE acknowledged IS NULL"
+        return int((await asyncio.to_thread(self._read, sql, ()))[0][0])
 
     def _read(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         with self._db_lock:  # the connection is shared with the writer thread

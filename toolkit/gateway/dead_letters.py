@@ -1,0 +1,165 @@
+"""The operator's view of dead letters: ``ocppkit bridge dead-letters --state PATH``.
+
+A dead letter is a call for the CSMS the poison rule gave up
+(:mod:`ocppkit.translators.bridge.poison`): the CSMS dropped the link each time
+it was sent, ``poison_attempts`` times. The bridge stores it in the state
+database's ``dead_letters`` table (:mod:`ocppkit.toolkit.gateway.store`) in
+the commit that takes it out of the outbox, and ``/healthz`` reports
+``degraded`` (problem ``dead_letters``) while any is not acknowledged.
+
+This module reads that table, and marks rows acknowledged, with its own
+SQLite connection, so it can run beside a bridge that has the database open
+(WAL allows one writer at a time and readers alongside; the acknowledgement
+is one short transaction that waits up to five seconds for the bridge's
+writer). It never opens the database as :class:`~ocppkit.toolkit.gateway.store.Store`
+does: that would mark the database in use and run the start-up checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ocppkit.translators.errors import StoreError
+
+BUSY_TIMEOUT = 5.0  # seconds an acknowledgement waits for the bridge's writer
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterRow:
+    """One row of ``dead_letters``."""
+
+    id: int
+    charge_point_id: str
+    message_id: str
+    frame: list[Any]
+    attempts: int
+    reason: str
+    created: float
+    acknowledged: float | None
+
+    @property
+    def action(self) -> str:
+        return str(self.frame[2]) if len(self.frame) > 2 else ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "charge_point_id": self.charge_point_id,
+            "message_id": self.message_id,
+            "action": self.action,
+            "attempts": self.attempts,
+            "reason": self.reason,
+            "created": _stamp(self.created),
+            "acknowledged": None if self.acknowledged is None else _stamp(self.acknowledged),
+            "frame": self.frame,
+        }
+
+
+@contextlib.contextmanager
+def _connect(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
+    if not path.is_file():
+        raise StoreError(f"state database {path} does not exist")
+    uri = f"{path.resolve().as_uri()}?mode={'rw' if write else 'ro'}"
+    try:
+        db = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"state database {path} cannot be opened: {exc}") from None
+    try:
+        yield db
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            raise _NoTable from None
+        raise StoreError(f"state database {path}: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"state database {path} cannot be read: {exc}") from None
+    finally:
+        db.close()
+
+
+class _NoTable(Exception):
+    """A database from before schema version 3: it has no dead letters."""
+
+
+def list_dead_letters(
+    path: str | Path, *, include_acknowledged: bool = False
+) -> list[DeadLetterRow]:
+    """The dead letters in ``path``, oldest first.
+
+    Raises:
+        StoreError: the file is missing or not a readable state database.
+    """
+    sql = (
+        "SELECT id, charge_point_id, message_id, frame, attempts, reason, created, acknowledged"
+        " FROM dead_letters"
+        + ("" if include_acknowledged else " WHERE acknowledged IS NULL")
+        + " ORDER BY id"
+    )
+    try:
+        with _connect(Path(path), write=False) as db:
+            rows = db.execute(sql).fetchall()
+    except _NoTable:
+        return []
+    return [
+        DeadLetterRow(i, cp, mid, orjson.loads(frame), n, reason, created, ack)
+        for i, cp, mid, frame, n, reason, created, ack in rows
+    ]
+
+
+def acknowledge(path: str | Path, ids: list[int]) -> int:
+    """Mark the dead letters ``ids`` acknowledged; returns how many changed.
+
+    Raises:
+        StoreError: the file is missing, not a state database, or stays locked.
+    """
+    if not ids:
+        return 0
+    now = time.time()
+    marks = ",".join("?" * len(ids))
+    try:
+        with _connect(Path(path), write=True) as db:
+            cur = db.execute(
+                f"UPDATE dead_letters SET acknowledged = ? WHERE acknowledged IS NULL"
+                f" AND id IN ({marks})",
+                (now, *ids),
+            )
+            return int(cur.rowcount)
+    except _NoTable:
+        return 0
+
+
+def format_table(rows: list[DeadLetterRow]) -> str:
+    """One line per dead letter, for a terminal."""
+    if not rows:
+        return "no dead letters"
+    head = ("id", "charger", "action", "message id", "attempts", "given up", "acknowledged")
+    body = [
+        (
+            str(r.id),
+            r.charge_point_id,
+            r.action,
+            r.message_id,
+            str(r.attempts),
+            _stamp(r.created),
+            "" if r.acknowledged is None else _stamp(r.acknowledged),
+        )
+        for r in rows
+    ]
+    widths = [max(len(line[i]) for line in (head, *body)) for i in range(len(head))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in (head, *body)
+    )
+
+
+def _stamp(seconds: float) -> str:
+    when = datetime.fromtimestamp(seconds, UTC)
+    return when.isoformat(timespec="seconds").replace("+00:00", "Z")
