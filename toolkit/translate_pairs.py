@@ -1,4 +1,4 @@
-"""The two OCPP-J translator pairs, as the conversation converter hosts them.
+"""The OCPP-J translator pairs, as the conversation converter hosts them.
 
 A recorded conversation in one version has two roles, and each role needs a
 different pair of the translators (:mod:`ocppkit.translators`):
@@ -10,7 +10,13 @@ conversion                    the charger's own messages   the CSMS's own comman
                               (``charger16_csms201``)             (``station201_csms16``)
 2.0.1 -> 1.6                  2.0.1 station / 1.6 CSMS     1.6 charger / 2.0.1 CSMS
                               (``station201_csms16``)             (``charger16_csms201``)
+2.0.1 -> 2.1                  2.0.1 station / 2.1 CSMS     2.1 station / 2.0.1 CSMS
+                              (``lift21.session``)         (``lift21.session_down``)
+2.1 -> 2.0.1                  the same two, swapped
 ============================  ===========================  ==========================
+
+1.6 -> 2.1 (and 1.5 -> 2.1) is 1.6 -> 2.0.1 followed by 2.0.1 -> 2.1, record by record
+(:class:`~ocppkit.toolkit.translate_stream.Chain`).
 
 The *commands* pair turns a source-version command into the target-version
 command a target CSMS would have sent; the *session* pair (the charger's)
@@ -301,4 +307,64 @@ def session_201_to_16() -> SessionSpec:
         held=held_201,
         still_held=still_held_201,
         why_held=why_held_201,
+    )
+
+
+def _lift21_commands(charger: OcppVersion, csms: OcppVersion) -> CommandSpec:
+    """A recorded CSMS's commands, through the 2.0.1 <-> 2.1 pair the other way round.
+
+    The fitting keeps every id as it is: nothing to share or rename between the pairs.
+    """
+    from ocppkit.translators.engine import find_pair
+    from ocppkit.translators.lift21.state import LiftState
+
+    pair = find_pair(charger, csms)
+
+    def nothing(*_: Any) -> None:
+        return None
+
+    return CommandSpec(
+        new_state=lambda cp: LiftState(charge_point_id=cp),
+        from_csms=pair.from_csms,
+        from_charger=pair.from_charger,
+        share=nothing,
+        align=nothing,
+        answer_for=_same_answer,
+    )
+
+
+def session_lift21(source: OcppVersion, target: OcppVersion) -> SessionSpec:
+    """A 2.0.1 conversation read as a 2.0.1 station behind a 2.1 CSMS would be, or a 2.1
+    one as a 2.1 station behind a 2.0.1 CSMS (:mod:`ocppkit.translators.lift21`)."""
+    from ocppkit.translators.engine import Notes, find_pair, respell
+    from ocppkit.translators.lift21.fit import fit
+    from ocppkit.translators.lift21.pairs import rules_for
+    from ocppkit.translators.lift21.state import LiftState
+    from ocppkit.translators.schemas import Kind
+
+    pair = find_pair(source, target)
+
+    def replay(state: LiftState, frame: Frame) -> Frame | None:
+        """A recorded source-version CSMS answer, fitted to the target version's."""
+        if isinstance(frame, Call):
+            return None
+        pending = state.pending.get(pending_key(Side.CSMS, frame.message_id))
+        if pending is None:
+            return None
+        if isinstance(frame, CallError):
+            return respell(frame, frame.message_id, target)[0]
+        assert isinstance(frame, CallResult)
+        notes = Notes(None, pending.action)
+        rules = rules_for(target)
+        payload = fit(frame.payload, target, pending.action, Kind.RESPONSE, rules, notes)
+        return CallResult(frame.message_id, payload)
+
+    return SessionSpec(
+        source=source,
+        target=target,
+        new_state=lambda cp: LiftState(charge_point_id=cp),
+        from_charger=pair.from_charger,
+        from_csms=pair.from_csms,
+        replay_answer=replay,
+        commands=_lift21_commands(target, source),
     )

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 import orjson
 
-from ocppkit.toolkit.translate_pairs import session_16_to_201, session_201_to_16
+from ocppkit.toolkit.translate_pairs import session_16_to_201, session_201_to_16, session_lift21
 from ocppkit.toolkit.translate_report import Cause, Fed, LeftOut
 from ocppkit.toolkit.translate_session import SessionSpec, SessionStream, shared_validator
 from ocppkit.translators.errors import ConfigError, OcppkitError
@@ -100,7 +100,15 @@ class Chain:
         return out
 
     def _sum(self) -> None:
-        self.counts = sum((s.counts for s in self.stages), Counter())
+        """The stages' counts added up, but for what counts the chain's own input (the
+        first stage that counts it) and its output (the last stage's)."""
+        total: Counter[str] = sum((s.counts for s in self.stages), Counter())
+        counted = [s.counts for s in self.stages if "records_in" in s.counts]
+        if len(counted) > 1:
+            total["records_in"] = counted[0]["records_in"]
+            for key in ("records_out", "in_output"):
+                total[key] = counted[-1][key]
+        self.counts = total
 
 
 def _carry_notes(record: JournalRecord, fed: Fed) -> Fed:
@@ -147,6 +155,35 @@ class _Lift15:
         return Fed()
 
 
+class _OwnVersion:
+    """A chained stage that passes on, untouched, records not of its source version (the
+    charger's leg an earlier stage wrote with ``both_legs``)."""
+
+    def __init__(self, stage: RecordTranslator, version: OcppVersion) -> None:
+        self.stage, self.version = stage, version
+        self.counts = stage.counts  # the same Counter: the stage updates it in place
+
+    def feed(self, record: JournalRecord, line: int) -> Fed:
+        if record.ocpp_version is not self.version:
+            return Fed(records=[record])
+        return self.stage.feed(record, line)
+
+    def finish(self) -> Fed:
+        return self.stage.finish()
+
+
+def _lift21(source: OcppVersion, target: OcppVersion) -> Callable[[bool], RecordTranslator]:
+    def make(both_legs: bool = False) -> RecordTranslator:
+        return SessionStream(session_lift21(source, target), both_legs=both_legs)
+
+    return make
+
+
+def _charger16_csms21(both_legs: bool = False) -> RecordTranslator:
+    up = _OwnVersion(_lift21(OcppVersion.V201, OcppVersion.V21)(False), OcppVersion.V201)
+    return Chain(_charger16_csms201(both_legs), up)
+
+
 # (from, to) -> factory of the stream translator, given ``both_legs``. Add a
 # pair here: that is the whole plug-in point.
 PAIRS: dict[tuple[OcppVersion, OcppVersion], Callable[[bool], RecordTranslator]] = {
@@ -154,6 +191,10 @@ PAIRS: dict[tuple[OcppVersion, OcppVersion], Callable[[bool], RecordTranslator]]
     (OcppVersion.V201, OcppVersion.V16): _station201_csms16,
     (OcppVersion.V15, OcppVersion.V16): _Lift15,
     (OcppVersion.V15, OcppVersion.V201): lambda both: Chain(_Lift15(), _charger16_csms201(both)),
+    (OcppVersion.V201, OcppVersion.V21): _lift21(OcppVersion.V201, OcppVersion.V21),
+    (OcppVersion.V21, OcppVersion.V201): _lift21(OcppVersion.V21, OcppVersion.V201),
+    (OcppVersion.V16, OcppVersion.V21): _charger16_csms21,
+    (OcppVersion.V15, OcppVersion.V21): lambda both: Chain(_Lift15(), _charger16_csms21(both)),
 }
 
 

@@ -29,8 +29,9 @@ every pair:
 
 Adding a pair is one package (handlers, tables, a ``PAIR = Pair(...)``
 record) and one row of :data:`PAIR_MODULES`, plus its rows in
-:mod:`ocppkit.translators.round_trips`. Nothing here names a version: a 2.1
-pair needs only its versions to be :class:`OcppVersion` members with schemas.
+:mod:`ocppkit.translators.round_trips`. Nothing here names a version. Pairs
+compose: :func:`chain` runs one pair after another (1.6 -> 2.0.1 -> 2.1), one
+row of :data:`CHAINS`.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
+from itertools import pairwise
 from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from ocppkit.translators.context import Context
@@ -57,9 +59,12 @@ from ocppkit.translators.timestamps import limit_step
 from ocppkit.translators.versions import OcppVersion
 
 __all__ = [
+    "CHAINS",
     "MALFORMED",
     "PAIR_MODULES",
     "CallHandler",
+    "Chain",
+    "ChainState",
     "Notes",
     "Pair",
     "PairState",
@@ -67,9 +72,11 @@ __all__ = [
     "Side",
     "answer",
     "answer_locally",
+    "chain",
     "derive",
     "expect_answer",
     "find_pair",
+    "find_translator",
     "lossy_note",
     "other",
     "pass_on",
@@ -100,7 +107,7 @@ CallHandler: TypeAlias = Callable[[S, Call, Context], Step]
 ResultHandler: TypeAlias = Callable[[S, Pending, CallResult | CallError, Context], Step]
 
 # The versions whose date-times the engine cuts to milliseconds in every frame it sends.
-MILLISECOND_VERSIONS = frozenset({OcppVersion.V201})
+MILLISECOND_VERSIONS = frozenset({OcppVersion.V201, OcppVersion.V21})
 
 # Enum members as module constants: attribute lookups on an Enum class are slow per frame.
 _CHARGER, _CSMS = Side.CHARGER, Side.CSMS
@@ -191,7 +198,7 @@ def receive(pair: Pair[S], state: S, side: Side, frame: Frame, ctx: Context) -> 
         extra = after(state, ctx)
         if extra.to_charger or extra.to_csms or extra.notes:
             step = step + extra
-    # 2.0.1 date-times carry milliseconds at most (CitrineOS refuses more).
+    # 2.0.1 and 2.1 date-times carry milliseconds at most (CitrineOS refuses more).
     versions = pair.versions
     if step.to_charger and versions[_CHARGER] in MILLISECOND_VERSIONS:
         step = limit_step(step, to_csms=False)
@@ -466,6 +473,127 @@ def relay_error(pending: Pending, error: CallError, to: Side, version: OcppVersi
     return Step.to(to, (frame,), notes=notes)
 
 
+# -- chained pairs --------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ChainState:
+    """The states of a chain's stages, charger side first.
+
+    ``pending`` is the first stage's (the calls out to the charger, which the
+    bridge core forgets after a restart); the lossy counts are each stage's.
+    """
+
+    stages: list[Any]
+
+    @property
+    def pending(self) -> dict[str, Pending]:
+        pending: dict[str, Pending] = self.stages[0].pending
+        return pending
+
+    @property
+    def charge_point_id(self) -> str:
+        return str(getattr(self.stages[0], "charge_point_id", ""))
+
+    def count_lossy(self, key: str) -> None:
+        self.stages[0].count_lossy(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stages": [stage.to_dict() for stage in self.stages]}
+
+
+# A chain's stages hand frames to each other until none is left; a handful of
+# hops is all a real exchange takes, so more means two tables feed each other.
+MAX_CHAIN_HOPS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Chain:
+    """Pairs composed: the first's CSMS version is the second's charger version.
+
+    ``chain(A, B)`` bridges A's charger to B's CSMS: what A sends towards its
+    CSMS is fed to B as coming from B's charger, what B sends towards its
+    charger is fed to A as coming from A's CSMS, until no frame is left in the
+    middle. Each stage keeps its own state, tables and notes; the chain has the
+    same surface as a :class:`Pair` (``from_charger`` / ``from_csms``,
+    ``new_state`` / ``load_state``, ``versions``, ``tables``).
+    """
+
+    name: str
+    stages: tuple[Pair[Any], ...]
+
+    @property
+    def versions(self) -> Mapping[Side, OcppVersion]:
+        return {Side.CHARGER: self.charger, Side.CSMS: self.csms}
+
+    @property
+    def charger(self) -> OcppVersion:
+        return self.stages[0].charger
+
+    @property
+    def csms(self) -> OcppVersion:
+        return self.stages[-1].csms
+
+    @property
+    def tables(self) -> tuple[EnumMap, ...]:
+        return tuple(t for stage in self.stages for t in stage.tables)
+
+    def new_state(self) -> ChainState:
+        return ChainState([stage.new_state() for stage in self.stages])
+
+    def load_state(self, data: dict[str, Any]) -> ChainState:
+        return ChainState(
+            [stage.load_state(d) for stage, d in zip(self.stages, data["stages"], strict=True)]
+        )
+
+    def from_charger(self, state: ChainState, frame: Frame, ctx: Context) -> Step:
+        return self._run(state, 0, Side.CHARGER, frame, ctx)
+
+    def from_csms(self, state: ChainState, frame: Frame, ctx: Context) -> Step:
+        return self._run(state, len(self.stages) - 1, Side.CSMS, frame, ctx)
+
+    def _run(self, state: ChainState, index: int, side: Side, frame: Frame, ctx: Context) -> Step:
+        last = len(self.stages) - 1
+        to_charger: list[Frame] = []
+        to_csms: list[Frame] = []
+        notes: list[Note] = []
+        work: list[tuple[int, Side, Frame]] = [(index, side, frame)]
+        hops = 0
+        while work:
+            hops += 1
+            if hops > MAX_CHAIN_HOPS:
+                raise RuntimeError(f"chain {self.name}: stages keep feeding each other")
+            at, from_side, item = work.pop(0)
+            step = receive(self.stages[at], state.stages[at], from_side, item, ctx)
+            notes.extend(step.notes)
+            for out in step.to_charger:
+                if at == 0:
+                    to_charger.append(out)
+                else:
+                    work.append((at - 1, Side.CSMS, out))
+            for out in step.to_csms:
+                if at == last:
+                    to_csms.append(out)
+                else:
+                    work.append((at + 1, Side.CHARGER, out))
+        return Step(tuple(to_charger), tuple(to_csms), tuple(notes))
+
+
+def chain(*stages: Pair[Any]) -> Chain:
+    """The pairs composed charger side first (see :class:`Chain`).
+
+    Raises:
+        ConfigError: a stage's CSMS version is not the next one's charger version.
+    """
+    for first, second in pairwise(stages):
+        if first.csms is not second.charger:
+            raise ConfigError(
+                f"cannot chain {first.name} ({first.csms} upstream) "
+                f"to {second.name} ({second.charger} downstream)"
+            )
+    return Chain("+".join(stage.name for stage in stages), tuple(stages))
+
+
 # -- the pairs ------------------------------------------------------------------------
 
 # (charger version, CSMS version) -> the module holding the pair's ``PAIR``
@@ -473,6 +601,13 @@ def relay_error(pending: Pending, error: CallError, to: Side, version: OcppVersi
 PAIR_MODULES: dict[tuple[OcppVersion, OcppVersion], str] = {
     (OcppVersion.V16, OcppVersion.V201): "ocppkit.translators.charger16_csms201.session",
     (OcppVersion.V201, OcppVersion.V16): "ocppkit.translators.station201_csms16.session",
+    (OcppVersion.V201, OcppVersion.V21): "ocppkit.translators.lift21.session",
+    (OcppVersion.V21, OcppVersion.V201): "ocppkit.translators.lift21.session_down",
+}
+# (charger version, CSMS version) -> the versions a chain passes through, in
+# order: 1.6 -> 2.1 is 1.6 -> 2.0.1, then 2.0.1 -> 2.1.
+CHAINS: dict[tuple[OcppVersion, OcppVersion], tuple[OcppVersion, ...]] = {
+    (OcppVersion.V16, OcppVersion.V21): (OcppVersion.V16, OcppVersion.V201, OcppVersion.V21),
 }
 
 
@@ -489,3 +624,15 @@ def find_pair(charger: OcppVersion, csms: OcppVersion) -> Pair[Any]:
         raise ConfigError(f"no translator pair for {charger} -> {csms} (known: {known})") from None
     pair: Pair[Any] = import_module(name).PAIR
     return pair
+
+
+def find_translator(charger: OcppVersion, csms: OcppVersion) -> Pair[Any] | Chain:
+    """The pair, or the chain of pairs (:data:`CHAINS`), bridging ``charger`` to ``csms``.
+
+    Raises:
+        ConfigError: neither a pair nor a chain bridges those versions.
+    """
+    hops = CHAINS.get((charger, csms))
+    if hops is None:
+        return find_pair(charger, csms)
+    return chain(*(find_pair(a, b) for a, b in pairwise(hops)))

@@ -6,8 +6,11 @@ message as a JSON array whose first element is the message type number:
     CALL            [2, "<messageId>", "<action>", {payload}]
     CALLRESULT      [3, "<messageId>", {payload}]
     CALLERROR       [4, "<messageId>", "<errorCode>", "<errorDescription>", {details}]
-    CALLRESULTERROR [5, ...]   (OCPP 2.1 only)
-    SEND            [6, ...]   (OCPP 2.1 only)
+    CALLRESULTERROR [5, "<messageId>", "<errorCode>", "<errorDescription>", {details}]  (2.1)
+    SEND            [6, "<messageId>", "<action>", {payload}]                           (2.1)
+
+The two 2.1 types are read only on a 2.1 connection, by :func:`parse_frame_any`;
+:func:`parse_frame` refuses them (MessageTypeNotSupported / NotSupported).
 
 :func:`parse_frame` never raises anything but :class:`FrameError`, whose
 ``code`` is the CALLERROR code the spec names for what went wrong, and whose
@@ -79,6 +82,35 @@ class CallError:
 Frame = Call | CallResult | CallError
 
 
+@dataclass(frozen=True, slots=True)
+class Send:
+    """OCPP 2.1's SEND (6): a call that gets no answer, ever (2.1 Part 4 §4.2.4)."""
+
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+    message_type = MessageType.SEND
+
+
+@dataclass(frozen=True, slots=True)
+class CallResultError:
+    """OCPP 2.1's CALLRESULTERROR (5): the receiver of a CALLRESULT could not use it
+    (2.1 Part 4 §4.2.5). Never answered; it ends the exchange."""
+
+    message_id: str
+    error_code: str
+    error_description: str = ""
+    error_details: dict[str, Any] = field(default_factory=dict)
+
+    message_type = MessageType.CALLRESULTERROR
+
+
+# The frames only a 2.1 connection carries; never passed to a 1.6 or 2.0.1 peer.
+Frame21 = Send | CallResultError
+AnyFrame = Frame | Frame21
+
+
 class Fault(Enum):
     """What can be wrong with a frame, before its payload is looked at."""
 
@@ -97,6 +129,7 @@ class Fault(Enum):
 
 _V16 = OcppVersion.V16
 _V201 = OcppVersion.V201
+_V21 = OcppVersion.V21
 
 # Fault -> CALLERROR code, per version. 1.6 (OCPP-J 1.6 §4.2.3) knows only
 # FormationViolation / ProtocolError for an unreadable frame; 2.0.1 (Part 4
@@ -132,6 +165,7 @@ FAULT_CODES: dict[OcppVersion, dict[Fault, ErrorCode]] = {
         Fault.TOO_DEEP: ErrorCode.FORMAT_VIOLATION,
     },
 }
+FAULT_CODES[_V21] = dict(FAULT_CODES[_V201])  # 2.1 Part 4 §4.3: the same codes
 # Message types that answer (or, for SEND, expect no answer): a frame of
 # these types is never answered, however broken (OCPP-J: no answer to an answer).
 NEVER_ANSWERED = frozenset(
@@ -139,6 +173,13 @@ NEVER_ANSWERED = frozenset(
 )
 
 _UNSUPPORTED_TYPES = frozenset({MessageType.CALLRESULTERROR, MessageType.SEND})
+_LENGTHS = {
+    MessageType.CALL: 4,
+    MessageType.CALLRESULT: 3,
+    MessageType.CALLERROR: (4, 5),
+    MessageType.CALLRESULTERROR: (4, 5),
+    MessageType.SEND: 4,
+}
 # Reads the id of a CALL too large to parse, so it can still be answered.
 _CALL_ID_PREFIX = re.compile(rb'\s*\[\s*2\s*,\s*"([^"\\]{1,36})"')
 
@@ -223,8 +264,51 @@ def parse_frame(
     return frame_from_list(msg, version)
 
 
+def parse_frame_any(
+    data: str | bytes,
+    version: OcppVersion = _V16,
+    *,
+    max_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    max_depth: int = MAX_DEPTH,
+) -> AnyFrame:
+    """:func:`parse_frame`, and on a 2.1 connection also SEND and CALLRESULTERROR."""
+    try:
+        return parse_frame(data, version, max_bytes=max_bytes, max_depth=max_depth)
+    except FrameError as exc:
+        if not (version.has_extended_frames and exc.message_type in _EXTENDED):
+            raise
+    msg = orjson.loads(data)  # parse_frame read it already: valid JSON, not too deep
+    return _extended_from_list(msg, version)
+
+
+_EXTENDED = (MessageType.CALLRESULTERROR, MessageType.SEND)
+
+
+def _extended_from_list(msg: list[Any], version: OcppVersion) -> Frame21:
+    type_id, message_id = msg[0], msg[1]
+    expected = _LENGTHS[MessageType(type_id)]
+    if len(msg) not in (expected if isinstance(expected, tuple) else (expected,)):
+        raise _fail(Fault.WRONG_LENGTH, version, f"{len(msg)} elements", message_id, type_id)
+    if type_id == MessageType.SEND:
+        action, payload = msg[2], msg[3]
+        if not isinstance(action, str) or not action:
+            raise _fail(Fault.BAD_ACTION, version, repr(action)[:60], message_id, type_id)
+        if not isinstance(payload, dict):
+            raise _fail(Fault.BAD_PAYLOAD, version, type(payload).__name__, message_id, type_id)
+        return Send(message_id, action, payload)
+    code, description = msg[2], msg[3]
+    details = msg[4] if len(msg) == 5 else {}
+    if not (isinstance(code, str) and isinstance(description, str) and isinstance(details, dict)):
+        raise _fail(Fault.BAD_ERROR_FIELDS, version, "", message_id, type_id)
+    return CallResultError(message_id, code, description, details)
+
+
 def frame_from_list(msg: Any, version: OcppVersion = _V16) -> Frame:
-    """Build a frame from an already decoded JSON value (see :func:`parse_frame`)."""
+    """Build a frame from an already decoded JSON value (see :func:`parse_frame`).
+
+    SEND and CALLRESULTERROR are refused here whatever the version (the callers
+    of this function handle three frame types); :func:`parse_frame_any` reads them.
+    """
     if type(msg) is not list or not msg:
         if isinstance(msg, list) and msg:  # a list subclass: the same checks, slower
             return frame_from_list(list(msg), version)
@@ -275,16 +359,22 @@ def frame_from_list(msg: Any, version: OcppVersion = _V16) -> Frame:
     return CallError(message_id, code, description, details)
 
 
-def frame_to_list(frame: Frame) -> list[Any]:
+def frame_to_list(frame: AnyFrame) -> list[Any]:
     """The JSON array of a frame."""
-    if isinstance(frame, Call):
-        return [2, frame.message_id, frame.action, frame.payload]
+    if isinstance(frame, Call | Send):
+        return [frame.message_type.value, frame.message_id, frame.action, frame.payload]
     if isinstance(frame, CallResult):
         return [3, frame.message_id, frame.payload]
-    return [4, frame.message_id, frame.error_code, frame.error_description, frame.error_details]
+    return [
+        frame.message_type.value,
+        frame.message_id,
+        frame.error_code,
+        frame.error_description,
+        frame.error_details,
+    ]
 
 
-def serialize_frame(frame: Frame) -> bytes:
+def serialize_frame(frame: AnyFrame) -> bytes:
     """The UTF-8 JSON text of a frame, compact."""
     return dumps_bytes(frame_to_list(frame))
 
@@ -307,6 +397,18 @@ def call_error(
     """
     return CallError(
         message_id, code.wire(version), description[:MAX_ERROR_DESCRIPTION], dict(details or {})
+    )
+
+
+def call_result_error(
+    message_id: str, code: ErrorCode, description: str, details: dict[str, Any] | None = None
+) -> CallResultError:
+    """A 2.1 CALLRESULTERROR: the CALLRESULT ``message_id`` could not be used."""
+    return CallResultError(
+        message_id,
+        code.wire(OcppVersion.V21),
+        description[:MAX_ERROR_DESCRIPTION],
+        dict(details or {}),
     )
 
 

@@ -18,8 +18,10 @@ from importlib import import_module
 from types import ModuleType
 
 from ocppkit.translators.enum_map import EnumMap
-from ocppkit.translators.schemas import actions
+from ocppkit.translators.schemas import actions, send_actions
 from ocppkit.translators.versions import OcppVersion
+
+V201, V21 = OcppVersion.V201, OcppVersion.V21
 
 _CHARGER16 = "ocppkit.translators.charger16_csms201."
 # (section title, module exporting TABLES). A module that is not there yet
@@ -42,6 +44,7 @@ TABLE_SOURCES: tuple[tuple[str, str], ...] = (
     ("1.6 charger -> 2.0.1 CSMS: CSMS commands", _CHARGER16 + "commands"),
     ("2.0.1 charger -> 1.6 CSMS", "ocppkit.translators.station201_csms16"),
     ("1.5 SOAP -> 1.6", "ocppkit.translators.soap15.lift"),
+    ("2.1 -> 2.0.1 (both 2.1 pairs)", "ocppkit.translators.lift21.tables"),
 )
 
 HEADER = """\
@@ -137,11 +140,50 @@ def _station201_csms16_coverage() -> list[str]:
     return ["### 2.0.1 charger behind a 1.6 CSMS", "", *_table(header, rows), ""]
 
 
+_LIFT21_INTRO = """\
+2.1 keeps every 2.0.1 message; each is passed on under its own name, its payload
+fitted to the other version's official schema (`ocppkit.translators.lift21.fit`): a
+field the target lacks is dropped (noted lossy), a value it lacks is mapped by the
+value tables below (lossy) or refused with the reason in the table of refused values,
+a string longer than the target allows is refused (never cut; only texts for people,
+`StatusInfo.additionalInfo` and message content, are cut, noted): an `idToken` of more
+than 36 characters, or an `IdToken.type` (a free string in 2.1) 2.0.1 does not name, is
+refused, and a 1.6 charger refuses more than 20 on its own leg. A 1.6J (or 1.5)
+charger reaches a 2.1 CSMS through the chain 1.6 -> 2.0.1 -> 2.1: the 1.6 charger's
+table above, then the 2.0.1 station's below."""
+
+
+def _lift21_coverage() -> list[str]:
+    from ocppkit.translators.engine import find_pair
+    from ocppkit.translators.lift21 import pairs, tables
+
+    lines = ["### OCPP 2.1", "", _LIFT21_INTRO, ""]
+    header = ("action", "sent by", "outcome", "how / why")
+    for title, versions in (
+        ("2.0.1 station (or a chained 1.6 / 1.5 charger) behind a 2.1 CSMS", (V201, V21)),
+        ("2.1 station behind a 2.0.1 CSMS", (V21, V201)),
+    ):
+        rows = pairs.coverage(find_pair(*versions))
+        lines += [f"#### {title}", "", *_table(header, rows), ""]
+    lines += ["#### 2.1 values refused on the way down to 2.0.1", ""]
+    refused = [(f"`{value}`", name, why) for (name, value), why in tables.REFUSED_DOWN.items()]
+    lines += [*_table(("value", "of", "why refused"), refused), ""]
+    sends = "; ".join(sorted(send_actions(V21)))
+    lines += [
+        f"2.1 SEND frames ({sends}) are checked and never answered; a 2.0.1 or 1.6 peer"
+        " never sees one, nor a CALLRESULTERROR. The bridge answers an unusable 2.1"
+        " CALLRESULT with a CALLRESULTERROR.",
+        "",
+    ]
+    return lines
+
+
 def render() -> str:
     """The whole of docs/mapping.md."""
     lines = [HEADER, "## Coverage", ""]
     lines += _charger16_csms201_coverage()
     lines += _station201_csms16_coverage()
+    lines += _lift21_coverage()
     lines += ["## Value tables", ""]
     seen: set[int] = set()
     for title, name in TABLE_SOURCES:

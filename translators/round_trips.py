@@ -7,7 +7,7 @@ undoes which (:data:`ROUND_TRIPS`), and why a table has no inverse at all
 (:data:`ONE_WAY`); ``tests/translators/test_round_trips.py`` checks every
 lossless row against it, and that no table of a pair is left out.
 
-A pair for a new version (2.1 next) adds its tables' rows here.
+A pair for a new version adds its tables' rows here (2.1: :mod:`~ocppkit.translators.lift21`).
 
 Some rows come back through another field rather than the inverse table (the
 1.6 errorCode travels as NotifyEvent techCode, a kilo prefix as
@@ -36,6 +36,7 @@ from ocppkit.translators.charger16_csms201 import (
     variables,
 )
 from ocppkit.translators.enum_map import EnumMap
+from ocppkit.translators.lift21 import tables as lift21
 from ocppkit.translators.soap15 import lift_tables
 from ocppkit.translators.station201_csms16 import replay, tables
 from ocppkit.translators.station201_csms16 import status as status201
@@ -150,6 +151,10 @@ ROUND_TRIPS: tuple[RoundTrip, ...] = (
 # Tables with lossless rows and no inverse table, and why.
 _SAME = "the other way copies the value: both versions share the enumeration"
 ONE_WAY: dict[str, str] = {
+    **{
+        table.name: "2.1 -> 2.0.1 only, every row lossy; a 2.0.1 value is a 2.1 value as it is"
+        for table in lift21.TABLES
+    },
     charger_messages.REGISTRATION_STATUS.name: "the reverse pair relays BootNotification "
     "status unchanged: " + _SAME,
     transactions.STOP_TRIGGER.name: "triggerReason is derived; the reverse pair reads "

@@ -32,7 +32,7 @@ from ocppkit.translators.bridge import (
     PoisonRule,
     Side,
 )
-from ocppkit.translators.frames import Call, CallError, CallResult, Frame, serialize_frame
+from ocppkit.translators.frames import AnyFrame, Call, CallError, CallResult, Frame, serialize_frame
 from ocppkit.translators.outcome import Note
 from ocppkit.translators.validation import Validator
 
@@ -57,7 +57,7 @@ class Peer:
     wire: list[list[Any]] = field(default_factory=list)  # every frame received, as arrays
     events: list[Event] = field(default_factory=list)
 
-    def deliver(self, frame: Frame) -> None:
+    def deliver(self, frame: AnyFrame) -> None:
         text = serialize_frame(frame).decode()
         self.wire.append(orjson.loads(text))
         self.events.append(self.endpoint.receive(text, self.clock.now))

@@ -1,9 +1,12 @@
-"""Independent peers for the reverse bridge's end-to-end tests.
+"""Independent peers for the bridge's end-to-end tests (the reverse bridge, and 2.1).
 
 A strict 2.0.1 station on the ``ocpp`` package's v201 ``ChargePoint`` and a strict 1.6
-central system on its v16 ``ChargePoint``: each validates every payload it sends and
-receives itself (the package's schemas), and :class:`Audit` checks every frame it
-receives a second time with :class:`ocppkit.translators.validation.Validator` (strict).
+central system on its v16 ``ChargePoint``; for OCPP 2.1 the same station on the
+package's v21 classes (:class:`Station21`), and strict 2.0.1 / 2.1 CSMSs
+(:class:`CentralSystem201`, :class:`CentralSystem21`). Each validates every payload it
+sends and receives itself (the package's schemas), and :class:`Audit` checks every
+frame it receives a second time with :class:`ocppkit.translators.validation.Validator`
+(strict).
 A CALLERROR either peer sends (its own validation refusing a call) or receives is an
 audit finding too: a clean run has none.
 """
@@ -22,6 +25,9 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16 import call_result as result16
 from ocpp.v16.enums import Action as Action16
+from ocpp.v21 import ChargePoint as ChargePoint21
+from ocpp.v21 import call as call21
+from ocpp.v21 import call_result as result21
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201 import call as call201
 from ocpp.v201 import call_result as result201
@@ -262,6 +268,97 @@ class Station201(_Audited, ChargePoint201):
 
     def got(self, action: str) -> list[dict[str, Any]]:
         return [p for a, p in self.received if a == action]
+
+
+class Station21(Station201):
+    """:class:`Station201` speaking OCPP 2.1: the ``ocpp`` package's v21 schemas check
+    every payload it sends and receives, and its audit checks them against 2.1."""
+
+    _call = call21
+    _call_result = result21
+    _ocpp_version = "2.1"
+
+    def __init__(self, cp_id: str, ws: Any) -> None:
+        super().__init__(cp_id, ws)
+        self.audit = Audit(OcppVersion.V21)
+
+
+class CentralSystem201(_Audited, ChargePoint201):
+    """A strict 2.0.1 CSMS: answers what stations send, records it, sends commands.
+
+    Transactions are kept by id as the list of their TransactionEvents (:attr:`events`).
+    """
+
+    version = OcppVersion.V201
+
+    def __init__(self, cp_id: str, ws: Any) -> None:
+        super().__init__(cp_id, ws, response_timeout=15)
+        self.audit = Audit(self.version)
+        self.seen: list[tuple[str, dict[str, Any]]] = []
+        self.events: dict[str, list[dict[str, Any]]] = {}
+
+    def _saw(self, action: str, payload: dict[str, Any]) -> None:
+        self.seen.append((action, payload))
+
+    def payloads(self, action: str) -> list[dict[str, Any]]:
+        return [p for a, p in self.seen if a == action]
+
+    @on(Action201.boot_notification)
+    def boot(self, **p: Any) -> Any:
+        self._saw("BootNotification", p)
+        return result201.BootNotification(current_time=stamp(), interval=300, status="Accepted")
+
+    @on(Action201.heartbeat)
+    def heartbeat(self, **p: Any) -> Any:
+        self._saw("Heartbeat", p)
+        return result201.Heartbeat(current_time=stamp())
+
+    @on(Action201.status_notification)
+    def status(self, **p: Any) -> Any:
+        self._saw("StatusNotification", p)
+        return result201.StatusNotification()
+
+    @on(Action201.notify_event)
+    def notify_event(self, **p: Any) -> Any:
+        self._saw("NotifyEvent", p)
+        return result201.NotifyEvent()
+
+    @on(Action201.authorize)
+    def authorize(self, **p: Any) -> Any:
+        self._saw("Authorize", p)
+        return result201.Authorize(id_token_info={"status": "Accepted"})
+
+    @on(Action201.meter_values)
+    def meter_values(self, **p: Any) -> Any:
+        self._saw("MeterValues", p)
+        return result201.MeterValues()
+
+    @on(Action201.transaction_event)
+    def transaction_event(self, **p: Any) -> Any:
+        self._saw("TransactionEvent", p)
+        self.events.setdefault(p["transaction_info"]["transaction_id"], []).append(p)
+        if p.get("id_token") is not None:
+            return result201.TransactionEvent(id_token_info={"status": "Accepted"})
+        return result201.TransactionEvent()
+
+    @on(Action201.security_event_notification)
+    def security_event(self, **p: Any) -> Any:
+        self._saw("SecurityEventNotification", p)
+        return result201.SecurityEventNotification()
+
+    @on(Action201.firmware_status_notification)
+    def firmware_status(self, **p: Any) -> Any:
+        self._saw("FirmwareStatusNotification", p)
+        return result201.FirmwareStatusNotification()
+
+
+class CentralSystem21(CentralSystem201, ChargePoint21):
+    """:class:`CentralSystem201` speaking OCPP 2.1 (the package's v21 schemas and audit)."""
+
+    _call = call21
+    _call_result = result21
+    _ocpp_version = "2.1"
+    version = OcppVersion.V21
 
 
 async def plug_in_first_session(

@@ -117,7 +117,7 @@ def test_the_upstream_version_is_set_globally_and_per_charger(tmp_path: Path) ->
     ("text", "fragment"),
     [
         ('upstream_version = "1.5"', "upstream_version must be one of"),
-        ('[chargers.A]\nupstream_version = "2.1"', "chargers.A.upstream_version must be one of"),
+        ('[chargers.A]\nupstream_version = "3.0"', "chargers.A.upstream_version must be one of"),
         ('[chargers.A]\ncolour = "red"', "chargers.A: unknown setting 'colour'"),
     ],
 )

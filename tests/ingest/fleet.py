@@ -146,7 +146,7 @@ def events(
     for s in fleet:
         mid = f"{s.tx}-"
         samples = s.samples()
-        if version == "2.0.1":
+        if version in ("2.0.1", "2.1"):  # 2.1 keeps every 2.0.1 message as it is
             _v201(out, s, samples, mid)
         else:
             _v16(out, s, samples, mid, legacy=version == "1.5", data=transaction_data)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gzip
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 import pytest
 
 from ocppkit.toolkit.ingest import IngestOptions, ingest, model
-from ocppkit.toolkit.ingest.state import OPEN_PART
+from ocppkit.toolkit.ingest.state import OPEN_PART, OPEN_TABLES
 from ocppkit.translators.errors import ConfigError
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
@@ -112,18 +114,74 @@ def test_appending_a_file_already_in_the_dataset_is_a_no_op(tmp_path: Path) -> N
     assert any("already in the dataset" in line for line in summary.lines())
 
 
-def test_an_append_rewrites_only_the_rows_of_what_was_open(tmp_path: Path) -> None:
-    pieces = iter(split(DATASETS / "site-1.6.jsonl.gz", tmp_path, 13))
+def fingerprints(root: Path) -> dict[Path, tuple[int, int, int]]:
+    """Every Parquet file of the dataset: (inode, mtime in ns, size)."""
+    return {
+        p: (p.stat().st_ino, p.stat().st_mtime_ns, p.stat().st_size)
+        for p in root.rglob("*.parquet")
+    }
+
+
+def rows_of(paths: set[Path]) -> pd.DataFrame:
+    frames = [pq.read_table(p).to_pandas() for p in sorted(paths)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def keyed(table: pd.DataFrame | None, key: list[str]) -> set[tuple[str, ...]]:
+    if table is None or table.empty:
+        return set()
+    return set(map(tuple, table[key].astype(str).to_numpy()))
+
+
+SLACK = pd.Timedelta(minutes=1)  # a charger's payload time a little before its log line's
+
+
+@pytest.mark.parametrize(("cut", "reopened"), [
+    ("hourly", {"sessions", "faults"}), ("after-start-calls", {"sessions", "frames"})])  # fmt: skip
+def test_an_append_adds_files_and_changes_none_an_earlier_run_wrote(
+    cut: str, reopened: set[str], tmp_path: Path
+) -> None:
+    """Checked at every boundary of the 1.6 sample cut by hour, or right after
+    StartTransaction CALLs: an append leaves every earlier file as it was (same inode,
+    mtime and size) but the open ones, which it deletes; the files it adds hold the new
+    log's rows and the rows of what was open, nothing else."""
     root = tmp_path / "ds"
-    open_files: list[Path] = []
-    while not open_files:
-        ingest([next(pieces)], root, APPEND)
-        open_files = sorted(root.rglob(f"part-{OPEN_PART}-*.parquet"))
-    before = {p: p.read_bytes() for p in root.rglob("*.parquet") if p not in open_files}
-    ingest([next(pieces)], root, APPEND)
-    for path, data in before.items():
-        # frames files change only to take unanswered_call off a call answered later
-        assert path.exists() and (path.read_bytes() == data or "frames" in path.parts), path
+    log = DATASETS / "site-1.6.jsonl.gz"
+    pieces = (split(log, tmp_path, 13) if cut == "hourly"
+              else cut_after_calls(log, tmp_path, "StartTransaction", 6))  # fmt: skip
+    ingest(pieces[:1], root, APPEND)
+    replaced: Counter[str] = Counter()
+    for piece in pieces[1:]:
+        before = fingerprints(root)
+        opened = {p for p in before if p.name.startswith(f"part-{OPEN_PART}-")}
+        old_open = {t: rows_of({p for p in opened if t in p.parts}) for t in OPEN_TABLES}
+        ingest([piece], root, APPEND)
+        after = fingerprints(root)
+        for path, mark in before.items():
+            if path in opened:
+                assert path not in after, path
+                replaced[path.parts[len(root.parts)]] += 1
+            else:
+                assert after.get(path) == mark, path
+        added = set(after) - set(before)
+        start = pd.Timestamp(piece.read_text().split('"', 4)[3])
+        for name in model.TABLES:
+            new = rows_of({p for p in added if p.parts[len(root.parts)] == name})
+            if new.empty:
+                continue
+            if "source_file" in new.columns:
+                where = keyed(new, ["source_file", "line"])
+                known = keyed(old_open.get(name), ["source_file", "line"])
+                assert {w for w in where if w[0] != str(piece)} <= known, name
+                continue
+            key = ["charge_point_id", "transaction_id"] if name == "sessions" else [
+                "charge_point_id", "evse_id", "connector_id", "start_time"]  # fmt: skip
+            first = new["start_time"].fillna(new["stop_time"]) if name == "sessions" else (
+                new["start_time"])  # fmt: skip
+            earlier = new[first < start - SLACK]
+            assert keyed(earlier, key) <= keyed(old_open[name], key), name
+    # the cuts go through sessions, faults and calls awaiting their answer
+    assert reopened <= set(replaced), replaced
 
 
 def cut_after_calls(log: Path, folder: Path, action: str, count: int) -> list[Path]:

@@ -1,14 +1,15 @@
 """The dataset layout reads as it is in DuckDB, pandas, pyarrow.dataset and Spark.
 
 Spark runs for real, in local mode (pyspark from PyPI, the ``spark`` extra;
-Java 17 from Debian, in .ci/run's ``need`` list). The Spark test skips only
-where no Java runtime exists.
+Java 17 from Debian, in .ci/run's ``need`` list), on the session-wide
+``spark`` fixture (tests/conftest.py), which skips only where no Java runtime
+exists.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pyarrow.dataset as ds
@@ -45,9 +46,25 @@ def test_duckdb_reads_every_table_with_hive_partitions(dataset: tuple[Path, Inge
     ).fetchall()
     assert [str(d) for d, _ in days] == ["2026-03-02", "2026-03-03"]
     energy = con.execute(
-        f"SELECT sum(energy_wh) FROM read_parquet('{path}/sessions/*.parquet')"
+        f"SELECT sum(energy_wh) FROM read_parquet('{path}/sessions/date=2026-03-03/*.parquet')"
     ).fetchone()
     assert energy is not None and energy[0] > 0
+
+
+def test_each_row_lies_in_the_partition_of_its_day(dataset: tuple[Path, IngestSummary]) -> None:
+    path, _ = dataset
+    for name, (_schema, columns) in model.TABLES.items():
+        if not columns:
+            assert not any(p.is_dir() for p in (path / name).iterdir()), name
+            continue
+        table = ds.dataset(path / name, partitioning="hive").to_table().to_pandas()
+        stamp = table[columns[0]]
+        for column in columns[1:]:
+            stamp = stamp.fillna(table[column])
+        days = stamp.dt.strftime("%Y-%m-%d").fillna(model.UNKNOWN_PARTITION)
+        assert (days == table[model.PARTITION_COLUMN].astype(str)).all(), name
+        if name != "faults":  # this fleet has none
+            assert set(days) == {"2026-03-02", "2026-03-03"}, name
 
 
 def test_pandas_and_pyarrow_dataset_read_the_directories(
@@ -75,36 +92,19 @@ def test_files_carry_the_documented_schema(dataset: tuple[Path, IngestSummary]) 
 
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
 def test_spark_reads_every_table_with_its_partitions_and_types(
-    dataset: tuple[Path, IngestSummary],
+    dataset: tuple[Path, IngestSummary], spark: Any
 ) -> None:
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime: Spark needs one (Debian: openjdk-17-jre-headless)")
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError:
-        pytest.fail("pyspark is missing: pip install -e '.[spark]' (python3 tasks.py test does)")
     path, summary = dataset
-    spark = (
-        SparkSession.builder.master("local[1]")
-        .appName("ocppkit-layout")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "1")
-        .getOrCreate()
-    )
-    try:
-        for name, (schema, partitioned) in model.TABLES.items():
-            frame = spark.read.parquet(str(path / name))
-            assert frame.count() == summary.rows[name], name
-            expected = [*schema.names, *([model.PARTITION_COLUMN] if partitioned else [])]
-            assert frame.columns == expected, name
-        frames = spark.read.parquet(str(path / "frames"))
-        days = [str(r[0]) for r in frames.select("date").distinct().orderBy("date").collect()]
-        assert days == ["2026-03-02", "2026-03-03"]
-        types = dict(frames.dtypes)
-        assert types["timestamp"] == "timestamp" and types["line"] == "bigint"
-        sessions = spark.read.parquet(str(path / "sessions"))
-        energy = sessions.groupBy().sum("energy_wh").collect()[0][0]
-        assert energy == pd.read_parquet(path / "sessions")["energy_wh"].sum()
-    finally:
-        spark.stop()
+    for name, (schema, partitioned) in model.TABLES.items():
+        frame = spark.read.parquet(str(path / name))
+        assert frame.count() == summary.rows[name], name
+        expected = [*schema.names, *([model.PARTITION_COLUMN] if partitioned else [])]
+        assert frame.columns == expected, name
+    frames = spark.read.parquet(str(path / "frames"))
+    days = [str(r[0]) for r in frames.select("date").distinct().orderBy("date").collect()]
+    assert days == ["2026-03-02", "2026-03-03"]
+    types = dict(frames.dtypes)
+    assert types["timestamp"] == "timestamp" and types["line"] == "bigint"
+    sessions = spark.read.parquet(str(path / "sessions"))
+    energy = sessions.groupBy().sum("energy_wh").collect()[0][0]
+    assert energy == pd.read_parquet(path / "sessions")["energy_wh"].sum()

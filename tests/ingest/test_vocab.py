@@ -16,7 +16,7 @@ from ocppkit.translators.charger16_csms201.session import PAIR as CHARGER16
 from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.context import fixed_context
 from ocppkit.translators.frames import Call, CallResult
-from ocppkit.translators.schemas import actions
+from ocppkit.translators.schemas import actions, send_actions
 from ocppkit.translators.versions import OcppVersion
 
 T0 = "2026-03-01T12:00:00.000Z"
@@ -56,7 +56,8 @@ def test_a_1_6_stop_reason_reads_as_the_stopped_reason_the_bridge_sends(reason: 
 
 
 def test_charger_initiated_actions_are_actions_of_some_version_sent_by_no_csms() -> None:
-    known = actions(OcppVersion.V16) | actions(OcppVersion.V201)
+    v21 = actions(OcppVersion.V21) | send_actions(OcppVersion.V21)
+    known = actions(OcppVersion.V16) | actions(OcppVersion.V201) | v21
     assert known >= vocab.CS_ACTIONS
     csms_sent = {"Reset", "RemoteStartTransaction", "SetVariables", "RequestStartTransaction"}
     assert not vocab.CS_ACTIONS & csms_sent

@@ -22,7 +22,16 @@ from typing import Any
 import pytest
 
 from ocppkit.translators.context import fixed_context
-from ocppkit.translators.engine import PAIR_MODULES, Pair, Side, find_pair, other
+from ocppkit.translators.engine import (
+    CHAINS,
+    PAIR_MODULES,
+    Chain,
+    Pair,
+    Side,
+    find_pair,
+    find_translator,
+    other,
+)
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE
 from ocppkit.translators.frames import (
     MAX_ERROR_DESCRIPTION,
@@ -113,13 +122,48 @@ CASES: dict[tuple[str, str], list[Input]] = {
         error(C, "s1", "Teapot", "short and stout"),
     ],
 }
-PAIRS: dict[str, Pair[Any]] = {find_pair(*v).name: find_pair(*v) for v in PAIR_MODULES}
+# 2.0.1 station behind a 2.1 CSMS, 2.1 station behind a 2.0.1 CSMS, and the
+# 1.6 charger behind a 2.1 CSMS (a chain: 1.6 -> 2.0.1 -> 2.1): the same rules.
+U, D, K = "station201_csms21", "station21_csms201", "charger16_csms201+station201_csms21"
+for _pair, _station_reset, _csms_reset in (
+    (U, {"type": "Immediate"}, {"type": "Immediate"}),
+    (D, {"type": "Immediate"}, {"type": "Immediate"}),
+    (K, {"type": "Hard"}, {"type": "Immediate"}),
+):
+    CASES.update(
+        {
+            (_pair, "charger_unknown_action"): [call(C, "c1", "MakeCoffee", {})],
+            (_pair, "charger_sends_a_csms_action"): [call(C, "c1", "Reset", _station_reset)],
+            (_pair, "csms_unknown_action"): [call(S, "s1", "Brew", {})],
+            (_pair, "csms_sends_a_station_action"): [call(S, "s1", "Heartbeat", {})],
+            (_pair, "orphan_answer"): [result(S, "nobody", {"currentTime": T0})],
+            (_pair, "malformed_charger_payload"): [call(C, "c1", "Authorize", {})],
+            (_pair, "csms_error_respelled_and_cut"): [
+                call(C, "c1", "Heartbeat", {}),
+                error(S, "c1", "FormatViolation", LONG),
+            ],
+            (_pair, "csms_error_with_unknown_code"): [
+                call(C, "c1", "Heartbeat", {}),
+                error(S, "c1", "Teapot", "short and stout"),
+            ],
+            (_pair, "command_and_its_answer"): [
+                call(S, "s1", "Reset", _csms_reset),
+                result(C, "s1", {"status": "Accepted"}),
+            ],
+            (_pair, "charger_error_with_unknown_code"): [
+                call(S, "s1", "Reset", _csms_reset),
+                error(C, "s1", "Teapot", "short and stout"),
+            ],
+        }
+    )
+PAIRS: dict[str, Pair[Any] | Chain] = {find_pair(*v).name: find_pair(*v) for v in PAIR_MODULES}
+PAIRS.update({(t := find_translator(*v)).name: t for v in CHAINS})
 
 
 class Checker:
     """Schema-checks what a pair emits; knows answers' actions from the calls it saw."""
 
-    def __init__(self, pair: Pair[Any]) -> None:
+    def __init__(self, pair: Pair[Any] | Chain) -> None:
         self.pair = pair
         self.calls: dict[tuple[Side, str], str] = {}  # (side that sent the call, id) -> action
 
@@ -131,7 +175,8 @@ class Checker:
         version = self.pair.versions[to]
         if isinstance(frame, Call):
             VALIDATOR.validate(version, frame.action, Kind.REQUEST, frame.payload)
-            self.calls[(other(to), frame.message_id)] = frame.action
+            # a call passed on keeps its id: the action the sender named comes first
+            self.calls.setdefault((other(to), frame.message_id), frame.action)
             return
         action = self.calls.get((to, frame.message_id))
         assert action is not None, f"{frame} answers nothing {to} asked"
@@ -144,7 +189,7 @@ class Checker:
             assert code.wire(version) == frame.error_code, (version, frame.error_code)
 
 
-def run(pair: Pair[Any], inputs: list[Input]) -> dict[str, Any]:
+def run(pair: Pair[Any] | Chain, inputs: list[Input]) -> dict[str, Any]:
     state, ctx, checker = pair.new_state(), fixed_context(MOMENT, "e"), Checker(pair)
     outputs = []
     for sender, raw in inputs:

@@ -24,9 +24,13 @@ filtered, into a temporary Parquet dataset partitioned by batch number, so
 each batch reads only its own files instead of scanning the dataset again.
 
 Filter pushdown: ``chargers`` restricts every query to those chargers (a
-site list becomes its chargers via the inventory); the date partitions of
-``frames`` and ``meter_values`` are pruned by the ``date`` filter DuckDB
-pushes into the hive partitioning.
+site list becomes its chargers via the inventory), and DuckDB pushes the
+filter into each Parquet scan. ``--period`` does not prune the ``date``
+partitions yet: the reference (pandas) engine counts every session, fault
+and CALLERROR of the dataset whatever the period and clips only the time
+figures (availability, utilisation) to it, and a status in force at the
+period's start may come from any earlier day; pruning needs those rules
+first (see the README's "Period").
 """
 
 from __future__ import annotations
@@ -128,6 +132,13 @@ class Source:
         self._staged: Path | None = None
         self._batches: list[list[str]] = []
         self._selects: dict[str, str] = {}
+
+    order = "filename, file_row_number"  # columns that put rows in the files' order
+    extra = ("filename", "file_row_number")  # columns scan() adds to the table's own
+
+    @staticmethod
+    def finite(v: str) -> str:
+        return f"isfinite({v})"
 
     # -- plumbing
 

@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,10 +68,7 @@ from ocppkit.toolkit.analysis.sessions import (
 from ocppkit.toolkit.tariff import Tariff
 from ocppkit.translators.errors import ConfigError
 
-if TYPE_CHECKING:
-    from ocppkit.toolkit.analysis.engine_duckdb import Source
-
-ENGINES = ("pandas", "duckdb")
+ENGINES = ("pandas", "duckdb", "spark")
 TABLE_ROWS = 30  # rows a report table shows
 CURVES = 12  # power curves drawn
 REGISTER_CHARGERS = 12  # energy register lines drawn
@@ -245,6 +242,31 @@ class _Accumulator:
             self.daily_revenue.append(
                 pd.DataFrame({"day": day, "total": [float(v) for v in costs["total"]]})
             )
+
+    def merge(self, other: _Accumulator) -> None:
+        """Take in the next batch's accumulator (made by :meth:`add` on a fresh one):
+        the same as if this one had added that batch itself."""
+        for name in ("use_tables", "flagged", "nevi", "uk", "state_days", "reliability",
+                     "reboots", "compared", "daily", "daily_revenue", "faults",
+                     "register_lines"):  # fmt: skip
+            getattr(self, name).extend(getattr(other, name))
+        for name in ("outside", "anomaly_sessions", "ended", "good_ends", "revenue", "priced"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for flag, n in other.anomaly_counts.items():
+            self.anomaly_counts[flag] += n
+        self.curves += other.curves[: max(0, CURVES - len(self.curves))]
+        for table in other.attempts:
+            table = table.copy()
+            table["visit"] = table["visit"] + self.visits
+            self.attempts.append(table)
+        self.visits += other.visits
+        for table in other.timeline:
+            if self.timeline_ports >= TIMELINE_PORTS:
+                break
+            keys = table[["charge_point_id", "evse_id"]].drop_duplicates()
+            keys = keys.head(TIMELINE_PORTS - self.timeline_ports)
+            self.timeline_ports += len(keys)
+            self.timeline.append(table.merge(keys, on=["charge_point_id", "evse_id"]))
 
     def _availability(self, data: Dataset, scope: Scope, intervals: pd.DataFrame) -> None:
         self.nevi.append(nevi_uptime(intervals, list(scope.exclusions)))
@@ -459,7 +481,7 @@ def duckdb_findings(
     if memory_limit:
         kwargs["memory_limit"] = memory_limit
     with eng.Source(root, **kwargs) as src:
-        scope = _duck_scope(src, options, _narrow_inventory(options, chargers))
+        scope = scope_of_source(src, options, _narrow_inventory(options, chargers))
         listed = list(scope.ports["charge_point_id"].astype(str))
         everyone = src.chargers(listed)
         src.stage(everyone)
@@ -472,32 +494,92 @@ def duckdb_findings(
             heat = part if heat is None else heat + part
             if progress is not None:
                 progress(done, total)
-        fleet, count = _duck_fleet(src)
-        return acc.finish(
-            root=src.root,
-            fleet=fleet,
-            kpis_head=_duck_kpis_head(src),
-            energy_hist=_duck_hist(src, "energy_wh / 1000.0"),
-            duration_hist=_duck_hist(src, "duration_s / 3600.0"),
-            heat=heat
-            if heat is not None
-            else start_hour_heatmap(
-                pd.DataFrame({"start_time": pd.Series([], dtype="datetime64[ns, UTC]")}),
-                options.tz,
-            ),
-            faults=int(src.one(f"SELECT count(*) FROM {src.scan('faults')}")[0]),
-            callerrors=_duck_callerrors(src),
-            quarantine=int(src.one(f"SELECT count(*) FROM {src.scan('quarantine')}")[0]),
-            quarantine_head=src.df(
-                f"""SELECT source_file, line, reason FROM {src.scan("quarantine")}
-                ORDER BY filename, file_row_number LIMIT {TABLE_ROWS}"""
-            ),
-            engine="duckdb",
-            extra={"sessions": count, "batches": total},
-        )
+        return _fleet_wide(src, acc, heat, options, "duckdb", total)
 
 
-def _duck_scope(src: Source, options: Options, inventory: Inventory | None) -> Scope:
+def _fleet_wide(
+    src: Any, acc: _Accumulator, heat: pd.DataFrame | None, options: Options, engine: str,
+    batches: int,
+) -> Findings:  # fmt: skip
+    """The findings of a batched engine: the fleet-wide figures by ``src``'s SQL."""
+    fleet, count = _duck_fleet(src)
+    empty_heat = pd.DataFrame({"start_time": pd.Series([], dtype="datetime64[ns, UTC]")})
+    return acc.finish(
+        root=src.root,
+        fleet=fleet,
+        kpis_head=_duck_kpis_head(src),
+        energy_hist=_duck_hist(src, "energy_wh / 1000.0"),
+        duration_hist=_duck_hist(src, "duration_s / 3600.0"),
+        heat=heat if heat is not None else start_hour_heatmap(empty_heat, options.tz),
+        faults=int(src.one(f"SELECT count(*) FROM {src.scan('faults')}")[0]),
+        callerrors=_duck_callerrors(src),
+        quarantine=int(src.one(f"SELECT count(*) FROM {src.scan('quarantine')}")[0]),
+        quarantine_head=src.df(
+            f"""SELECT source_file, line, reason FROM {src.scan("quarantine")}
+            ORDER BY {src.order} LIMIT {TABLE_ROWS}"""
+        ),
+        engine=engine,
+        extra={"sessions": count, "batches": batches},
+    )
+
+
+# -- the Spark engine
+
+
+def _default_master() -> str | None:
+    """spark-submit's master when it launched us, else local mode on every core."""
+    import os
+
+    return None if os.environ.get("SPARK_ENV_LOADED") or os.environ.get(
+        "PYSPARK_GATEWAY_PORT") else "local[*]"  # fmt: skip
+
+
+def spark_findings(
+    root: str | Path,
+    options: Options,
+    *,
+    spark: Any = None,
+    batch_size: int | None = None,
+    batch_rows: int | None = None,
+) -> Findings:
+    """:class:`Findings` by Spark (:mod:`ocppkit.toolkit.analysis.engine_spark`): the
+    fleet-wide figures in Spark SQL, the per-charger KPIs in the executors.
+
+    Args:
+        spark: a SparkSession whose time zone is UTC (None: ``engine_spark.session()``,
+            which spark-submit's master, or local mode, serves).
+    """
+    from ocppkit.toolkit.analysis import engine_spark as eng
+
+    chargers = selected_chargers(options)
+    kwargs: dict[str, Any] = {"chargers": chargers}
+    if batch_size:
+        kwargs["batch_size"] = batch_size
+    if batch_rows:
+        kwargs["batch_rows"] = batch_rows
+    with eng.SparkSource(spark or eng.session(_default_master()), root, **kwargs) as src:
+        scope = scope_of_source(src, options, _narrow_inventory(options, chargers))
+        listed = list(scope.ports["charge_point_id"].astype(str))
+        batches = src.plan(src.chargers(listed))
+        tz = options.tz
+
+        def work(k: int, batch: list[str], data: Dataset) -> tuple[_Accumulator, pd.DataFrame]:
+            part = _Accumulator(scope, options)
+            part.add(data, _narrow(scope, batch))
+            part.scope = part.options = None  # type: ignore[assignment]  # the driver has them
+            return part, start_hour_heatmap(data.sessions, tz)
+
+        acc = _Accumulator(scope, options)
+        heat: pd.DataFrame | None = None
+        for part, part_heat in src.map_batches(work):
+            acc.merge(part)
+            heat = part_heat if heat is None else heat + part_heat
+        return _fleet_wide(src, acc, heat, options, "spark", len(batches))
+
+
+def scope_of_source(src: Any, options: Options, inventory: Inventory | None) -> Scope:
+    """The :class:`Scope` from a source's queries (DuckDB's :class:`Source` or Spark's
+    :class:`ocppkit.toolkit.analysis.engine_spark.SparkSource`)."""
     frames = src.scope_frames()
     inv = inventory or infer_inventory(
         frames,
@@ -523,7 +605,9 @@ def _duck_scope(src: Source, options: Options, inventory: Inventory | None) -> S
         thresholds: dict[str, pd.Timedelta], seen: pd.DataFrame, end: pd.Timestamp
     ) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
         last = {str(cp): seen.loc[cp, "last"] if cp in seen.index else end for cp in thresholds}
-        return src.offline_windows(thresholds, last)
+        windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]
+        windows = src.offline_windows(thresholds, last)
+        return windows
 
     return assemble_scope(
         inv,
@@ -536,7 +620,7 @@ def _duck_scope(src: Source, options: Options, inventory: Inventory | None) -> S
     )
 
 
-def _duck_fleet(src: Source) -> tuple[dict[str, float], int]:
+def _duck_fleet(src: Any) -> tuple[dict[str, float], int]:
     row = src.one(
         f"""SELECT count(*), count(DISTINCT charge_point_id), sum(energy_wh / 1000.0),
             avg(energy_wh / 1000.0), avg(duration_s / 3600.0), sum(charging_s / 3600.0),
@@ -565,34 +649,36 @@ def _duck_fleet(src: Source) -> tuple[dict[str, float], int]:
     }, n
 
 
-def _duck_kpis_head(src: Source) -> pd.DataFrame:
+def _duck_kpis_head(src: Any) -> pd.DataFrame:
     head = src.df(
-        f"""SELECT * EXCLUDE (filename, file_row_number) FROM {src.scan("sessions")}
-        ORDER BY start_time NULLS LAST, filename, file_row_number LIMIT {TABLE_ROWS}"""
+        f"""SELECT * FROM {src.scan("sessions")}
+        ORDER BY start_time NULLS LAST, {src.order} LIMIT {TABLE_ROWS}"""
     )
-    return session_kpis(head)
+    return session_kpis(head.drop(columns=[*src.extra, "date"], errors="ignore"))
 
 
-def _duck_hist(src: Source, expression: str) -> tuple[np.ndarray, np.ndarray]:
+def _duck_hist(src: Any, expression: str) -> tuple[np.ndarray, np.ndarray]:
     """``np.histogram`` (20 equal bins from min to max) counted by SQL."""
     values = f"SELECT {expression} AS v FROM {src.scan('sessions')}"
-    low, high = src.one(f"SELECT min(v), max(v) FROM ({values}) WHERE isfinite(v)")
+    finite = src.finite("v")
+    low, high = src.one(f"SELECT min(v), max(v) FROM ({values}) WHERE {finite}")
     if low is None:
         return np.zeros(0), np.zeros(0)
     edges = np.histogram_bin_edges(np.array([low, high], dtype=float), bins=HIST_BINS)
     counts = np.zeros(HIST_BINS)
     e0, width = float(edges[0]), float(edges[-1] - edges[0])
-    rows = src.con.execute(
+    rows = src.df(
         f"""SELECT least({HIST_BINS - 1}, greatest(0,
-                floor((v - {e0!r}) / {width!r} * {HIST_BINS})::BIGINT)) AS bin, count(*)
-            FROM ({values}) WHERE isfinite(v) GROUP BY bin"""
-    ).fetchall()
+                CAST(floor((v - {e0!r}) / {width!r} * {HIST_BINS}) AS BIGINT))) AS bin,
+                count(*) AS n
+            FROM ({values}) WHERE {finite} GROUP BY 1"""
+    ).itertuples(index=False)
     for b, c in rows:
         counts[int(b)] += c
     return counts, edges
 
 
-def _duck_callerrors(src: Source) -> pd.DataFrame:
+def _duck_callerrors(src: Any) -> pd.DataFrame:
     table = src.df(
         f"""SELECT matched_action AS action, count(*) AS answered,
             sum(CASE WHEN message_type = 4 THEN 1 ELSE 0 END) AS callerrors
@@ -616,4 +702,8 @@ def findings(
         if isinstance(dataset, Dataset):
             raise ConfigError("the duckdb engine reads a dataset directory, not a loaded Dataset")
         return duckdb_findings(dataset, options, **duck)
+    if engine == "spark":
+        if isinstance(dataset, Dataset):
+            raise ConfigError("the spark engine reads a dataset directory, not a loaded Dataset")
+        return spark_findings(dataset, options, **duck)
     raise ConfigError(f"engine must be one of {ENGINES}, not {engine!r}")

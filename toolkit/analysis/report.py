@@ -155,8 +155,9 @@ def build_report(
         port_rule: how a port with several connectors counts ("any" / "all").
         chargers, sites: only these chargers, or the chargers of these
             inventory sites (both: those in both).
-        engine: "pandas" (the dataset in memory) or "duckdb" (bounded memory,
-            :mod:`ocppkit.toolkit.analysis.findings`); the same numbers.
+        engine: "pandas" (the dataset in memory), "duckdb" (bounded memory) or "spark"
+            (:mod:`ocppkit.toolkit.analysis.engine_spark`); the same numbers
+            (:mod:`ocppkit.toolkit.analysis.findings`).
         batch_size, batch_rows, memory_limit: the duckdb engine's chargers and
             rows per batch at most, and DuckDB's memory limit.
         progress: duckdb engine: called with (batches done, batches).
@@ -173,6 +174,8 @@ def build_report(
     if engine == "duckdb":
         duck = {"batch_size": batch_size, "batch_rows": batch_rows,
                 "memory_limit": memory_limit, "progress": progress}  # fmt: skip
+    elif engine == "spark":
+        duck = {"batch_size": batch_size, "batch_rows": batch_rows}
     found = findings(dataset, options, engine, **duck)
     return render(found, out, options)
 

@@ -42,7 +42,8 @@ def bridge(
         str | None,
         typer.Option(
             "--upstream-version",
-            help="What the CSMS speaks: 2.0.1 (default) or 1.6 (hosts 2.0.1 stations on it).",
+            help="What the CSMS speaks: 2.0.1 (default), 1.6 (hosts 2.0.1 stations on it) "
+            "or 2.1 (hosts 1.5, 1.6J and 2.0.1 chargers on it).",
         ),
     ] = None,
     state: Annotated[

@@ -1,4 +1,4 @@
-"""`ocppkit csms`: run the built-in OCPP 2.0.1 CSMS (a reference peer for tests and demos)."""
+"""`ocppkit csms`: run the built-in OCPP 2.0.1 or 2.1 CSMS (a reference peer for tests, demos)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from ocppkit.translators.errors import ConfigError
+from ocppkit.translators.versions import OcppVersion
 
 
 def register(app: typer.Typer) -> None:
@@ -88,6 +89,10 @@ def csms(
         Path | None,
         typer.Option("--signing-ca-key", help="PEM private key of --signing-ca.", dir_okay=False),
     ] = None,
+    ocpp_version: Annotated[
+        str,
+        typer.Option("--ocpp-version", help="What the CSMS speaks: 2.0.1 (default) or 2.1."),
+    ] = "2.0.1",
     octt_trigger: Annotated[
         str | None,
         typer.Option(
@@ -96,7 +101,7 @@ def csms(
         ),
     ] = None,
 ) -> None:
-    """Run a strict OCPP 2.0.1 CSMS until SIGINT/SIGTERM; stations connect to ws://HOST:PORT/ocpp/ID."""
+    """Run a strict OCPP 2.0.1 (or 2.1) CSMS until SIGINT/SIGTERM; stations connect to ws://HOST:PORT/ocpp/ID."""
     from ocppkit.toolkit.csms.auth import load_passwords
     from ocppkit.toolkit.csms.handlers import CsmsSettings
     from ocppkit.toolkit.csms.run import load_tokens, parse_listen, serve
@@ -111,6 +116,11 @@ def csms(
         raise ConfigError("--admin needs --admin-token (or OCPPKIT_CSMS_ADMIN_TOKEN)")
     if (signing_ca is None) != (signing_ca_key is None):
         raise ConfigError("--signing-ca and --signing-ca-key go together")
+    version = OcppVersion.parse(ocpp_version)
+    if version not in (OcppVersion.V201, OcppVersion.V21):
+        raise ConfigError(f"--ocpp-version {ocpp_version}: the built-in CSMS speaks 2.0.1 or 2.1")
+    if octt_trigger is not None and version is not OcppVersion.V201:
+        raise ConfigError("--octt-trigger drives a 2.0.1 CSMS (leave --ocpp-version at 2.0.1)")
     host, port = parse_listen(listen)
     admin_at = parse_listen(admin) if admin is not None else None
     trigger_at = None
@@ -129,6 +139,7 @@ def csms(
         # a dict: rotations and the trigger API's set-basic-auth-password change it
         signer=load_signer(signing_ca, signing_ca_key) if signing_ca and signing_ca_key else None,
         station_passwords=dict(load_passwords(station_passwords)) if station_passwords else {},
+        ocpp_version=version,
     )
 
     def ready(server: Csms) -> None:

@@ -83,10 +83,12 @@ def report(
         str,
         typer.Option(
             "--engine",
-            metavar="duckdb|pandas",
+            metavar="duckdb|pandas|spark",
             help="duckdb (default): SQL over the Parquet files, per-charger KPIs a batch of "
             "chargers at a time, memory bounded whatever the dataset's size; pandas: the "
-            "dataset loaded whole (the reference). Same numbers.",
+            "dataset loaded whole (the reference); spark: PySpark (the 'spark' extra and "
+            "Java; spark-submit's master, else local mode), per-charger KPIs in the "
+            "executors. Same numbers.",
         ),
     ] = "duckdb",
     memory_limit: Annotated[
@@ -109,8 +111,8 @@ def report(
 
     if port_rule not in ("any", "all"):
         raise ConfigError(f"--port-rule must be any or all, not {port_rule!r}")
-    if engine not in ("duckdb", "pandas"):
-        raise ConfigError(f"--engine must be duckdb or pandas, not {engine!r}")
+    if engine not in ("duckdb", "pandas", "spark"):
+        raise ConfigError(f"--engine must be duckdb, pandas or spark, not {engine!r}")
     duck = engine == "duckdb"
     with Bar("report", unit="batch", enabled=progress) as bar:
         summary = build_report(

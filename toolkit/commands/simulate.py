@@ -19,7 +19,8 @@ def simulate(
     ],
     chargers: Annotated[int, typer.Option(help="Number of charging stations.")] = 10,
     mix: Annotated[
-        str, typer.Option(help="Share of chargers per OCPP version, e.g. 1.6=0.7,2.0.1=0.3.")
+        str,
+        typer.Option(help="Share of chargers per OCPP version, e.g. 1.6=0.7,2.0.1=0.2,2.1=0.1."),
     ] = "1.6=1",
     seed: Annotated[int, typer.Option(help="Seed of the behaviour plan.")] = 0,
     duration: Annotated[str, typer.Option(help="Simulated period: 1d, 6h, 90m, 2d12h...")] = "1d",

@@ -199,7 +199,7 @@ class AdminApi(HttpApp):
         if not 0 < timeout <= MAX_TIMEOUT:
             return _error(400, f"timeout must be in (0, {MAX_TIMEOUT:g}] seconds")
         try:
-            self.csms.validator.validate(V201, action, Kind.REQUEST, payload)
+            self.csms.validator.validate(self.csms.version, action, Kind.REQUEST, payload)
         except ValidationFailed as exc:
             return _error(400, exc.description)
         if station not in self.csms.connected_stations():

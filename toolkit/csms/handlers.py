@@ -24,6 +24,7 @@ from ocppkit.toolkit.csms.signing import CsrSigner
 from ocppkit.toolkit.csms.tokens import TokenStore
 from ocppkit.toolkit.tariff import Tariff, cost_of_session
 from ocppkit.translators.journal import format_timestamp
+from ocppkit.translators.versions import OcppVersion
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class CsmsSettings:
         station_passwords: per-station Basic auth passwords (security
             profile 1); a station not listed is refused when any is listed.
         signer: signs stations' CSRs (signing.py) for CertificateSigned.
+        ocpp_version: 2.0.1 (default) or 2.1: the subprotocol and schemas spoken.
     """
 
     tokens: frozenset[str] | None = None
@@ -60,6 +62,7 @@ class CsmsSettings:
     strict_tokens: bool = False
     station_passwords: Mapping[str, str] = field(default_factory=dict)
     signer: CsrSigner | None = None
+    ocpp_version: OcppVersion = OcppVersion.V201
 
 
 Payload = dict[str, Any]

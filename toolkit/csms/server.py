@@ -1,9 +1,12 @@
-"""The built-in OCPP 2.0.1 CSMS: a strict reference peer on aiohttp.
+"""The built-in OCPP 2.0.1 (or 2.1) CSMS: a strict reference peer on aiohttp.
 
 Stations connect to ``ws://HOST:PORT/<any prefix>/<stationId>`` (the last
-path segment is the id) offering the subprotocol ``ocpp2.0.1``; a handshake
-without it is refused with HTTP 400 (2.0.1 Part 4 §3.1.2: the CSMS must not
-accept a connection whose subprotocol it does not support).
+path segment is the id) offering the subprotocol ``ocpp2.0.1`` (``ocpp2.1``
+with ``ocpp_version = 2.1``); a handshake without it is refused with HTTP 400
+(2.0.1 Part 4 §3.1.2: the CSMS must not accept a connection whose subprotocol
+it does not support). In 2.1 a SEND is checked and never answered, a
+CALLRESULTERROR from the station is a finding, and a station's unusable
+CALLRESULT is answered with a CALLRESULTERROR (2.1 Part 4 §4.2.5).
 
 Every frame is parsed and validated strictly (official schemas, unknown
 properties refused). The OCPP-J connection rules (one outstanding call per
@@ -42,16 +45,19 @@ from ocppkit.translators.bridge import (
     CallArrived,
     Endpoint,
     EndpointBusy,
+    ResultErrorArrived,
+    SendArrived,
     StrayFrame,
     refusal,
 )
 from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
 from ocppkit.translators.frames import (
     MAX_DEPTH,
+    AnyFrame,
     Call,
     CallError,
     CallResult,
-    Frame,
+    call_result_error,
     depth_of,
     frame_to_list,
     serialize_frame,
@@ -63,7 +69,7 @@ from ocppkit.translators.versions import OcppVersion
 
 log = logging.getLogger(__name__)
 V201 = OcppVersion.V201
-SUBPROTOCOL = "ocpp2.0.1"
+SUBPROTOCOL = "ocpp2.0.1"  # the default version's
 
 
 class CsmsError(OcppkitError):
@@ -110,7 +116,11 @@ class Csms:
         self.now = now
         self.responder = Responder(self.settings, now)
         self.validator = Validator()
+        self.version = self.settings.ocpp_version
+        self.subprotocol = self.version.subprotocol or SUBPROTOCOL
         self.violations = 0
+        # 2.1 SENDs received: (station, action, payload); never answered
+        self.sends: list[tuple[str, str, dict[str, Any]]] = []
         self.violation_log: list[str] = []
         self.internal_errors: list[str] = []
         self._connections: dict[str, _Connection] = {}
@@ -184,7 +194,7 @@ class Csms:
         conn = self._connections.get(station_id)
         if conn is None:
             raise CsmsError(f"station {station_id!r} is not connected")
-        self.validator.validate(V201, action, Kind.REQUEST, payload)
+        self.validator.validate(self.version, action, Kind.REQUEST, payload)
         call = Call(str(uuid.uuid4()), action, payload)
         async with conn.call_lock:  # OCPP-J: one outstanding CALL per direction
             try:
@@ -212,8 +222,8 @@ class Csms:
         offered = {p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")}
         if not station_id:
             return web.Response(status=404, text="no station id in the path")
-        if SUBPROTOCOL not in offered:
-            return web.Response(status=400, text=f"subprotocol {SUBPROTOCOL} required")
+        if self.subprotocol not in offered:
+            return web.Response(status=400, text=f"subprotocol {self.subprotocol} required")
         if self.settings.station_passwords and not password_ok(
             request.headers.get("Authorization", ""), station_id, self.settings.station_passwords
         ):
@@ -222,13 +232,13 @@ class Csms:
                 text="unknown station or wrong password",
                 headers={"WWW-Authenticate": 'Basic realm="ocppkit csms"'},
             )
-        ws = web.WebSocketResponse(protocols=(SUBPROTOCOL,), max_msg_size=self._max_ws)
+        ws = web.WebSocketResponse(protocols=(self.subprotocol,), max_msg_size=self._max_ws)
         await ws.prepare(request)
         old = self._connections.get(station_id)
         if old is not None:  # a reconnect replaces the stale socket
             await old.ws.close(code=1000, message=b"replaced by a new connection")
         endpoint = Endpoint(
-            V201,
+            self.version,
             call_timeout=self.settings.call_timeout,
             max_bytes=self.settings.max_frame_bytes,
         )
@@ -272,13 +282,13 @@ class Csms:
                 timestamp=format_timestamp(self.now()),
                 charge_point_id=station_id,
                 direction=direction,
-                ocpp_version=V201,
+                ocpp_version=self.version,
                 message=message,
                 meta=meta or {},
             )
         )
 
-    async def _send(self, conn: _Connection, frame: Frame) -> None:
+    async def _send(self, conn: _Connection, frame: AnyFrame) -> None:
         async with conn.send_lock:
             await conn.ws.send_str(serialize_frame(frame).decode())
         self._record(conn.station_id, Direction.CSMS_TO_CS, frame_to_list(frame), None)
@@ -307,6 +317,20 @@ class Csms:
             self._record(conn.station_id, Direction.CS_TO_CSMS, frame_to_list(event.frame), None)
             self._violation(
                 conn.station_id, f"answer to unknown message id {event.frame.message_id!r}"
+            )
+            return
+        if isinstance(event, SendArrived):  # 2.1: checked, never answered
+            self._record(conn.station_id, Direction.CS_TO_CSMS, frame_to_list(event.send), None)
+            send = event.send
+            if not self.validator.is_valid(self.version, send.action, Kind.REQUEST, send.payload):
+                self._violation(conn.station_id, f"SEND {send.action} fails its schema")
+            self.sends.append((conn.station_id, send.action, send.payload))
+            return
+        if isinstance(event, ResultErrorArrived):  # 2.1: the station could not use our answer
+            self._record(conn.station_id, Direction.CS_TO_CSMS, frame_to_list(event.error), None)
+            self.internal_errors.append(
+                f"station refused our CALLRESULT {event.error.message_id}: "
+                f"{event.error.error_code} {event.error.error_description}"
             )
             return
         if isinstance(event, CallArrived):
@@ -342,7 +366,7 @@ class Csms:
             if self.settings.strict_one_call:
                 refused = CallError(
                     call.message_id,
-                    ErrorCode.RPC_FRAMEWORK_ERROR.wire(V201),
+                    ErrorCode.RPC_FRAMEWORK_ERROR.wire(self.version),
                     "a previous CALL is still unanswered (OCPP-J: one CALL at a time)",
                     {},
                 )
@@ -365,7 +389,7 @@ class Csms:
         reply: CallResult | CallError
         try:
             self.validator.validate(
-                V201, call.action, Kind.REQUEST, call.payload, message_id=call.message_id
+                self.version, call.action, Kind.REQUEST, call.payload, message_id=call.message_id
             )
             checks.check(
                 call.payload,
@@ -382,7 +406,7 @@ class Csms:
                     message_id=call.message_id,
                 )
             try:
-                self.validator.validate(V201, call.action, Kind.RESPONSE, payload)
+                self.validator.validate(self.version, call.action, Kind.RESPONSE, payload)
             except FrameError as exc:  # our own bug: never blame the station
                 self.internal_errors.append(f"{call.action} response: {exc.description}")
                 raise FrameError(ErrorCode.INTERNAL_ERROR, "internal error") from None
@@ -390,11 +414,11 @@ class Csms:
         except FrameError as exc:
             if exc.code is not ErrorCode.NOT_SUPPORTED and exc.code is not ErrorCode.INTERNAL_ERROR:
                 self._violation(conn.station_id, exc.description)
-            reply = refusal(exc, call.message_id, V201)
+            reply = refusal(exc, call.message_id, self.version)
         except Exception:  # details may be sensitive: log them, send none
             log.exception("answering %s from %s", call.action, conn.station_id)
             self.internal_errors.append(f"{call.action}: exception")
-            reply = CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(V201), "", {})
+            reply = CallError(call.message_id, ErrorCode.INTERNAL_ERROR.wire(self.version), "", {})
         await self._reply(conn, reply)
 
     def _on_answer(self, conn: _Connection, event: AnswerArrived) -> None:
@@ -406,11 +430,16 @@ class Csms:
             return
         try:
             self.validator.validate(
-                V201, action, Kind.RESPONSE, frame.payload, message_id=frame.message_id
+                self.version, action, Kind.RESPONSE, frame.payload, message_id=frame.message_id
             )
             checks.check(frame.payload, strict_tokens=False, message_id=frame.message_id)
         except FrameError as exc:
             self._violation(conn.station_id, exc.description)
+            if self.version.has_extended_frames:  # 2.1 Part 4 §4.2.5
+                refused = call_result_error(frame.message_id, exc.code, exc.description)
+                task = asyncio.create_task(self._send(conn, refused))
+                conn.tasks.add(task)
+                task.add_done_callback(conn.tasks.discard)
             future.set_exception(exc)
             return
         future.set_result(frame.payload)

@@ -296,7 +296,7 @@ class BridgeConfig:
 
 
 _CHOICES = {
-    "upstream_version": ("2.0.1", "1.6"),
+    "upstream_version": ("2.0.1", "1.6", "2.1"),
     "validation": ("strict", "lenient"),
     "sync": ("full", "normal"),
     "log_format": ("kv", "json"),

@@ -37,7 +37,7 @@ from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.state import StateStore
 from ocppkit.toolkit.gateway.state.ops import PutPassword
 from ocppkit.translators.bridge import Received, Side
-from ocppkit.translators.frames import Call, CallResult, Frame
+from ocppkit.translators.frames import AnyFrame, Call, CallResult
 
 DOWN, UP = "downstream", "upstream"
 KEY = "AuthorizationKey"
@@ -138,7 +138,7 @@ class Credentials:
 
     # -- watching AuthorizationKey go by -------------------------------------------
 
-    def sent(self, cp_id: str, frame: Frame) -> None:
+    def sent(self, cp_id: str, frame: AnyFrame) -> None:
         """A frame went to the charger (the session calls this for each call)."""
         if not isinstance(frame, Call) or frame.action not in OFFERS:
             return
@@ -151,7 +151,7 @@ class Credentials:
         if received.side is Side.CHARGER and received.frame is not None:
             self.answered(cp_id, received.frame)
 
-    def answered(self, cp_id: str, frame: Frame) -> None:
+    def answered(self, cp_id: str, frame: AnyFrame) -> None:
         """The charger answered a call (before the answer's own commit)."""
         offered = self._offered.pop((cp_id, frame.message_id), None)
         if offered is None or not isinstance(frame, CallResult):

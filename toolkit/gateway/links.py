@@ -13,7 +13,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from ocppkit.translators.frames import Frame, serialize_frame
+from ocppkit.translators.frames import AnyFrame, serialize_frame
 from ocppkit.translators.versions import OcppVersion
 
 
@@ -25,7 +25,7 @@ class DownLink(Protocol):
     @property
     def closed(self) -> bool: ...
 
-    async def send(self, frame: Frame) -> None:
+    async def send(self, frame: AnyFrame) -> None:
         """Deliver one frame.
 
         Raises:
@@ -47,7 +47,7 @@ class WebSocketLink:
     def __init__(
         self,
         ws: web.WebSocketResponse,
-        journal: Callable[[Frame], None],
+        journal: Callable[[AnyFrame], None],
         version: OcppVersion = OcppVersion.V16,
     ) -> None:
         self.ws = ws
@@ -58,7 +58,7 @@ class WebSocketLink:
     def closed(self) -> bool:
         return self.ws.closed
 
-    async def send(self, frame: Frame) -> None:
+    async def send(self, frame: AnyFrame) -> None:
         try:
             await self.ws.send_str(serialize_frame(frame).decode())
         except (ConnectionError, RuntimeError) as exc:  # closing under our feet

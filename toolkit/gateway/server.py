@@ -71,7 +71,7 @@ from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.passthrough import serve_passthrough
 from ocppkit.toolkit.gateway.refusals import refusal_for
-from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, FORWARD, Route
+from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, Route, pick
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.toolkit.gateway.state import Claimed, StateStore, open_store
@@ -526,13 +526,14 @@ class Bridge:
             return refused
         offered = _offered_protocols(request)
         assert self.svc is not None
-        route = self.route_for(cp_id)
-        same = route.csms_version.subprotocol or ""
-        bridged = route.charger_version.subprotocol or ""
+        upstream = OcppVersion(self.cfg.upstream_version_for(cp_id))
         # A charger speaking the CSMS's version is piped through; one offering
         # both 1.6 and 2.0.1 in front of a 2.0.1 CSMS is bridged, as always.
-        if same in offered and not (route is FORWARD and bridged in offered):
-            return await serve_passthrough(self.svc, cp_id, request, route.csms_version)
+        picked = pick(upstream, offered)
+        if picked is None:
+            return await serve_passthrough(self.svc, cp_id, request, upstream)
+        route = picked
+        bridged = route.charger_version.subprotocol or ""
         if bridged not in offered:
             # OCPP-J 1.6 §3.1.2 ("MUST complete the WebSocket handshake with a
             # response without a Sec-WebSocket-Protocol header and then

@@ -26,7 +26,17 @@ from ocppkit.toolkit.gateway.state import StateStore
 from ocppkit.toolkit.journal_writer import JournalWriter
 from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.context import Context
-from ocppkit.translators.frames import MAX_DEPTH, Call, CallResult, Frame, depth_of, frame_to_list
+from ocppkit.translators.frames import (
+    MAX_DEPTH,
+    AnyFrame,
+    Call,
+    CallResult,
+    CallResultError,
+    Frame,
+    Send,
+    depth_of,
+    frame_to_list,
+)
 from ocppkit.translators.journal import Direction, JournalRecord, Leg, format_timestamp
 from ocppkit.translators.outcome import Step
 from ocppkit.translators.schemas import actions
@@ -49,9 +59,13 @@ def real_context() -> Context:
     return Context(now=lambda: datetime.now(UTC), new_id=lambda: str(uuid.uuid4()))
 
 
-def frame_kind(frame: Frame) -> str:
+def frame_kind(frame: AnyFrame) -> str:
     if isinstance(frame, Call):
         return "call"
+    if isinstance(frame, Send):
+        return "send"  # OCPP 2.1
+    if isinstance(frame, CallResultError):
+        return "result_error"  # OCPP 2.1
     return "result" if isinstance(frame, CallResult) else "error"
 
 
@@ -118,7 +132,7 @@ class Services:
         leg: Leg,
         direction: Direction,
         version: OcppVersion,
-        message: Frame | list[Any] | str,
+        message: AnyFrame | list[Any] | str,
         *,
         kind: str = "malformed",
         action: str = "",
@@ -134,7 +148,7 @@ class Services:
             body: list[Any] | str = message
         else:
             kind = frame_kind(message)
-            action = message.action if isinstance(message, Call) else ""
+            action = message.action if isinstance(message, Call | Send) else ""
             body = frame_to_list(message)
         self.metrics.inc(
             "ocppkit_bridge_messages_total",

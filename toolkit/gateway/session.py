@@ -53,7 +53,7 @@ from aiohttp import WSMsgType, web
 
 from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
 from ocppkit.toolkit.gateway.logs import event
-from ocppkit.toolkit.gateway.routes import FORWARD, Route
+from ocppkit.toolkit.gateway.routes import FORWARD, Route, charger16_state
 from ocppkit.toolkit.gateway.services import Services, wire_message
 from ocppkit.toolkit.gateway.state import Claimed
 from ocppkit.toolkit.gateway.state.ops import (
@@ -117,8 +117,9 @@ class Session:
         cfg = svc.cfg
         stored = claimed.state if claimed is not None else None
         state = route.restore(stored) if stored else route.new_state(charge_point_id)
-        if not stored and route is FORWARD:  # ids no lost store handed out (store.py)
-            state.next_tx_id16 = state.next_event_id = transaction_id_floor(svc.ctx.now())
+        charger16 = charger16_state(state)
+        if not stored and charger16 is not None:  # ids no lost store handed out (store.py)
+            charger16.next_tx_id16 = charger16.next_event_id = transaction_id_floor(svc.ctx.now())
         outbox = [
             frame_from_list(row.frame, route.csms_version)
             for row in (claimed.outbox if claimed is not None else [])

@@ -34,11 +34,20 @@ from aiohttp import web
 
 from ocppkit.toolkit.gateway.callbacks import CALLBACK_FAILED, callback_refusal, callback_rules
 from ocppkit.toolkit.gateway.logs import event
-from ocppkit.toolkit.gateway.routes import FORWARD, Route
+from ocppkit.toolkit.gateway.routes import Route, for_16
 from ocppkit.toolkit.gateway.services import Services
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.translators.errors import ERROR_CODE_BY_WIRE, ErrorCode, OcppkitError, SoapError
-from ocppkit.translators.frames import Call, CallError, CallResult, Frame, call_error
+from ocppkit.translators.frames import (
+    AnyFrame,
+    Call,
+    CallError,
+    CallResult,
+    CallResultError,
+    Frame,
+    Send,
+    call_error,
+)
 from ocppkit.translators.journal import Direction, Leg
 from ocppkit.translators.outcome import Note
 from ocppkit.translators.schemas import Kind
@@ -226,9 +235,11 @@ class SoapLink:
     def forget(self, call_id: str) -> None:
         self._exchanges.pop(call_id, None)
 
-    async def send(self, frame: Frame) -> None:
+    async def send(self, frame: AnyFrame) -> None:
         if self._closed:
             raise ConnectionError("SOAP link replaced")
+        if isinstance(frame, Send | CallResultError):
+            return  # 2.1 frames: the core never sends one to a (lifted) 1.5 charger
         if isinstance(frame, Call):
             # Runs apart: the session's down pump waits for the answer via feed().
             task = asyncio.create_task(self._call_charger(frame))
@@ -415,7 +426,9 @@ async def serve_soap(bridge: SoapHost, request: web.Request) -> web.Response:
     if refused is not None:
         return refused
     with bridge.claimed(cp_id):
-        session = await bridge.claim(cp_id, FORWARD)  # lifted to 1.6J: the forward pair
+        # lifted to 1.6J: the route of a 1.6J charger in front of its CSMS
+        route = for_16(OcppVersion(svc.cfg.upstream_version_for(cp_id)))
+        session = await bridge.claim(cp_id, route)
         if not await session.wait_upstream(svc.cfg.connect_timeout):
             return bridge.refuse_offline(session)
         link = session.downstream

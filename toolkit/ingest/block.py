@@ -73,7 +73,6 @@ from ocppkit.toolkit.ingest.rows import (
     vector_groups,
 )  # fmt: skip
 from ocppkit.toolkit.ingest.source import lines_of
-from ocppkit.translators.versions import OcppVersion
 
 STATEFUL_CALLS = frozenset(
     {"StartTransaction", "StopTransaction", "TransactionEvent", "NotifyEvent"}
@@ -232,7 +231,7 @@ def build_block(
                     us = as_us(ts)
                     entry = ["call", row, cp, version, action, us, payload, None, mid]
                     control.append(entry)
-                    if action == "TransactionEvent" and version == OcppVersion.V201:
+                    if action == "TransactionEvent" and version in vocab.V2X:
                         transaction_event_rows(ev, status_rows)
                         if type(payload.get("meterValue")) is list:
                             g = groups.get((version, action))

@@ -31,7 +31,7 @@ class FrameEvent(NamedTuple):
             all at once), or None.
         cp: charge point id, or None when the log does not name it.
         direction: :data:`CS_TO_CSMS` / :data:`CSMS_TO_CS`, or None.
-        version: "1.5", "1.6" or "2.0.1".
+        version: "1.5", "1.6", "2.0.1" or "2.1".
         mtype: 2 CALL, 3 CALLRESULT, 4 CALLERROR.
         msg_id: the message id.
         action: the CALL's action (None for results and errors).

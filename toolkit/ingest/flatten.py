@@ -130,7 +130,7 @@ class MeterColumns:
                 n += 1
                 measurand = sv.get("measurand", _REG)
                 raw = sv.get("value")
-                if version == OcppVersion.V201:
+                if version in vocab.V2X:
                     uom = sv.get("unitOfMeasure")
                     unit = uom.get("unit", "Wh") if uom else "Wh"
                     mult = uom.get("multiplier", 0) if uom else 0
@@ -180,7 +180,7 @@ class MeterColumns:
 
 def evse_of(version: str, payload: dict[str, Any]) -> tuple[int | None, int | None]:
     """(evse id, connector id) of a payload, by the 1.6 connector N = EVSE N rule."""
-    if version == OcppVersion.V201:
+    if version in vocab.V2X:
         evse = payload.get("evse")
         if type(evse) is dict:
             return evse.get("id"), evse.get("connectorId")

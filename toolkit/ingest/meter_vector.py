@@ -29,7 +29,7 @@ _S = pa.string()
 
 
 def _sv(version: str) -> pa.DataType:
-    if version == OcppVersion.V201:
+    if version in vocab.V2X:
         return pa.struct([
             ("value", pa.float64()), ("context", _S), ("measurand", _S), ("phase", _S),
             ("location", _S), ("signedMeterValue", pa.struct([("signedMeterData", _S)])),
@@ -48,7 +48,7 @@ def _schema(version: str, action: str) -> pa.Schema:
     fields: list[tuple[str, pa.DataType]] = [(key, pa.list_(entry))]
     if action == "MeterValues":
         fields += (
-            [("evseId", pa.int64())] if version == OcppVersion.V201
+            [("evseId", pa.int64())] if version in vocab.V2X
             else [("connectorId", pa.int64()), ("transactionId", pa.int64())]
         )  # fmt: skip
     return pa.schema(fields)
@@ -57,7 +57,7 @@ def _schema(version: str, action: str) -> pa.Schema:
 def ids(table_cols: dict[str, Any], version: str) -> tuple[list[Any], list[Any], list[Any]]:
     """(evse, connector, transaction id) per MeterValues payload, by the rules of
     :func:`ocppkit.toolkit.ingest.flatten.evse_of` (1.6 connector N = EVSE N, connector 1)."""
-    if version == OcppVersion.V201:
+    if version in vocab.V2X:
         evse = table_cols["evseId"]
         return evse, [None] * len(evse), [None] * len(evse)
     conn = table_cols["connectorId"]
@@ -132,7 +132,7 @@ def flatten_group(payloads: list[bytes], version: str, action: str) -> dict[str,
     measurand = pc.fill_null(_field(rows, "measurand"), vocab.DEFAULT_MEASURAND)
     context = pc.fill_null(_field(rows, "context"), vocab.DEFAULT_CONTEXT)
     location = pc.fill_null(_field(rows, "location"), vocab.DEFAULT_LOCATION)
-    if version == OcppVersion.V201:
+    if version in vocab.V2X:
         uom = _field(rows, "unitOfMeasure")
         unit = pc.fill_null(_field(uom, "unit"), vocab.DEFAULT_UNIT)
         mult = pc.fill_null(_field(uom, "multiplier"), 0)

@@ -3,22 +3,34 @@
 A dataset directory written by :func:`ocppkit.toolkit.ingest.ingest` holds::
 
     DATASET/
-      frames/date=YYYY-MM-DD/part-*.parquet        every frame (hive-partitioned by UTC day)
-      meter_values/date=YYYY-MM-DD/part-*.parquet  one row per sampled value (same partitioning)
-      sessions/part-*.parquet                      one row per transaction, any version
-                                                   (part-open-*: those open at the end)
-      status_events/part-*.parquet                 connector status and charging-state changes
-      faults/part-*.parquet                        fault intervals with durations
-      quarantine/part-*.parquet                    every line or frame that could not be used
-      _summary.json                                the run's counts (IngestSummary)
-      _summary-RUN.json                            each --append run's counts
-      _state/open.json, _state/files.json          what --append carries on from (see state.py)
+      frames/date=YYYY-MM-DD/part-*.parquet         every frame (hive-partitioned by UTC day
+                                                    of the log time)
+      meter_values/date=YYYY-MM-DD/part-*.parquet   one row per sampled value (day of the sample)
+      sessions/date=YYYY-MM-DD/part-*.parquet       one row per transaction, any version (day of
+                                                    start_time, else of stop_time)
+      status_events/date=YYYY-MM-DD/part-*.parquet  connector status and charging-state changes
+      faults/date=YYYY-MM-DD/part-*.parquet         fault intervals with durations (day of start)
+      quarantine/part-*.parquet                     every line or frame that could not be used
+      _summary.json                                 the run's counts (IngestSummary)
+      _summary-RUN.json                             each --append run's counts
+      _state/open.json, _state/files.json           what --append carries on from (see state.py)
 
-Rows whose timestamp is unknown (a bare frame log without timestamps) go to
+``part-RUN-NNNNN.parquet`` files belong to the run ``RUN`` (a UTC time and a
+random tag); ``part-open-RUN-*`` hold the rows of what was still open at the
+end of that run (sessions, faults, meterStart rows, unanswered CALLs), which
+the next ``--append`` replaces. So an append adds files to the partitions of
+its logs' days and to those of the open rows it completes, and never changes
+a file an earlier run wrote (``tests/ingest/test_append.py`` checks it file by
+file). There is no charger partition: 5,000 chargers x 365 days would be
+1.8 million small files a table, and a charger's day of frames is a few
+hundred kB; readers filter chargers by the ``charge_point_id`` column.
+
+Rows whose time is unknown (a bare frame log without timestamps) go to
 ``date=unknown``. DuckDB (``read_parquet('DATASET/frames/**/*.parquet',
 hive_partitioning=true)``), pandas/pyarrow (``pyarrow.dataset.dataset(path,
 partitioning='hive')``), polars (``scan_parquet(..., hive_partitioning=True)``)
-and Spark (``spark.read.parquet(path)``) read the layout as it is.
+and Spark (``spark.read.parquet(path)``) read the layout as it is, and prune
+partitions from a filter on ``date`` (text ``YYYY-MM-DD``).
 
 Conventions, chosen once for every table:
 
@@ -190,14 +202,15 @@ QUARANTINE = pa.schema(
     ]
 )  # fmt: skip
 
-# table name -> (schema, partitioned by UTC day of this timestamp column or None)
-TABLES: dict[str, tuple[pa.Schema, str | None]] = {
-    "frames": (FRAMES, "timestamp"),
-    "meter_values": (METER_VALUES, "timestamp"),
-    "sessions": (SESSIONS, None),
-    "status_events": (STATUS_EVENTS, None),
-    "faults": (FAULTS, None),
-    "quarantine": (QUARANTINE, None),
+# table name -> (schema, partitioned by the UTC day of the first non-null of these
+# timestamp columns, or not partitioned: ())
+TABLES: dict[str, tuple[pa.Schema, tuple[str, ...]]] = {
+    "frames": (FRAMES, ("timestamp",)),
+    "meter_values": (METER_VALUES, ("timestamp",)),
+    "sessions": (SESSIONS, ("start_time", "stop_time")),
+    "status_events": (STATUS_EVENTS, ("timestamp",)),
+    "faults": (FAULTS, ("start_time",)),
+    "quarantine": (QUARANTINE, ()),
 }
 
 PARTITION_COLUMN = "date"
@@ -209,7 +222,12 @@ def describe() -> str:
     out: list[str] = []
     for name, (schema, part) in TABLES.items():
         out.append(
-            f"### {name}" + (f" (partitioned by {PARTITION_COLUMN}=UTC day)" if part else "")
+            f"### {name}"
+            + (
+                f" (partitioned by {PARTITION_COLUMN}=UTC day of {' else '.join(part)})"
+                if part
+                else ""
+            )
         )
         out.append("| column | type | unit | description |\n|---|---|---|---|")
         for field in schema:

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ocppkit.toolkit.ingest import duplicates, model, state
 from ocppkit.toolkit.ingest.block import (
@@ -180,15 +181,21 @@ class _Run:
         # and those of them a result of this run answered (their flag is taken off).
         self.restored_calls: set[tuple[str, int]] = set()
         self.answered_late: set[tuple[str, int]] = set()
+        self.restored_frames: pa.Table | None = None  # the last run's open frames
         self.last_ts: dict[str | None, int] = {}
         self.flags: Counter[str] = Counter()
         self.reasons: Counter[str] = Counter()
         self.skipped: Counter[str] = Counter()
         self.stages: defaultdict[str, float] = defaultdict(float)
 
-    def restore(self, data: dict[str, Any]) -> None:
+    def restore(self, data: dict[str, Any], open_files: Sequence[Path]) -> None:
+        import pyarrow.parquet as pq
+
         self.carried, self.located_calls = state.restore(data, self.sessions, self.options.salt)
         self.restored_calls = set(self.located_calls.values())
+        frames = [pq.read_table(p, schema=model.FRAMES) for p in open_files
+                  if "frames" in p.parts]  # fmt: skip
+        self.restored_frames = pa.concat_tables(frames) if frames else None
 
     def _write(
         self, name: str, batch: pa.RecordBatch | pa.Table,
@@ -318,30 +325,25 @@ class _Run:
         started = time.perf_counter()
         self._drain()
         # The state the next --append carries on from, then what is open written out as
-        # rows of their own files (the next --append drops them).
+        # rows of their own files (the next --append replaces them).
         open_state = state.snapshot(
             self.sessions, self.carried, self.located_calls, self.options.salt
         )
         self.sessions.finish()
+        open_part = f"{state.OPEN_PART}-{self.part}"
         open_writers = {
-            n: TableWriter(out, n, state.OPEN_PART) for n in state.OPEN_TABLES if n in self.writers
+            n: TableWriter(out, n, open_part) for n in state.OPEN_TABLES if n in self.writers
         }
         self._drain(open_writers)
         closing = time.perf_counter()
         for writer in self.writers.values():
             writer.close()
         for name, writer in open_writers.items():
-            if writer.rows:
+            if name != "frames" and writer.rows:
                 writer.close()
                 self.writers[name].rows += writer.rows
-        # What is still carried at the end of the last log is unanswered so far.
-        self.unanswered.update(self.located_calls.values())
-        self.unanswered -= self.restored_calls  # flagged by the run they were read in
         if "frames" in self.writers:
-            if self.unanswered:
-                self.flags["unanswered_call"] += flag_unanswered(out / "frames", self.unanswered)
-            if self.answered_late:
-                flag_unanswered(out / "frames", self.answered_late, remove=True)
+            self._settle_frames(out, open_writers["frames"])
         if self.options.tables == frozenset(model.TABLES):  # what --append can carry on
             state.write_open(out, open_state)
         self.stages["write"] += time.perf_counter() - closing
@@ -353,21 +355,60 @@ class _Run:
         self.summary.quarantine_reasons = dict(self.reasons.most_common())
         self.summary.skipped = dict(self.skipped.most_common())
 
+    def _settle_frames(self, out: Path, open_writer: TableWriter) -> None:
+        """Flag the CALLs no result answered, and move those that may still be answered
+        (carried at the end) into open files, with the open frames of the last run
+        that this run did not answer (see :mod:`ocppkit.toolkit.ingest.state`)."""
+        still_open = set(self.located_calls.values())
+        # Superseded calls of this run were never answered (those restored were flagged
+        # by the run they were read in).
+        final = self.unanswered - self.restored_calls
+        mine = sorted((out / "frames").rglob(f"part-{self.part}-*.parquet"))
+        flagged, moved = settle_unanswered(mine, final, still_open - self.restored_calls)
+        self.flags["unanswered_call"] += flagged
+        open_writer.write(moved)
+        if self.restored_frames is not None and self.restored_frames.num_rows:
+            old = self.restored_frames
+            where = list(zip(old.column("source_file").to_pylist(),
+                             old.column("line").to_pylist(), strict=True))  # fmt: skip
+            keep = pa.array([w in still_open for w in where])
+            open_writer.write(old.filter(keep))
+            done = old.filter(pc.invert(keep))
+            if done.num_rows:
+                late = [w in self.answered_late for w in where if w not in still_open]
+                flags = [_drop_flag(f, "unanswered_call") if answered else f
+                         for f, answered in zip(done.column("flags").to_pylist(), late,
+                                                strict=True)]  # fmt: skip
+                index = done.schema.get_field_index("flags")
+                done = done.set_column(index, done.schema.field(index),
+                                       pa.array(flags, pa.string()))  # fmt: skip
+                settled = TableWriter(out, "frames", f"{self.part}-settled")
+                settled.write(done)
+                settled.close()
+        if open_writer.rows:
+            open_writer.close()
 
-def flag_unanswered(frames_dir: Path, calls: set[tuple[str, int]], *, remove: bool = False) -> int:
-    """Add ``unanswered_call`` to the written frames at ``calls`` (source file, line).
 
-    These CALLs were written before the log's end showed that no result
-    would come; only the files holding one are read and written again.
-    With ``remove``, take the flag off instead (calls an appended log answered).
-    Returns how many rows were changed.
+def settle_unanswered(
+    paths: Sequence[Path], flag: set[tuple[str, int]], move: set[tuple[str, int]]
+) -> tuple[int, pa.Table]:
+    """Add ``unanswered_call`` to the frames at ``flag`` | ``move`` (source file, line)
+    in the files ``paths`` (one run's, just written); the rows at ``move`` are taken
+    out of the files and returned.
+
+    These CALLs were written before the log's end showed that no result came;
+    only the files holding one are read and written again. Returns how many
+    rows were flagged, and the rows taken out.
     """
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    candidate_lines = pa.array(sorted({n for _, n in calls}), pa.int64())
+    wanted = flag | move
+    moved: list[pa.Table] = []
     flagged = 0
-    for path in sorted(frames_dir.rglob("*.parquet")):
+    if not wanted:
+        return 0, model.FRAMES.empty_table()
+    candidate_lines = pa.array(sorted({n for _, n in wanted}), pa.int64())
+    for path in paths:
         keys = pq.read_table(path, columns=["source_file", "line"])
         if keys.num_rows == 0:
             continue
@@ -375,38 +416,42 @@ def flag_unanswered(frames_dir: Path, calls: set[tuple[str, int]], *, remove: bo
         if len(near) == 0:
             continue
         picked = keys.take(near)
-        hits = [
-            i for i, f, n in zip(near.to_pylist(), picked.column("source_file").to_pylist(),
-                                 picked.column("line").to_pylist(), strict=True)
-            if (f, n) in calls
-        ]  # fmt: skip
+        hits = {
+            i: (f, n)
+            for i, f, n in zip(near.to_pylist(), picked.column("source_file").to_pylist(),
+                               picked.column("line").to_pylist(), strict=True)
+            if (f, n) in wanted
+        }  # fmt: skip
         if not hits:
             continue
+        flagged += len(hits)
         # Batch by batch into a new file, so memory stays bounded whatever the file's size.
-        wanted, seen = set(hits), 0
+        order = sorted(hits)
+        seen = 0
         source = pq.ParquetFile(path)
         schema = source.schema_arrow
         index = schema.get_field_index("flags")
         partial = path.with_suffix(".rewrite")
         with pq.ParquetWriter(partial, schema, compression="zstd") as sink:
             for batch in source.iter_batches(batch_size=65536):
-                rows = [i for i in range(batch.num_rows) if seen + i in wanted]
+                rows = [i - seen for i in order if seen <= i < seen + batch.num_rows]
+                out = [r for r in rows if hits[seen + r] in move]
+                seen += batch.num_rows
                 if rows:
                     flags = batch.column(index).to_pylist()
-                    for i in rows:
-                        flags[i] = (
-                            _drop_flag(flags[i], "unanswered_call")
-                            if remove
-                            else _merge_flags(flags[i], "unanswered_call")
-                        )
+                    for r in rows:
+                        flags[r] = _merge_flags(flags[r], "unanswered_call")
                     columns = list(batch.columns)
                     columns[index] = pa.array(flags, pa.string())
                     batch = pa.RecordBatch.from_arrays(columns, schema=schema)
+                if out:
+                    moved.append(pa.Table.from_batches([batch.take(pa.array(out, pa.int64()))]))
+                    gone = set(out)
+                    stay = [r for r in range(batch.num_rows) if r not in gone]
+                    batch = batch.take(pa.array(stay, pa.int64()))
                 sink.write_batch(batch)
-                seen += batch.num_rows
         partial.replace(path)
-        flagged += len(hits)
-    return flagged
+    return flagged, pa.concat_tables(moved) if moved else model.FRAMES.empty_table()
 
 
 def _merge_flags(old: str | None, new: str) -> str:
@@ -513,9 +558,9 @@ def ingest(
     pool = _pool(workers) if workers > 1 else None
     bar = _progress(total, options.progress) if options.progress is not False else None
     run = _Run(out, options, summary)
+    replaced = state.open_files(out) if carried is not None else []
     if carried is not None:
-        run.restore(carried)
-        state.drop_open_rows(out)
+        run.restore(carried, replaced)
     try:
         for path in files:
             _one_file(path, options, run, pool, workers, bar)
@@ -525,6 +570,8 @@ def ingest(
         if bar is not None:
             bar.close()
     run.close(out)
+    for path in replaced:  # the rows of what was open: carried on and written again
+        path.unlink()
     summary.bytes = total
     summary.seconds = time.perf_counter() - started
     if options.tables == frozenset(model.TABLES):

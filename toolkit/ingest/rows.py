@@ -154,7 +154,7 @@ _ANY = pj.ParseOptions(explicit_schema=pa.schema([]), unexpected_field_behavior=
 
 def status_row(ev: FrameEvent, p: dict[str, Any]) -> tuple[Any, ...]:
     evse, conn = evse_of(ev.version, p)
-    wire = p.get("connectorStatus") if ev.version == OcppVersion.V201 else p.get("status")
+    wire = p.get("connectorStatus") if ev.version in vocab.V2X else p.get("status")
     cstatus, cstate = (
         vocab.connector_state(ev.version, wire) if isinstance(wire, str) else (None, None)
     )

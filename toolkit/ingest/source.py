@@ -59,6 +59,8 @@ def blocks(stream: BinaryIO, size: int) -> Iterator[tuple[int, bytes]]:
 
 def guess_version(sample: bytes) -> str:
     """The OCPP version of a frame log, from version-specific actions (default 1.6)."""
+    if any(f'"{a}"'.encode() in sample for a in vocab.ONLY_21):
+        return OcppVersion.V21
     if any(f'"{a}"'.encode() in sample for a in vocab.ONLY_201):
         return OcppVersion.V201
     if b'"connectorStatus"' in sample or b'"evseId"' in sample:

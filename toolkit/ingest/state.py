@@ -5,9 +5,13 @@ started but not stopped, 1.6 starts waiting for their transactionId, the
 charging state and open fault interval of every connector, CALLs no result
 has answered yet. Single-shot ingest writes what is open as rows flagged
 ``open_at_end`` (sessions, faults, and the meterStart rows of starts with no
-id yet); those rows go to files named ``part-open-*`` so that an append can
-drop them and carry the state on instead, completing the same sessions the
-single-shot ingest of all the logs would have written.
+id yet) and the frames of the unanswered CALLs (flagged ``unanswered_call``);
+those rows go to files named ``part-open-RUN-*`` so that an append can
+replace them and carry the state on instead, completing the same sessions the
+single-shot ingest of all the logs would have written. The append reads the
+open frames back (a call answered now loses its flag), writes what it
+completes as new files and deletes the open files it replaced only once its
+own are written: no file an earlier run wrote is ever changed.
 
 ``_state/open.json`` holds that state, as plain JSON (never pickle: a
 dataset may come from someone else). ``_state/files.json`` maps the SHA-256
@@ -31,8 +35,8 @@ from ocppkit.translators.errors import ConfigError
 STATE_DIR = "_state"
 OPEN_FILE = "open.json"
 FILES_FILE = "files.json"
-OPEN_PART = "open"  # TableWriter part name of the rows written for what was open at the end
-OPEN_TABLES = ("sessions", "faults", "meter_values")
+OPEN_PART = "open"  # TableWriter part names of the rows of what was open at the end: open-RUN
+OPEN_TABLES = ("sessions", "faults", "meter_values", "frames")
 FORMAT = 1
 _SESSION_FIELDS = Session.__slots__
 
@@ -67,14 +71,13 @@ def write_files(out: Path, files: dict[str, str]) -> None:
     _replace(folder / FILES_FILE, orjson.dumps(files, option=orjson.OPT_INDENT_2))
 
 
-def drop_open_rows(out: Path) -> int:
-    """Delete the rows a run wrote for what was open at its end; how many files."""
-    removed = 0
-    for table in OPEN_TABLES:
-        for path in sorted((out / table).rglob(f"part-{OPEN_PART}-*.parquet")):
-            path.unlink()
-            removed += 1
-    return removed
+def open_files(out: Path) -> list[Path]:
+    """The files of rows the dataset's last run wrote for what was open at its end."""
+    return [
+        path
+        for table in OPEN_TABLES
+        for path in sorted((out / table).rglob(f"part-{OPEN_PART}-*.parquet"))
+    ]
 
 
 # -- the open state ------------------------------------------------------------

@@ -97,20 +97,26 @@ CS_ACTIONS = frozenset(
 # version of a log that does not say it.
 ONLY_201 = actions(OcppVersion.V201) - actions(OcppVersion.V16)
 ONLY_16 = actions(OcppVersion.V16) - actions(OcppVersion.V201)
+ONLY_21 = actions(OcppVersion.V21) - actions(OcppVersion.V201)
+
+# The versions of 2.0.1's message set (TransactionEvent, evse, unitOfMeasure): 2.1
+# keeps every 2.0.1 message, so a 2.1 log reads as a 2.0.1 one; its added values
+# (a 2.1-only stoppedReason) map onto 2.0.1's like any other version's.
+V2X = frozenset({OcppVersion.V201, OcppVersion.V21})
 
 
 def stop_reason(version: str, wire: str | None) -> tuple[str, bool]:
     """(2.0.1 ReasonEnumType value, lossy?) for a reason as sent in ``version``."""
     if wire is None:
         return DEFAULT_STOP_REASON, False
-    if version == OcppVersion.V201:
+    if version in V2X:
         return (wire, False) if wire in STOP_REASONS_201 else ("Other", True)
     return STOP_REASON_16(wire)
 
 
 def connector_state(version: str, status: str) -> tuple[str | None, str | None]:
     """(connector status, charging state) in 2.0.1's vocabulary for a reported status."""
-    if version == OcppVersion.V201:
+    if version in V2X:
         return (status if status in CONNECTOR_STATUS_201 else None), None
     table = STATUS_15 if version == OcppVersion.V15 else STATUS_16
     return table.get(status, (None, None))

@@ -3,7 +3,10 @@
 Batches are buffered per partition and written as row groups of about
 :data:`ROW_GROUP_ROWS` rows, so memory stays bounded whatever the log's size
 and readers get row groups large enough to scan fast. Partitioned tables
-follow hive layout (``date=YYYY-MM-DD``); a partition's file is closed when
+follow hive layout (``date=YYYY-MM-DD``, the UTC day of the first non-null of
+the table's partition columns, :data:`ocppkit.toolkit.ingest.model.TABLES`);
+a writer only ever creates files (``part-PART-NNNNN.parquet``), so runs that
+append to a dataset never change each other's. A partition's file is closed when
 more than :data:`MAX_OPEN` are open (a log that jumps between days gets more,
 smaller files, never unbounded open handles).
 """
@@ -47,10 +50,12 @@ class TableWriter:
         if batch.num_rows == 0:
             return
         self.rows += batch.num_rows
-        if self.partition_by is None:
+        if not self.partition_by:
             self._buffer("", batch)
             return
-        days = pc.divide(batch.column(self.partition_by).cast(pa.int64()), US_PER_DAY)
+        columns = [batch.column(c) for c in self.partition_by]
+        stamps = columns[0] if len(columns) == 1 else pc.coalesce(*columns)
+        days = pc.divide(stamps.cast(pa.int64()), US_PER_DAY)
         values = days.to_numpy(zero_copy_only=False)
         values = np.where(np.isnan(values.astype(float)), -(2**62), values).astype(np.int64)
         unique = np.unique(values)
@@ -95,14 +100,14 @@ class TableWriter:
         writer.write_table(table, row_group_size=max(table.num_rows, 1))
 
     def close(self) -> None:
-        """Flush every buffer and close every file (an empty table still gets one file,
-        so readers see its schema)."""
+        """Flush every buffer and close every file (a table that has no file yet gets an
+        empty one, so readers see its schema)."""
         for label in list(self._buffers):
             self._flush(label)
         for writer in self._writers.values():
             writer.close()
         self._writers.clear()
-        if self._files == 0:
+        if self._files == 0 and not any(self.dir.rglob("*.parquet")):
             folder = (
                 self.dir / f"{PARTITION_COLUMN}={UNKNOWN_PARTITION}"
                 if self.partition_by

@@ -429,3 +429,11 @@ class Charger201(Charger):
                 for c in self.connectors.values()
             )
         return out
+
+
+class Charger21(Charger201):
+    """An OCPP 2.1 station: the 2.0.1 behaviour, which 2.1 keeps message for message,
+    spoken on ``ocpp2.1`` and checked against the 2.1 schemas both ways."""
+
+    version = OcppVersion.V21
+    schema_version = OcppVersion.V21

@@ -14,7 +14,7 @@ import aiohttp
 from ocppkit.toolkit.simulator.behaviour import plan_fleet
 from ocppkit.toolkit.simulator.charger15 import Charger15
 from ocppkit.toolkit.simulator.charger16 import Charger16
-from ocppkit.toolkit.simulator.charger201 import Charger201
+from ocppkit.toolkit.simulator.charger201 import Charger21, Charger201
 from ocppkit.toolkit.simulator.clock import Clock, ScaledClock, VirtualClock
 from ocppkit.toolkit.simulator.model import FleetConfig, FleetPlan
 from ocppkit.toolkit.simulator.runner import Charger
@@ -29,6 +29,7 @@ DRIVERS: dict[OcppVersion, type[Charger]] = {
     OcppVersion.V15: Charger15,
     OcppVersion.V16: Charger16,
     OcppVersion.V201: Charger201,
+    OcppVersion.V21: Charger21,
 }
 
 

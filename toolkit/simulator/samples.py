@@ -1,6 +1,7 @@
 """The sample logs in ``datasets/``: made by the simulator, reproducibly.
 
     .venv/bin/python -m ocppkit.toolkit.simulator.samples datasets/
+    .venv/bin/python -m ocppkit.toolkit.simulator.samples datasets/ --datasets-only
 
 One run of a small site (3 chargers on 1.6J, 1 on 1.5 SOAP) through
 ``ocppkit bridge`` to the built-in 2.0.1 CSMS over three simulated days
@@ -15,7 +16,8 @@ gives, from the bridge journal:
 
 and the two ingested Parquet datasets the notebooks open by default:
 ``sample-dataset-2.0.1/`` (the CSMS leg) and ``sample-dataset-legacy/``
-(the 1.5 and 1.6 legs).
+(the 1.5 and 1.6 legs). ``--datasets-only`` ingests the logs already there
+again (after a change of the dataset layout) without running the site.
 
 The chargers, the bridge and the CSMS all run on the fleet's clock
 (:data:`SPEED` simulated seconds per wall second: about two minutes for the
@@ -153,8 +155,6 @@ def retime(records: list[dict[str, Any]], speed: float = SPEED) -> None:
 
 
 def make(out: Path) -> None:
-    from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
-
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -192,6 +192,13 @@ def make(out: Path) -> None:
         if rng.random() < 0.01:
             lines.append(rng.choice(GARBAGE))
     (out / "faulty-1.6.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    make_datasets(out)
+
+
+def make_datasets(out: Path) -> None:
+    """The sample datasets, ingested from the sample logs in ``out``."""
+    from ocppkit.toolkit.ingest.pipeline import IngestOptions, ingest
+
     for name, sources in (
         ("sample-dataset-2.0.1", ["site-2.0.1.jsonl.gz"]),
         ("sample-dataset-legacy", ["site-1.6.jsonl.gz", "site-1.5.jsonl.gz"]),
@@ -201,4 +208,8 @@ def make(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    make(Path(sys.argv[1] if len(sys.argv) > 1 else "datasets"))
+    target = Path(next((a for a in sys.argv[1:] if not a.startswith("--")), "datasets"))
+    if "--datasets-only" in sys.argv:
+        make_datasets(target)
+    else:
+        make(target)

@@ -23,6 +23,8 @@ from ocppkit.translators.bridge.endpoint import (
     EndpointBusy,
     Event,
     RecycleDue,
+    ResultErrorArrived,
+    SendArrived,
     StrayFrame,
 )
 from ocppkit.translators.bridge.poison import DEAD_LETTER_TEXT, DeadLetter, PoisonRule
@@ -47,6 +49,8 @@ __all__ = [
     "PoisonRule",
     "Received",
     "RecycleDue",
+    "ResultErrorArrived",
+    "SendArrived",
     "Side",
     "StrayFrame",
     "Translator",

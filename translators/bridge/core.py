@@ -78,6 +78,8 @@ from ocppkit.translators.bridge.endpoint import (
     Endpoint,
     Event,
     RecycleDue,
+    ResultErrorArrived,
+    SendArrived,
     StrayFrame,
 )
 from ocppkit.translators.bridge.poison import (
@@ -89,7 +91,15 @@ from ocppkit.translators.bridge.poison import (
 )
 from ocppkit.translators.context import Context
 from ocppkit.translators.errors import ErrorCode, FrameError, OcppkitError
-from ocppkit.translators.frames import DEFAULT_MAX_FRAME_BYTES, Call, CallError, CallResult, Frame
+from ocppkit.translators.frames import (
+    DEFAULT_MAX_FRAME_BYTES,
+    AnyFrame,
+    Call,
+    CallError,
+    CallResult,
+    Frame,
+    call_result_error,
+)
 from ocppkit.translators.jsontext import dumps_bytes
 from ocppkit.translators.outcome import Note, NoteKind, Step
 from ocppkit.translators.pending import HasPending, Side
@@ -136,7 +146,7 @@ class _Acc:
     outbox_add: list[Call] = field(default_factory=list)
     outbox_done: list[str] = field(default_factory=list)
     down_add: list[Call] = field(default_factory=list)
-    to: dict[Side, list[Frame]] = field(default_factory=lambda: {CHARGER: [], CSMS: []})
+    to: dict[Side, list[AnyFrame]] = field(default_factory=lambda: {CHARGER: [], CSMS: []})
     notes: list[Note] = field(default_factory=list)
     counters: list[Count] = field(default_factory=list)
     observed: list[Count] = field(default_factory=list)
@@ -408,6 +418,21 @@ class BridgeCore(Generic[S]):
             acc.log(INFO, "stray_frame_not_answered", leg=leg, reason=(error or ev.reason)[:200])
             return
         self.last_seen[side] = now
+        if isinstance(ev, SendArrived):
+            acc.received = Received(side, ev.send)
+            self._on_send(side, ev, acc)
+            return
+        if isinstance(ev, ResultErrorArrived):
+            acc.received = Received(side, ev.error)
+            acc.count("ocppkit_bridge_result_errors_total", leg=leg)
+            acc.log(
+                WARNING,
+                "peer_refused_our_result",
+                leg=leg,
+                code=ev.error.error_code,
+                description=ev.error.error_description[:200],
+            )
+            return
         if isinstance(ev, CallArrived):
             acc.received = Received(side, ev.call)
             self._on_call(side, ev.call, ev.generation, now, acc)
@@ -452,6 +477,23 @@ class BridgeCore(Generic[S]):
         bid = self.new_id()
         self._origin[bid] = _Origin(side, call.message_id, generation)
         self._step(side, Call(bid, call.action, call.payload), now, acc)
+
+    def _on_send(self, side: Side, ev: SendArrived, acc: _Acc) -> None:
+        """A 2.1 SEND: checked, never answered, never passed to a 1.6 / 2.0.1 peer."""
+        send, leg = ev.send, LEG[side]
+        try:
+            self.validators[side].validate(
+                self.versions[side], send.action, Kind.REQUEST, send.payload
+            )
+        except FrameError as exc:
+            acc.count("ocppkit_bridge_frame_errors_total", leg=leg, code=exc.code.value)
+            acc.log(WARNING, "invalid_send", leg=leg, action=send.action, reason=exc.description)
+            return
+        target = self.versions[CSMS if side is CHARGER else CHARGER]
+        detail = f"SEND {send.action}: OCPP {target} has no such message; dropped, unanswered"
+        acc.notes.append(Note(NoteKind.NOT_SUPPORTED, send.action, detail))
+        acc.count("ocppkit_bridge_translation_notes_total", kind=NoteKind.NOT_SUPPORTED.value)
+        acc.log(INFO, "send_dropped", leg=leg, action=send.action)
 
     @property
     def _upstream_busy(self) -> bool:
@@ -510,6 +552,11 @@ class BridgeCore(Generic[S]):
                 )
             except FrameError as exc:
                 acc.count("ocppkit_bridge_frame_errors_total", leg=leg, code=exc.code.value)
+                if self.versions[side].has_extended_frames:
+                    # 2.1 Part 4 §4.2.5: the receiver of an unusable CALLRESULT says so.
+                    acc.to[side].append(
+                        call_result_error(frame.message_id, exc.code, exc.description)
+                    )
                 if side is CSMS:
                     # The CSMS's fault: the charger's payload was fine, so no
                     # code that blames it (PropertyConstraintViolation...).

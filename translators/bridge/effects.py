@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from ocppkit.translators.bridge.poison import DeadLetter
-from ocppkit.translators.frames import Call, Frame
+from ocppkit.translators.frames import AnyFrame, Call
 from ocppkit.translators.outcome import Note
 from ocppkit.translators.pending import Side
 
@@ -72,7 +72,7 @@ class Received:
     """What arrived, for the journal: a frame, or the raw text and why it is not one."""
 
     side: Side
-    frame: Frame | None
+    frame: AnyFrame | None
     text: str = ""
     error: str | None = None
 
@@ -98,8 +98,8 @@ class Effects:
     received: Received | None = None
     commit: Commit | None = None
     early: bool = False
-    to_charger: tuple[Frame, ...] = ()
-    to_csms: tuple[Frame, ...] = ()
+    to_charger: tuple[AnyFrame, ...] = ()
+    to_csms: tuple[AnyFrame, ...] = ()
     notes: tuple[Note, ...] = ()
     counters: tuple[Count, ...] = ()
     observed: tuple[Count, ...] = ()
@@ -122,5 +122,5 @@ class Effects:
             or self.recycle
         )
 
-    def sends(self, side: Side) -> tuple[Frame, ...]:
+    def sends(self, side: Side) -> tuple[AnyFrame, ...]:
         return self.to_charger if side is Side.CHARGER else self.to_csms

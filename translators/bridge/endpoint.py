@@ -22,7 +22,9 @@ an :class:`Endpoint` per connection and do only the I/O around it:
   (:data:`ocppkit.translators.frames.FAULT_CODES`); a frame nested deeper
   than ``max_depth`` is refused FormationViolation / FormatViolation. An
   answer (types 3 and 4, and 2.1's 5 and 6) is never answered: it comes out
-  as :class:`StrayFrame`, for the shell to log and count.
+  as :class:`StrayFrame`, for the shell to log and count. On a 2.1 connection a
+  SEND comes out as :class:`SendArrived` and a CALLRESULTERROR as
+  :class:`ResultErrorArrived` (neither answered); on a 1.6 / 2.0.1 one they are stray.
 
 Nothing here reads a clock: ``now`` is handed in, deadlines are handed out.
 """
@@ -40,9 +42,12 @@ from ocppkit.translators.frames import (
     Call,
     CallError,
     CallResult,
+    CallResultError,
     Frame,
+    Send,
     call_error_for,
     parse_frame,
+    parse_frame_any,
 )
 from ocppkit.translators.versions import OcppVersion
 
@@ -88,6 +93,22 @@ class StrayFrame:
 
 
 @dataclass(frozen=True, slots=True)
+class SendArrived:
+    """The peer sent a 2.1 SEND: a call that is never answered."""
+
+    send: Send
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResultErrorArrived:
+    """The peer sent a 2.1 CALLRESULTERROR: it could not use our CALLRESULT. Never answered."""
+
+    error: CallResultError
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
 class BadFrame:
     """A frame that is not a valid call; ``reply`` is its CALLERROR, if it has an id."""
 
@@ -118,7 +139,17 @@ class RecycleDue:
     call: Call
 
 
-Event = CallArrived | AnswerArrived | StrayFrame | BadFrame | CallTimedOut | CallLost | RecycleDue
+Event = (
+    CallArrived
+    | AnswerArrived
+    | StrayFrame
+    | BadFrame
+    | CallTimedOut
+    | CallLost
+    | RecycleDue
+    | SendArrived
+    | ResultErrorArrived
+)
 
 
 class EndpointBusy(RuntimeError):
@@ -239,14 +270,17 @@ class Endpoint:
 
     def receive(self, text: str, now: datetime) -> Event:
         """One text message from the peer."""
+        parse = parse_frame_any if self.version.has_extended_frames else parse_frame
         try:
-            frame = parse_frame(
-                text, self.version, max_bytes=self.max_bytes, max_depth=self.max_depth
-            )
+            frame = parse(text, self.version, max_bytes=self.max_bytes, max_depth=self.max_depth)
         except FrameError as exc:
             if exc.message_type in NEVER_ANSWERED:
                 return StrayFrame(text, "an answer is never answered", exc)
             return BadFrame(text, exc, call_error_for(exc, self.version))
+        if isinstance(frame, Send):
+            return SendArrived(frame, self.generation)
+        if isinstance(frame, CallResultError):
+            return ResultErrorArrived(frame, self.generation)
         return self.receive_frame(frame, now, text)
 
     def receive_frame(self, frame: Frame, now: datetime, text: str = "") -> Event:

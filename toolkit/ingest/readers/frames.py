@@ -58,7 +58,7 @@ DIRECTION_VALUES: dict[str, str] = {
 }  # fmt: skip
 RELATIVE_VALUES = {"in": True, "received": True, "out": False, "sent": False}
 VERSION_VALUES = {"ocpp1.5": "1.5", "ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1", "1.6": "1.6",
-                  "2.0.1": "2.0.1", "1.5": "1.5"}  # fmt: skip
+                  "2.0.1": "2.0.1", "1.5": "1.5", "ocpp2.1": "2.1", "2.1": "2.1"}  # fmt: skip
 
 
 def sniff(lines: list[bytes]) -> float:

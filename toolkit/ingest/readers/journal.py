@@ -56,11 +56,17 @@ def _why(obj: Any) -> str:
 # The exact layout encode_record writes (keys in order, compact), up to the payload.
 _HEADER = (
     rb'\{"timestamp":"(\d{4}-\d\d-\d\dT[^"\\\n]{8,30}Z)","charge_point_id":"([^"\\\n]+)",'
-    rb'"direction":"(cs_to_csms|csms_to_cs)","ocpp_version":"(1\.6|2\.0\.1)",'
+    rb'"direction":"(cs_to_csms|csms_to_cs)","ocpp_version":"(1\.6|2\.0\.1|2\.1)",'
     rb'"message":\[([23]),"([^"\\\n]{1,36})",(?:"(\w+)",)?\{'
 )
 _LAYOUT = re.compile(_HEADER)
-_TEXT = {b"cs_to_csms": "cs_to_csms", b"csms_to_cs": "csms_to_cs", b"1.6": "1.6", b"2.0.1": "2.0.1"}
+_TEXT = {
+    b"cs_to_csms": "cs_to_csms",
+    b"csms_to_cs": "csms_to_cs",
+    b"1.6": "1.6",
+    b"2.0.1": "2.0.1",
+    b"2.1": "2.1",
+}
 
 
 def _event(

@@ -44,7 +44,7 @@ WIRE_DIRECTIONS = {v: k for k, v in DIRECTIONS.items()}
 TYPES = {"CALL": CALL, "CALLRESULT": CALLRESULT, "CALLERROR": CALLERROR}
 WIRE_TYPES = {v: k for k, v in TYPES.items()}
 _VERSIONS = {"1.5": "1.5", "1.6": "1.6", "2.0.1": "2.0.1", "ocpp1.5": "1.5", "ocpp1.6": "1.6",
-             "ocpp2.0.1": "2.0.1", "1.6j": "1.6"}  # fmt: skip
+             "ocpp2.0.1": "2.0.1", "1.6j": "1.6", "2.1": "2.1", "ocpp2.1": "2.1"}  # fmt: skip
 
 
 def sniff(lines: list[bytes]) -> float:
