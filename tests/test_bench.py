@@ -41,6 +41,7 @@ def test_quick_bench_reports_each_suite_with_value_baseline_and_ratio() -> None:
     _check_validate(result["validate"])
     _check_bridge(result["bridge"])
     _check_ingest(result["ingest"])
+    _check_failover(result["failover"])
 
 
 def _ratio_of(figures: dict[str, Any], value: str, baseline: str, ratio: str) -> None:
@@ -74,6 +75,20 @@ def _check_bridge(b: dict[str, Any]) -> None:
     assert len(b["load_average"]) == 3
     for fleet in b["fleets"]:
         assert fleet["met_every_run"] is all(r["verdict"] == "met" for r in fleet["runs"])
+
+
+def _check_failover(f: dict[str, Any]) -> None:
+    if "error" in f:  # PostgreSQL, psycopg or HAProxy missing here: said so
+        assert "needs" in f["error"]
+        return
+    assert f["kills"] == 3 and f["cut_connections"] >= 1
+    assert f["failover_p50_s"] <= f["failover_p99_s"] == f["value"]
+    limit = 5.0 + f["reconnect_delay_s"]
+    assert f["met"] is (f["failover_p99_s"] < limit)
+    lat = f["latency"]
+    assert lat["added_p99_ms"] == pytest.approx(
+        lat["postgresql_p99_ms"] - lat["sqlite_p99_ms"], abs=0.002
+    )
 
 
 def _check_ingest(i: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ SUITES: dict[str, str] = {
     "translate": "ocppkit.toolkit.bench_translate:run",
     "bridge": "ocppkit.toolkit.gateway.bench:run",
     "scale": "ocppkit.toolkit.gateway.bench:run_scale",
+    "failover": "ocppkit.toolkit.gateway.bench_failover:run",
     "ingest": "ocppkit.toolkit.ingest.bench:run",
     "report": "ocppkit.toolkit.analysis.bench:run",
 }

@@ -187,3 +187,8 @@ class ConfigError(OcppkitError):
 
 class StoreError(OcppkitError):
     """The bridge's state database cannot be used as it is (damaged, lost, read-only)."""
+
+
+class LeaseLost(StoreError):
+    """Another bridge instance took this charger's lease: the write was refused
+    (its fencing token is stale), so nothing of it is stored or acknowledged."""

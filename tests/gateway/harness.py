@@ -33,7 +33,7 @@ from ocppkit.toolkit.textio import iter_lines
 from ocppkit.translators.journal import decode_record
 
 REPO = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"event=bridge_listening .*port=(\d+)")
+LISTENING = re.compile(r"event=bridge_listening .*? port=(\d+)")
 
 
 def now() -> str:

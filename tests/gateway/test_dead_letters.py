@@ -79,7 +79,7 @@ def test_a_poison_call_becomes_a_dead_letter_the_charger_hears_a_callerror_and_h
                 }]).decode()[1:])  # fmt: skip
                 first = orjson.loads(await asyncio.wait_for(ws.recv(), 30))
                 second = orjson.loads(await asyncio.wait_for(ws.recv(), 30))
-                await until(lambda: bridge.session_for("CP1").upstream.connected.is_set())
+                await until(lambda: bridge.sessions["CP1"].upstream.connected.is_set())
                 status, body = await healthz(bridge.port)
                 assert status == 200  # degraded: traffic flows
                 health.append(body)

@@ -162,7 +162,7 @@ async def flood_and_one(
                 assert (await ch.call([2, "boot", "BootNotification", BOOT]))[0] == 3
             if hold:  # the flooder's CSMS slot stays busy: its Heartbeats are answered locally
                 flooder.put([2, "held", "DataTransfer", {"vendorId": "X"}])
-                core = bridge.session_for("FLOOD").core
+                core = bridge.sessions["FLOOD"].core
                 while not core.endpoints[Side.CSMS].busy:
                     await asyncio.sleep(0.01)
                 if fill:

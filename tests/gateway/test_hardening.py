@@ -310,7 +310,11 @@ def test_failing_commits_make_the_bridge_unhealthy_and_unacknowledging_until_the
                     assert frames[-1][:2] == [3, "again"]
                     late = {f"hb{k}" for k in range(unanswered + 1)}
                     assert all(f[0] == 3 and f[1] in late for f in frames[:-1]), frames
-                    status, body = await healthz(bridge.port)
+                    for _ in range(50):  # the writer backs off up to 1 s between tries
+                        status, body = await healthz(bridge.port)
+                        if status == 200:
+                            break
+                        await asyncio.sleep(0.2)
                     assert status == 200 and "store_commit_failed" not in body["problems"]
 
         asyncio.run(main())

@@ -102,10 +102,15 @@ def test_a_batch_of_adds_and_deletes_from_many_chargers_keeps_each_outbox_in_ord
     asyncio.run(run())
 
 
-def test_a_version_2_database_is_migrated_to_3_and_keeps_what_it_held(tmp_path: Path) -> None:
-    """Schema 3 adds dead_letters; a database written by schema 2 gains it in place."""
+def test_a_version_2_database_is_migrated_to_the_current_one_and_keeps_what_it_held(
+    tmp_path: Path,
+) -> None:
+    """Schema 3 adds dead_letters, 4 leases; a database written by schema 2 gains them in place."""
     from ocppkit.toolkit.gateway.dead_letters import acknowledge, list_dead_letters
-    from ocppkit.toolkit.gateway.store import SCHEMA, SCHEMA_VERSION, AddDeadLetter
+    from ocppkit.toolkit.gateway.state.sqlite import MIGRATIONS
+    from ocppkit.toolkit.gateway.store import SCHEMA_VERSION, AddDeadLetter
+
+    SCHEMA = MIGRATIONS[1] + MIGRATIONS[2]
 
     path = tmp_path / "b.db"
     old = sqlite3.connect(path, isolation_level=None)
@@ -120,17 +125,18 @@ def test_a_version_2_database_is_migrated_to_3_and_keeps_what_it_held(tmp_path: 
     async def run() -> None:
         store = Store(path)
         assert store.load_state("CP1") == {"n": 7}
+        await store.claim("CP1")
         frame = [2, "bridge-9", "DataTransfer", {"vendorId": "X"}]
         await store.commit([AddDeadLetter("CP1", "bridge-9", frame, 5, "link_lost_every_attempt")])
-        assert store.unacknowledged_dead_letters() == 1
+        assert await store.unacknowledged_dead_letters() == 1
         (row,) = list_dead_letters(path)  # beside the open store, as the CLI runs
         assert (row.charge_point_id, row.action, row.attempts) == ("CP1", "DataTransfer", 5)
         assert acknowledge(path, [row.id]) == 1 and acknowledge(path, [row.id]) == 0
-        assert store.unacknowledged_dead_letters() == 0
+        assert await store.unacknowledged_dead_letters() == 0
         assert list_dead_letters(path) == []
         assert [r.id for r in list_dead_letters(path, include_acknowledged=True)] == [row.id]
         store.close()
 
     asyncio.run(run())
     version = sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0]
-    assert version == SCHEMA_VERSION == 3
+    assert version == SCHEMA_VERSION == 4

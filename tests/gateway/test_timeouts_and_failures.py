@@ -97,11 +97,12 @@ def test_an_answer_sent_before_its_commit_failed_is_redone_from_the_outbox(
         real_write = store._write
         failures: list[int] = []
 
-        def write_failing_once(ops: list[Op]) -> None:
+        def write_failing_once(batch: list[tuple[list[Op], Any]]) -> set[str]:
+            ops = [op for submitted, _ in batch for op in submitted]
             if not failures and any(isinstance(op, DeleteOutbox) for op in ops):
                 failures.append(1)
                 raise sqlite3.OperationalError("disk I/O error (injected)")
-            real_write(ops)
+            return real_write(batch)
 
         store._write = write_failing_once  # type: ignore[method-assign]
         try:

@@ -47,7 +47,16 @@ def bridge(
         ),
     ] = None,
     state: Annotated[
-        str | None, typer.Option("--state", help="SQLite file for durable state.")
+        str | None,
+        typer.Option(
+            "--state",
+            help="Durable state: a SQLite path (or sqlite:///PATH), or postgresql://... "
+            "shared by several bridges.",
+        ),
+    ] = None,
+    instance: Annotated[
+        str | None,
+        typer.Option("--instance", help="This bridge's name in the shared lease table."),
     ] = None,
     journal: Annotated[
         str | None, typer.Option("--journal", help="Directory for the frame journal.")
@@ -92,6 +101,7 @@ def bridge(
             "upstream": upstream,
             "upstream_version": upstream_version,
             "state": state,
+            "instance": instance,
             "journal": journal,
             "call_timeout": call_timeout,
             "upstream_grace": upstream_grace,

@@ -62,7 +62,15 @@ class BridgeConfig:
             stations are translated down, 1.6J chargers piped through).
         chargers: per-charger tables (``[chargers.<id>]``); today they may
             set ``upstream_version``.
-        state: path of the SQLite database (translator state, outbox).
+        state: where translator state and the outbox live: a path or
+            ``sqlite:///path`` (SQLite, one bridge), or ``postgresql://...``
+            (several bridges sharing one database; see the README's "Running
+            several bridges").
+        instance: this bridge's name in the lease table (default: ``local``
+            with SQLite; host name and process id with PostgreSQL).
+        lease_seconds: how long a charger stays owned by an instance that
+            stopped renewing (died) before another adopts its stored calls;
+            a charger that reconnects elsewhere is taken over at once.
         journal: directory of the frame journal; empty for none.
         journal_max_bytes: bytes per journal file before it rotates.
         journal_compress: gzip the journal files.
@@ -143,6 +151,8 @@ class BridgeConfig:
     chargers: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     listen: str = "127.0.0.1:9000"
     state: str = "bridge.db"
+    instance: str = ""
+    lease_seconds: float = 10.0
     journal: str = ""
     journal_max_bytes: int = 64 * 1024 * 1024
     journal_compress: bool = False
@@ -255,6 +265,11 @@ class BridgeConfig:
             raise ConfigError("tls_cert and tls_key go together")
         if bool(self.upstream_cert) != bool(self.upstream_key):
             raise ConfigError("upstream_cert and upstream_key go together")
+        from ocppkit.toolkit.gateway.state import parse_state
+
+        parse_state(self.state)  # an unknown scheme is refused here
+        if self.lease_seconds <= 0:
+            raise ConfigError("lease_seconds must be > 0")
         if self.backoff_min <= 0 or self.backoff_max < self.backoff_min:
             raise ConfigError("need 0 < backoff_min <= backoff_max")
         if self.poison_attempts < 0:
@@ -354,6 +369,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "backoff_max": float,
     "ping_interval": float,
     "drain_timeout": float,
+    "lease_seconds": float,
     "allow": _as_list,
     "charger_passwords": _as_table,
     "upstream_passwords": _as_table,

@@ -34,7 +34,8 @@ from typing import Any
 from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
-from ocppkit.toolkit.gateway.store import PutPassword, Store
+from ocppkit.toolkit.gateway.state import StateStore
+from ocppkit.toolkit.gateway.state.ops import PutPassword
 from ocppkit.translators.bridge import Received, Side
 from ocppkit.translators.frames import AnyFrame, Call, CallResult
 
@@ -88,14 +89,23 @@ class Credentials:
         store: where rotated passwords live.
         metrics: counts rotations.
         log: logs them (never the key itself).
+        stored: the passwords the store holds (``await store.passwords()``);
+            default: read now from a SQLite store.
     """
 
-    def __init__(self, cfg: BridgeConfig, store: Store, metrics: Metrics, log: logging.Logger):
+    def __init__(
+        self,
+        cfg: BridgeConfig,
+        store: StateStore,
+        metrics: Metrics,
+        log: logging.Logger,
+        stored: dict[tuple[str, str], tuple[str, str | None]] | None = None,
+    ):
         self.cfg = cfg
         self.store = store
         self.metrics = metrics
         self.log = log
-        self._stored = store.passwords()
+        self._stored = dict(stored) if stored is not None else store.stored_passwords()  # type: ignore[attr-defined]
         # (charger, message id) -> (new key, action that offered it)
         self._offered: dict[tuple[str, str], tuple[str, str]] = {}
 

@@ -80,6 +80,18 @@ METRICS: dict[str, tuple[str, str]] = {
         "gauge",
         "1 while the state database commits, 0 while its commits fail.",
     ),
+    "ocppkit_bridge_owned_chargers": (
+        "gauge",
+        "Chargers whose lease this instance holds (it alone drives their state).",
+    ),
+    "ocppkit_bridge_lease_takeovers_total": (
+        "counter",
+        "Chargers taken over from another instance, by what its lease was (live, expired).",
+    ),
+    "ocppkit_bridge_fencing_rejections_total": (
+        "counter",
+        "Commits refused because another instance had taken the charger's lease.",
+    ),
     "ocppkit_bridge_connections_closed_total": (
         "counter",
         "Connections the listener closed before admission, by reason "

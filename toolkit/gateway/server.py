@@ -6,7 +6,12 @@ Routes:
   through a :class:`~ocppkit.toolkit.gateway.session.Session`; ``ocpp2.0.1`` is piped
   through unchanged; any other offer is refused as 2.0.1 Part 4 §3.1.2 says
   (handshake completed without a subprotocol, then closed).
-- ``GET /healthz`` -- JSON liveness and counts: ``status`` is ``ok``,
+- ``GET /healthz/live`` -- liveness for a load balancer or orchestrator: 200
+  while the process serves requests at all (draining too).
+- ``GET /healthz/ready`` -- readiness: 200 while this instance takes chargers
+  (not draining, and the state database answers and commits), else 503 with
+  the reason; a load balancer sends new connections elsewhere meanwhile.
+- ``GET /healthz`` -- JSON health and counts: ``status`` is ``ok``,
   ``degraded`` (traffic flows, something is wrong: the journal is not being
   written, some chargers' CSMS link is down, or dead letters wait for an
   operator's ``ocppkit bridge dead-letters --ack``; HTTP 200), ``unhealthy``
@@ -69,7 +74,7 @@ from ocppkit.toolkit.gateway.refusals import refusal_for
 from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, Route, pick
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
-from ocppkit.toolkit.gateway.store import Store
+from ocppkit.toolkit.gateway.state import Claimed, StateStore, open_store
 from ocppkit.toolkit.gateway.tls import (
     CrlWatch,
     certificate_problem,
@@ -156,9 +161,11 @@ class Bridge:
         self.guard = ConnectionGuard(cfg, self.metrics)
         self.credentials: Credentials | None = None
         self._crl: CrlWatch | None = None
+        self._opening: dict[str, asyncio.Task[Session | None]] = {}
+        self._leases: asyncio.Task[None] | None = None
 
     @property
-    def store(self) -> Store:
+    def store(self) -> StateStore:
         assert self.svc is not None
         return self.svc.store
 
@@ -172,13 +179,21 @@ class Bridge:
         app.router.add_get("/ocpp/{cp_id}", self._websocket)
         app.router.add_post("/ocpp/soap15", self._soap)
         app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/healthz/live", self._live)
+        app.router.add_get("/healthz/ready", self._ready)
         app.router.add_get("/metrics", self._metrics)
         return app
 
     async def start(self) -> None:
         """Open the store and journal, resume chargers with stored calls, listen."""
         cfg = self.cfg
-        store = Store(cfg.state, sync=cfg.sync, recover=self.recover)
+        store = await open_store(
+            cfg.state,
+            sync=cfg.sync,
+            recover=self.recover,
+            owner=cfg.instance,
+            lease_seconds=cfg.lease_seconds,
+        )
         if store.recovered_from is not None:
             event(
                 self.log,
@@ -199,7 +214,9 @@ class Bridge:
             if cfg.journal
             else None
         )
-        self.credentials = Credentials(cfg, store, self.metrics, self.log)
+        self.credentials = Credentials(
+            cfg, store, self.metrics, self.log, stored=await store.passwords()
+        )
         self.svc = Services(
             # Passwords the CSMS rotated are presented upstream (credentials.py).
             cfg=replace(cfg, upstream_passwords=self.credentials.upstream_passwords()),
@@ -214,6 +231,7 @@ class Bridge:
             ctx=self.ctx,
             log=self.log,
             credentials=self.credentials,
+            lease_lost=self._lease_lost,
         )
         m = self.metrics
         m.gauge_from(
@@ -237,10 +255,11 @@ class Bridge:
             lambda: float(journal is None or journal.healthy),
         )
         m.gauge_from("ocppkit_bridge_store_writable", lambda: float(store.error is None))
-        # Calls stored by an earlier process go out now, charger connected or not.
-        for cp_id in store.chargers_with_outbox():
-            self.session_for(cp_id)
-            event(self.log, logging.INFO, "resuming_outbox", cp=cp_id)
+        m.gauge_from("ocppkit_bridge_owned_chargers", lambda: float(store.owned()))
+        m.gauge_from("ocppkit_bridge_fencing_rejections_total", lambda: store.fencing_rejections)
+        # Calls stored by an earlier process go out now, charger connected or
+        # not (with several instances: those no live instance owns).
+        await self._adopt_orphans()
         self._runner = web.AppRunner(
             self.app(), handle_signals=False, access_log=None, shutdown_timeout=1.0
         )
@@ -253,6 +272,7 @@ class Bridge:
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else cfg.port
         self._janitor = asyncio.create_task(self._sweep())
+        self._leases = asyncio.create_task(self._keep_leases())
         event(
             self.log,
             logging.INFO,
@@ -260,7 +280,8 @@ class Bridge:
             host=cfg.host,
             port=self.port,
             upstream=cfg.upstream,
-            state=cfg.state,
+            state=_shown(cfg.state),
+            instance=store.owner,
         )
 
     def _journal_trouble(self, error: OSError | None, dropped: int) -> None:
@@ -276,12 +297,18 @@ class Bridge:
         """Graceful shutdown: stop listening, drain in-flight calls, close everything."""
         self.stopping = True
         event(self.log, logging.INFO, "bridge_draining", sessions=len(self.sessions))
-        if self._janitor is not None:
-            self._janitor.cancel()
+        for task in (self._janitor, self._leases):
+            if task is not None:
+                task.cancel()
         if self._site is not None:
             await self._site.stop()
+        store = self.svc.store if self.svc is not None else None
+
+        def releaser(cp_id: str) -> Callable[[], Awaitable[None]] | None:
+            return None if store is None else lambda: store.release([cp_id])
+
         await asyncio.gather(
-            *(s.drain(self.cfg.drain_timeout) for s in list(self.sessions.values())),
+            *(s.drain(self.cfg.drain_timeout, releaser(s.cp_id)) for s in self.sessions.values()),
             return_exceptions=True,
         )
         self.sessions.clear()
@@ -289,7 +316,9 @@ class Bridge:
             await self._runner.cleanup()
         if self.svc is not None:
             await self.svc.http.close()
-            self.svc.store.close()
+            # Closing finishes queued writes, then releases every lease held:
+            # another instance takes these chargers at once, not after expiry.
+            await self.svc.store.aclose()
             if self.svc.journal is not None:
                 self.svc.journal.close()
         event(self.log, logging.INFO, "bridge_stopped")
@@ -300,22 +329,84 @@ class Bridge:
         """The version pair this charger's session bridges (from its upstream version)."""
         return BY_UPSTREAM[OcppVersion(self.cfg.upstream_version_for(cp_id))]
 
-    def session_for(self, cp_id: str, route: Route | None = None) -> Session:
+    async def open_session(
+        self, cp_id: str, route: Route | None = None, *, steal: bool = True
+    ) -> Session | None:
+        """The charger's session, its lease taken first (see
+        :mod:`ocppkit.toolkit.gateway.state`); None: another instance holds
+        it live and ``steal`` is false. One claim at a time per charger."""
         session = self.sessions.get(cp_id)
-        if session is None:
-            assert self.svc is not None
-            route = route or self.route_for(cp_id)
-            session = self.sessions[cp_id] = Session(cp_id, self.svc, route)
-            session.start()
+        if session is not None:
+            return session
+        pending = self._opening.get(cp_id)
+        if pending is None:
+            pending = self._opening[cp_id] = asyncio.create_task(
+                self._new_session(cp_id, route, steal)
+            )
+            pending.add_done_callback(lambda _: self._opening.pop(cp_id, None))
+        return await asyncio.shield(pending)
+
+    async def _new_session(self, cp_id: str, route: Route | None, steal: bool) -> Session | None:
+        assert self.svc is not None
+        claimed: Claimed | None = await self.svc.store.claim(cp_id, steal=steal)
+        if claimed is None:
+            return None
+        if claimed.previous in ("live", "expired"):
+            self.metrics.inc("ocppkit_bridge_lease_takeovers_total", previous=claimed.previous)
+            event(self.log, logging.INFO, "lease_taken_over", cp=cp_id, previous=claimed.previous,
+                  outbox=len(claimed.outbox))  # fmt: skip
+        session = self.sessions[cp_id] = Session(
+            cp_id, self.svc, route or self.route_for(cp_id), claimed
+        )
+        session.start()
         return session
 
     async def claim(self, cp_id: str, route: Route | None = None) -> Session:
-        """The session for a connecting charger, after any retiring one has finished."""
+        """The session for a connecting charger, after any retiring one has finished.
+
+        The charger connected here, so its lease is taken even from a live
+        instance (the newest connection wins, as within one process).
+        """
         retiring = self._retiring.get(cp_id)
         if retiring is not None:
             # Its last commit must land before a new session reads the state.
             await asyncio.shield(retiring)
-        return self.session_for(cp_id, route)
+        session = await self.open_session(cp_id, route, steal=True)
+        assert session is not None
+        return session
+
+    def _lease_lost(self, cp_id: str) -> None:
+        """Another instance drives this charger now: end its session here."""
+        session = self.sessions.pop(cp_id, None)
+        if session is None:
+            return
+        event(self.log, logging.WARNING, "lease_lost", cp=cp_id)
+        task = asyncio.create_task(session.stop())
+        self._retiring[cp_id] = task
+        task.add_done_callback(lambda _: self._retiring.pop(cp_id, None))
+
+    async def _adopt_orphans(self) -> None:
+        """Sessions for chargers with stored calls that no live instance owns."""
+        assert self.svc is not None
+        for cp_id in await self.svc.store.orphans():
+            if cp_id in self.sessions or cp_id in self._retiring:
+                continue
+            if await self.open_session(cp_id, steal=False) is not None:
+                event(self.log, logging.INFO, "resuming_outbox", cp=cp_id)
+
+    async def _keep_leases(self) -> None:
+        """Renew the leases held; end sessions whose lease was taken; adopt orphans."""
+        assert self.svc is not None
+        store = self.svc.store
+        period = self.cfg.lease_seconds / 3
+        while True:
+            await asyncio.sleep(period)
+            try:
+                for cp_id in await store.renew():
+                    self._lease_lost(cp_id)
+                await self._adopt_orphans()
+            except Exception as exc:  # the database away: readiness says so; retry
+                event(self.log, logging.ERROR, "lease_renewal_failed", error=str(exc))
 
     async def _sweep(self) -> None:
         """Retire sessions with no charger and nothing left to deliver."""
@@ -326,11 +417,18 @@ class Bridge:
             for cp_id, session in list(self.sessions.items()):
                 if session.idle and not self._claims.get(cp_id):
                     del self.sessions[cp_id]
-                    self._retiring[cp_id] = task = asyncio.create_task(session.stop())
+                    self._retiring[cp_id] = task = asyncio.create_task(self._retire(session))
                     try:
                         await task
                     finally:
-                        del self._retiring[cp_id]
+                        self._retiring.pop(cp_id, None)
+
+    async def _retire(self, session: Session) -> None:
+        await session.stop()
+        assert self.svc is not None
+        if session.cp_id not in self.sessions:  # no new session claimed it meanwhile
+            with contextlib.suppress(Exception):  # an unreleased lease just expires
+                await self.svc.store.release([session.cp_id])
 
     # -- handlers -------------------------------------------------------------------
 
@@ -503,7 +601,7 @@ class Bridge:
         dead: int | None = None
         if self.svc is not None:
             try:  # off the loop: the read waits while the writer holds the connection
-                dead = await asyncio.to_thread(self.svc.store.unacknowledged_dead_letters)
+                dead = await self.svc.store.unacknowledged_dead_letters()
             except Exception:  # a store that cannot be read is logged, not raised
                 self.log.exception("dead_letters_unreadable")
         status, problems = self.health(dead or 0)
@@ -520,6 +618,19 @@ class Bridge:
             "dead_letters": dead,
         }
         return web.json_response(body, status=503 if status in ("draining", "unhealthy") else 200)
+
+    async def _live(self, request: web.Request) -> web.Response:
+        return web.json_response({"status": "live"})
+
+    async def _ready(self, request: web.Request) -> web.Response:
+        """Whether a load balancer should send new chargers here."""
+        problem: str | None = "draining" if self.stopping else None
+        if problem is None and self.svc is not None:
+            problem = await self.svc.store.check()
+        if problem is None and self.svc is None:
+            problem = "starting"
+        body = {"status": "ready" if problem is None else "not_ready", "problem": problem}
+        return web.json_response(body, status=200 if problem is None else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
         return web.Response(
@@ -587,7 +698,8 @@ async def run_bridge(
     ``own_process``: the bridge is this process's only job, so it may set the
     process-wide garbage-collector policy (:mod:`ocppkit.toolkit.gateway.gc_policy`)
     and raise the descriptor limit (:func:`raise_descriptor_limit`).
-    ``recover``: start on a damaged state database (see :class:`Store`).
+    ``recover``: start on a damaged SQLite state database (see
+    :class:`~ocppkit.toolkit.gateway.state.sqlite.SqliteStore`).
     """
     bridge = Bridge(cfg, recover=recover)
     if own_process:
@@ -613,3 +725,12 @@ async def run_bridge(
         await stop.wait()
     finally:
         await bridge.stop()
+
+
+def _shown(state: str) -> str:
+    """The state URL for a log line: a PostgreSQL password is not shown."""
+    head, sep, rest = state.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return state
+    who, _, where = rest.partition("@")
+    return f"{head}://{who.split(':', 1)[0]}@{where}"

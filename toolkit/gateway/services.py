@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import ssl
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from types import ModuleType
@@ -21,7 +22,7 @@ import orjson
 from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.credentials import Credentials
 from ocppkit.toolkit.gateway.metrics import Metrics
-from ocppkit.toolkit.gateway.store import Store
+from ocppkit.toolkit.gateway.state import StateStore
 from ocppkit.toolkit.journal_writer import JournalWriter
 from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.context import Context
@@ -101,7 +102,7 @@ class Services:
     """
 
     cfg: BridgeConfig
-    store: Store
+    store: StateStore
     journal: JournalWriter | None
     metrics: Metrics
     translator: Translator | ModuleType
@@ -115,6 +116,8 @@ class Services:
     strict_validator: Validator = field(default_factory=Validator)
     # Passwords rotated through AuthorizationKey (None: not followed).
     credentials: Credentials | None = None
+    # Called with a charger whose lease another instance took (its commit was fenced).
+    lease_lost: Callable[[str], None] = field(default=lambda cp: None)
     # Heartbeat interval (s) each 1.5 SOAP charger was last told (soap.py idle close).
     soap_heartbeats: dict[str, float] = field(default_factory=dict)
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -55,7 +55,8 @@ from ocppkit.toolkit.gateway.links import DownLink, WebSocketLink
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.routes import FORWARD, Route, charger16_state
 from ocppkit.toolkit.gateway.services import Services, wire_message
-from ocppkit.toolkit.gateway.store import (
+from ocppkit.toolkit.gateway.state import Claimed
+from ocppkit.toolkit.gateway.state.ops import (
     AddDeadLetter,
     AddOutbox,
     DeleteOutbox,
@@ -65,6 +66,7 @@ from ocppkit.toolkit.gateway.store import (
 )
 from ocppkit.toolkit.gateway.upstream import Upstream
 from ocppkit.translators.bridge import BridgeCore, Effects, PoisonRule, Received, Side
+from ocppkit.translators.errors import LeaseLost
 from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
 from ocppkit.translators.journal import Direction, Leg
 
@@ -95,23 +97,32 @@ class Session:
         svc: the bridge's shared services.
         route: the version pair bridged (default: 1.6 charger, 2.0.1 CSMS,
             with the services' translator).
+        claimed: the charger's lease with its stored state and outbox
+            (:meth:`~ocppkit.toolkit.gateway.state.StateStore.claim`); None:
+            a charger with nothing stored.
     """
 
-    def __init__(self, charge_point_id: str, svc: Services, route: Route = FORWARD) -> None:
+    def __init__(
+        self,
+        charge_point_id: str,
+        svc: Services,
+        route: Route = FORWARD,
+        claimed: Claimed | None = None,
+    ) -> None:
         self.cp_id = charge_point_id
         self.svc = svc
         self.log = svc.log
         self.route = route
         self.charger_version, self.csms_version = route.charger_version, route.csms_version
         cfg = svc.cfg
-        stored = svc.store.load_state(charge_point_id)
+        stored = claimed.state if claimed is not None else None
         state = route.restore(stored) if stored else route.new_state(charge_point_id)
         charger16 = charger16_state(state)
         if not stored and charger16 is not None:  # ids no lost store handed out (store.py)
             charger16.next_tx_id16 = charger16.next_event_id = transaction_id_floor(svc.ctx.now())
         outbox = [
             frame_from_list(row.frame, route.csms_version)
-            for row in svc.store.load_outbox(charge_point_id)
+            for row in (claimed.outbox if claimed is not None else [])
         ]
         self.core: BridgeCore[Any] = BridgeCore(
             charge_point_id,
@@ -195,8 +206,12 @@ class Session:
             return False
         return True
 
-    async def drain(self, timeout: float) -> None:
-        """Stop taking charger calls, let in-flight ones finish (SIGTERM)."""
+    async def drain(
+        self, timeout: float, before_close: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Stop taking charger calls, let in-flight ones finish (SIGTERM), then
+        ``before_close`` (the bridge releases the lease, so the charger is
+        taken at once wherever it reconnects), then close both links."""
         self.core.draining = True
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -204,6 +219,11 @@ class Session:
             if not self.upstream.connected.is_set() and not self.core.charger_queue:
                 break  # nothing can move; the outbox is on disk and resumes on restart
             await asyncio.sleep(0.02)
+        if before_close is not None:
+            try:
+                await before_close()
+            except Exception as exc:  # an unreleased lease just expires
+                self._event(logging.WARNING, "lease_release_failed", error=str(exc))
         await self.stop()
 
     # -- downstream (charger) ---------------------------------------------------
@@ -368,8 +388,8 @@ class Session:
             ]
             try:
                 stored = svc.store.submit(ops)
-            except Exception:
-                self._not_stored()
+            except Exception as exc:
+                self._not_stored(exc)
                 return
             if effects.early:
                 try:
@@ -378,10 +398,10 @@ class Session:
                     self.log.exception("dispatch_failed", extra={"fields": {"cp": self.cp_id}})
             try:
                 await stored
-            except Exception:
+            except Exception as exc:
                 # (After an early answer, the head of the outbox stays queued
                 # and is sent again: the CSMS answers it again.)
-                self._not_stored()
+                self._not_stored(exc)
                 return
             self.core.committed()
             if effects.early:
@@ -390,9 +410,18 @@ class Session:
         await self._send(effects)
         await self._recycle(effects)
 
-    def _not_stored(self) -> None:
-        """Not stored, so not acknowledged: the peer's own retry will redo it."""
+    def _not_stored(self, exc: Exception) -> None:
+        """Not stored, so not acknowledged: the peer's own retry will redo it.
+
+        A write refused because another instance took the charger's lease
+        (fencing, :class:`~ocppkit.translators.errors.LeaseLost`) means this
+        session is stale: the charger is served there now, so it ends here.
+        """
         self.core.rollback()
+        if isinstance(exc, LeaseLost):
+            self._event(logging.WARNING, "lease_lost_write_refused")
+            self.svc.lease_lost(self.cp_id)
+            return
         self.log.exception("store_commit_failed", extra={"fields": {"cp": self.cp_id}})
 
     def _journal_received(self, received: Received) -> None:
