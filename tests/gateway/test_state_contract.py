@@ -16,8 +16,15 @@ from typing import Any
 import orjson
 import pytest
 
+from ocppkit.toolkit.gateway.dead_letters import acknowledge, list_dead_letters
 from ocppkit.toolkit.gateway.state import StateStore, open_store, parse_state
-from ocppkit.toolkit.gateway.state.ops import AddOutbox, DeleteOutbox, PutPassword, PutState
+from ocppkit.toolkit.gateway.state.ops import (
+    AddDeadLetter,
+    AddOutbox,
+    DeleteOutbox,
+    PutPassword,
+    PutState,
+)
 from ocppkit.translators.errors import ConfigError, LeaseLost, StoreError
 from tests.gateway.pg import pg_server, pg_url, require_pg  # noqa: F401
 
@@ -35,6 +42,7 @@ def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     async def open_(owner: str = "A", lease_seconds: float = 30.0) -> StateStore:
         return await open_store(url, owner=owner, lease_seconds=lease_seconds)
 
+    open_.url = url  # type: ignore[attr-defined]
     return open_
 
 
@@ -220,6 +228,43 @@ def test_passwords_round_trip(opener: Opener) -> None:
     stored, problem = run(main())
     assert stored == {("CP1", "downstream"): ("new", None), ("CP1", "upstream"): ("new", None)}
     assert problem is None
+
+
+def test_dead_letters_are_listed_and_acknowledged_by_the_operator_on_either_backend(
+    opener: Opener,
+) -> None:
+    url = opener.url  # type: ignore[attr-defined]
+
+    async def main() -> tuple[int, int]:
+        store = await opener()
+        await store.claim("CP1")
+        await store.commit([hb("m1"), hb("m2")])
+        await store.commit([
+            DeleteOutbox("CP1", "m1"),
+            AddDeadLetter("CP1", "m1", [2, "m1", "Heartbeat", {}], 5, "link lost 5 times"),
+        ])  # fmt: skip
+        await store.commit([
+            DeleteOutbox("CP1", "m2"),
+            AddDeadLetter("CP1", "m2", [2, "m2", "DataTransfer", {"vendorId": "V"}], 5, "lost"),
+        ])  # fmt: skip
+        before = await store.unacknowledged_dead_letters()
+        # The operator's command reads and acknowledges with its own connection,
+        # beside the open store (as beside a running bridge).
+        rows = list_dead_letters(url)
+        assert [(r.message_id, r.action, r.attempts) for r in rows] == [
+            ("m1", "Heartbeat", 5),
+            ("m2", "DataTransfer", 5),
+        ]
+        assert rows[1].frame == [2, "m2", "DataTransfer", {"vendorId": "V"}]
+        assert acknowledge(url, [rows[0].id]) == 1
+        assert acknowledge(url, [rows[0].id]) == 0  # already acknowledged
+        assert [r.message_id for r in list_dead_letters(url)] == ["m2"]
+        assert len(list_dead_letters(url, include_acknowledged=True)) == 2
+        after = await store.unacknowledged_dead_letters()
+        await store.aclose()
+        return before, after
+
+    assert run(main()) == (2, 1)
 
 
 def test_a_plain_path_is_sqlite_and_an_unknown_scheme_is_one_clear_error() -> None:

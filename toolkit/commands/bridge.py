@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -115,9 +114,14 @@ def bridge(
 
 @bridge_app.command("dead-letters")
 def dead_letters(
-    state: Annotated[Path, typer.Option("--state", help="The bridge's SQLite state file.")] = Path(
-        "bridge.db"
-    ),
+    state: Annotated[
+        str,
+        typer.Option(
+            "--state",
+            metavar="PATH|URL",
+            help="The bridge's state: a path, sqlite:///PATH or postgresql://...",
+        ),
+    ] = "bridge.db",
     all_: Annotated[
         bool, typer.Option("--all", help="Also the dead letters acknowledged already.")
     ] = False,

@@ -8,11 +8,13 @@ the commit that takes it out of the outbox, and ``/healthz`` reports
 ``degraded`` (problem ``dead_letters``) while any is not acknowledged.
 
 This module reads that table, and marks rows acknowledged, with its own
-SQLite connection, so it can run beside a bridge that has the database open
-(WAL allows one writer at a time and readers alongside; the acknowledgement
-is one short transaction that waits up to five seconds for the bridge's
-writer). It never opens the database as :class:`~ocppkit.toolkit.gateway.store.Store`
-does: that would mark the database in use and run the start-up checks.
+connection, so it can run beside bridges that have the database open. For
+SQLite (a path or ``sqlite://``), WAL allows one writer at a time and readers
+alongside; the acknowledgement is one short transaction that waits up to five
+seconds for the bridge's writer. For PostgreSQL (``postgresql://``, several
+bridges sharing one database) it is one psycopg connection. It never opens
+the database as the bridge's store does: that would mark an SQLite database
+in use, run the start-up checks and take part in leases.
 """
 
 from __future__ import annotations
@@ -20,14 +22,15 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
+from ocppkit.toolkit.gateway.state import parse_state
 from ocppkit.translators.errors import StoreError
 
 BUSY_TIMEOUT = 5.0  # seconds an acknowledgement waits for the bridge's writer
@@ -64,8 +67,52 @@ class DeadLetterRow:
         }
 
 
+class _Db(Protocol):
+    """What both backends' DB-API connections offer this module."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+
+
 @contextlib.contextmanager
-def _connect(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
+def _connect(state: str, *, write: bool) -> Iterator[tuple[_Db, str]]:
+    """A connection to the state database ``state`` names, and its placeholder."""
+    kind, target = parse_state(state)
+    if kind == "postgresql":
+        with _connect_postgres(target, write=write) as db:
+            yield db, "%s"
+        return
+    with _connect_sqlite(Path(target), write=write) as sq:
+        yield sq, "?"
+
+
+@contextlib.contextmanager
+def _connect_postgres(url: str, *, write: bool) -> Iterator[_Db]:
+    try:
+        import psycopg
+    except ImportError:
+        raise StoreError("a postgresql:// state needs psycopg: pip install 'ocppkit[ha]'") from None
+    try:
+        db = psycopg.connect(url, connect_timeout=int(BUSY_TIMEOUT), autocommit=True)
+    except psycopg.Error as exc:
+        raise StoreError(f"state database cannot be reached: {_first_line(exc)}") from None
+    try:
+        if not write:
+            db.execute("SET default_transaction_read_only = on")
+        yield db
+    except psycopg.errors.UndefinedTable:
+        raise _NoTable from None
+    except psycopg.Error as exc:
+        raise StoreError(f"state database: {_first_line(exc)}") from None
+    finally:
+        db.close()
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _connect_sqlite(path: Path, *, write: bool) -> Iterator[sqlite3.Connection]:
     if not path.is_file():
         raise StoreError(f"state database {path} does not exist")
     uri = f"{path.resolve().as_uri()}?mode={'rw' if write else 'ro'}"
@@ -90,12 +137,12 @@ class _NoTable(Exception):
 
 
 def list_dead_letters(
-    path: str | Path, *, include_acknowledged: bool = False
+    state: str | Path, *, include_acknowledged: bool = False
 ) -> list[DeadLetterRow]:
-    """The dead letters in ``path``, oldest first.
+    """The dead letters in the state database ``state`` (a path or URL), oldest first.
 
     Raises:
-        StoreError: the file is missing or not a readable state database.
+        StoreError: the database is missing, unreachable or not a state database.
     """
     sql = (
         "SELECT id, charge_point_id, message_id, frame, attempts, reason, created, acknowledged"
@@ -104,30 +151,30 @@ def list_dead_letters(
         + " ORDER BY id"
     )
     try:
-        with _connect(Path(path), write=False) as db:
+        with _connect(str(state), write=False) as (db, _):
             rows = db.execute(sql).fetchall()
     except _NoTable:
         return []
     return [
-        DeadLetterRow(i, cp, mid, orjson.loads(frame), n, reason, created, ack)
+        DeadLetterRow(i, cp, mid, orjson.loads(bytes(frame)), n, reason, created, ack)
         for i, cp, mid, frame, n, reason, created, ack in rows
     ]
 
 
-def acknowledge(path: str | Path, ids: list[int]) -> int:
+def acknowledge(state: str | Path, ids: list[int]) -> int:
     """Mark the dead letters ``ids`` acknowledged; returns how many changed.
 
     Raises:
-        StoreError: the file is missing, not a state database, or stays locked.
+        StoreError: the database is missing, not a state database, or stays locked.
     """
     if not ids:
         return 0
     now = time.time()
-    marks = ",".join("?" * len(ids))
     try:
-        with _connect(Path(path), write=True) as db:
+        with _connect(str(state), write=True) as (db, mark):
+            marks = ",".join([mark] * len(ids))
             cur = db.execute(
-                f"UPDATE dead_letters SET acknowledged = ? WHERE acknowledged IS NULL"
+                f"UPDATE dead_letters SET acknowledged = {mark} WHERE acknowledged IS NULL"
                 f" AND id IN ({marks})",
                 (now, *ids),
             )
