@@ -122,7 +122,7 @@ def test_unknown_suite_is_a_one_line_error() -> None:
     assert out.returncode == 2
     assert (
         out.stderr.strip() == "ocppkit: error: unknown suite(s) nope; "
-        "known: validate, translate, bridge, scale, ingest, report"
+        "known: validate, translate, bridge, scale, failover, ingest, report"
     )
 
 
