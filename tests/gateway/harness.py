@@ -12,7 +12,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import websockets
+import websockets.exceptions
 from ocpp.messages import Call as LibCall
 from ocpp.messages import CallResult as LibCallResult
 from ocpp.messages import _validate_payload
@@ -278,3 +279,82 @@ def lib_violations(records: list[Any], version: str) -> list[str]:
         except Exception as exc:
             found.append(f"{orjson.dumps(msg).decode()[:200]}: {exc}")
     return found
+
+
+SEND_TIMEOUT = 6.0  # above the bridges' --call-timeout 5 in the kill tests
+
+
+class ResendingLink:
+    """A 1.6 charger's connection that is opened again whenever it drops, and a
+    :meth:`send` that repeats the same request until it is answered, as a
+    charger does after its CSMS (or the bridge in front of it) went away.
+
+    ``url`` is read at each reconnect; ``on_send`` runs once the request is on
+    the wire (a kill test may strike from then on); ``on_resend`` counts each
+    attempt that was not answered.
+    """
+
+    def __init__(
+        self,
+        url: Callable[[], str],
+        cp_id: str,
+        *,
+        rounds: int,
+        on_send: Callable[[], None] = lambda: None,
+        on_resend: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.url, self.cp_id, self.rounds = url, cp_id, rounds
+        self.on_send, self.on_resend = on_send, on_resend
+        self.stack: contextlib.AsyncExitStack | None = None
+        self.ch: Any = None
+
+    async def open(self) -> Any:
+        if self.ch is None or self.ch._connection.close_code is not None:
+            await self.close()
+            self.stack = contextlib.AsyncExitStack()
+            self.ch = await self.stack.enter_async_context(
+                connected(self.url(), self.cp_id, attempts=120)
+            )
+        return self.ch
+
+    async def close(self) -> None:
+        if self.stack is not None:
+            with contextlib.suppress(Exception):
+                await self.stack.aclose()
+        self.stack, self.ch = None, None
+
+    async def send(self, message: Any) -> Any:
+        """Send until answered; the same request (same timestamp) every time."""
+        for _ in range(self.rounds):
+            try:
+                ch = await self.open()
+                answer = asyncio.ensure_future(ch.call(message))
+                self.on_send()
+                closed = asyncio.ensure_future(ch._connection.wait_closed())
+                done, _ = await asyncio.wait({answer, closed}, timeout=SEND_TIMEOUT,
+                                             return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
+                closed.cancel()
+                if answer in done:
+                    return answer.result()
+                answer.cancel()
+                raise TimeoutError("no answer" if not done else "connection lost")
+            # InvalidHandshake: the bridge was killed during the opening handshake.
+            except (websockets.exceptions.ConnectionClosed, websockets.exceptions.InvalidHandshake,
+                    TimeoutError, OSError, AssertionError) as exc:  # fmt: skip
+                self.on_resend()
+                await self.close()
+                if isinstance(exc, AssertionError) and "could not connect" not in str(exc):
+                    raise
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"{self.cp_id}: never answered: {message!r}")
+
+
+def meter(tx: int, wh: int) -> call16.MeterValues:
+    """A periodic 1.6 MeterValues with one energy register reading, stamped now."""
+    sample = {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh",
+              "context": "Sample.Periodic"}  # fmt: skip
+    return call16.MeterValues(
+        connector_id=1,
+        transaction_id=tx,
+        meter_value=[{"timestamp": now(), "sampledValue": [sample]}],
+    )

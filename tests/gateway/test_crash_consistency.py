@@ -20,20 +20,17 @@ The random points come from a seed: ``OCPPKIT_TEST_CRASH_SEED`` replays a run
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-import websockets
 from ocpp.v16 import call as call16
 
 from ocppkit.toolkit.csms import Csms, CsmsSettings
-from tests.gateway.harness import BridgeProcess, connected, now
+from tests.gateway.harness import BridgeProcess, ResendingLink, meter, now
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -42,7 +39,6 @@ LANES = int(os.environ.get("OCPPKIT_TEST_CRASH_LANES", "4"))
 SEED = int(os.environ.get("OCPPKIT_TEST_CRASH_SEED", str(random.SystemRandom().randrange(2**32))))
 METER_SAMPLES = 2  # per transaction, between Start and Stop
 FAST_RECONNECT = {"OCPPKIT_BRIDGE_CONNECT_TIMEOUT": "1", "OCPPKIT_BRIDGE_BACKOFF_MAX": "1"}
-SEND_TIMEOUT = 6.0  # above the bridge's --call-timeout 5
 
 
 @dataclass
@@ -71,69 +67,22 @@ class Lane:
     def cp_id(self) -> str:
         return f"CRASH{self.index}"
 
+    def note_send(self) -> None:
+        self.sends += 1
+        self.sent.set()  # the killer may strike from here on
 
-class Link:
-    """The charger's connection, opened again whenever the bridge went away."""
-
-    def __init__(self, lane: Lane) -> None:
-        self.lane = lane
-        self.stack: contextlib.AsyncExitStack | None = None
-        self.ch: Any = None
-
-    async def open(self) -> Any:
-        if self.ch is None or self.ch._connection.close_code is not None:
-            await self.close()
-            self.stack = contextlib.AsyncExitStack()
-            self.ch = await self.stack.enter_async_context(
-                connected(self.lane.bridge.url, self.lane.cp_id, attempts=120)
-            )
-        return self.ch
-
-    async def close(self) -> None:
-        if self.stack is not None:
-            with contextlib.suppress(Exception):
-                await self.stack.aclose()
-        self.stack, self.ch = None, None
-
-    async def send(self, message: Any) -> Any:
-        """Send until answered; the same request (same timestamp) every time."""
-        for _ in range(200):
-            try:
-                ch = await self.open()
-                answer = asyncio.ensure_future(ch.call(message))
-                self.lane.sends += 1
-                self.lane.sent.set()  # the killer may strike from here on
-                closed = asyncio.ensure_future(ch._connection.wait_closed())
-                done, _ = await asyncio.wait({answer, closed}, timeout=SEND_TIMEOUT,
-                                             return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-                closed.cancel()
-                if answer in done:
-                    return answer.result()
-                answer.cancel()
-                raise TimeoutError("no answer" if not done else "connection lost")
-            # InvalidHandshake: the bridge was killed during the opening handshake.
-            except (websockets.exceptions.ConnectionClosed, websockets.exceptions.InvalidHandshake,
-                    TimeoutError, OSError, AssertionError) as exc:  # fmt: skip
-                self.lane.resends += 1
-                await self.close()
-                if isinstance(exc, AssertionError) and "could not connect" not in str(exc):
-                    raise
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"{self.lane.cp_id}: never answered: {message!r}")
-
-
-def meter(tx: int, wh: int) -> call16.MeterValues:
-    sample = {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh",
-              "context": "Sample.Periodic"}  # fmt: skip
-    return call16.MeterValues(
-        connector_id=1,
-        transaction_id=tx,
-        meter_value=[{"timestamp": now(), "sampledValue": [sample]}],
-    )
+    def note_resend(self) -> None:
+        self.resends += 1
 
 
 async def run_lane(lane: Lane, cycles: int) -> None:
-    link = Link(lane)
+    link = ResendingLink(
+        lambda: lane.bridge.url,
+        lane.cp_id,
+        rounds=200,
+        on_send=lane.note_send,
+        on_resend=lane.note_resend,
+    )
     try:
         await link.send(
             call16.BootNotification(charge_point_model="Wallbox-1", charge_point_vendor="Acme")

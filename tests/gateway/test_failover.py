@@ -31,14 +31,12 @@ import subprocess
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-import websockets
 from ocpp.v16 import call as call16
 
 from ocppkit.toolkit.csms import Csms, CsmsSettings
-from tests.gateway.harness import BridgeProcess, connected, now
+from tests.gateway.harness import BridgeProcess, ResendingLink, meter, now
 from tests.gateway.pg import pg_server, pg_url, require_pg  # noqa: F401
 
 pytestmark = pytest.mark.timeout(240)
@@ -51,7 +49,6 @@ SEED = int(
 HAPROXY = shutil.which("haproxy")
 FAST = {"OCPPKIT_BRIDGE_CONNECT_TIMEOUT": "2", "OCPPKIT_BRIDGE_BACKOFF_MAX": "1",
         "OCPPKIT_BRIDGE_LEASE_SECONDS": "3", "OCPPKIT_BRIDGE_DRAIN_TIMEOUT": "5"}  # fmt: skip
-SEND_TIMEOUT = 6.0  # above the bridge's --call-timeout 5
 
 
 def require_haproxy() -> None:
@@ -143,63 +140,12 @@ class Lane:
     def cp_id(self) -> str:
         return f"HA{self.index:02d}"
 
-
-class Link:
-    """The charger's connection through the balancer, opened again when it drops."""
-
-    def __init__(self, lane: Lane) -> None:
-        self.lane = lane
-        self.stack: contextlib.AsyncExitStack | None = None
-        self.ch: Any = None
-
-    async def open(self) -> Any:
-        if self.ch is None or self.ch._connection.close_code is not None:
-            await self.close()
-            self.stack = contextlib.AsyncExitStack()
-            self.ch = await self.stack.enter_async_context(
-                connected(self.lane.url, self.lane.cp_id, attempts=120)
-            )
-        return self.ch
-
-    async def close(self) -> None:
-        if self.stack is not None:
-            with contextlib.suppress(Exception):
-                await self.stack.aclose()
-        self.stack, self.ch = None, None
-
-    async def send(self, message: Any) -> Any:
-        """Send until answered; the same request (same timestamp) every time."""
-        for _ in range(300):
-            try:
-                ch = await self.open()
-                answer = asyncio.ensure_future(ch.call(message))
-                closed = asyncio.ensure_future(ch._connection.wait_closed())
-                done, _ = await asyncio.wait({answer, closed}, timeout=SEND_TIMEOUT,
-                                             return_when=asyncio.FIRST_COMPLETED)  # fmt: skip
-                closed.cancel()
-                if answer in done:
-                    return answer.result()
-                answer.cancel()
-                raise TimeoutError("no answer" if not done else "connection lost")
-            except (websockets.exceptions.ConnectionClosed, websockets.exceptions.InvalidHandshake,
-                    TimeoutError, OSError, AssertionError) as exc:  # fmt: skip
-                self.lane.resends += 1
-                await self.close()
-                if isinstance(exc, AssertionError) and "could not connect" not in str(exc):
-                    raise
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"{self.lane.cp_id}: never answered: {message!r}")
-
-
-def meter(tx: int, wh: int) -> call16.MeterValues:
-    sample = {"value": str(wh), "measurand": "Energy.Active.Import.Register", "unit": "Wh",
-              "context": "Sample.Periodic"}  # fmt: skip
-    values = [{"timestamp": now(), "sampledValue": [sample]}]
-    return call16.MeterValues(connector_id=1, transaction_id=tx, meter_value=values)
+    def note_resend(self) -> None:
+        self.resends += 1
 
 
 async def run_lane(lane: Lane, until: asyncio.Event) -> None:
-    link = Link(lane)
+    link = ResendingLink(lambda: lane.url, lane.cp_id, rounds=300, on_resend=lane.note_resend)
     try:
         await link.send(
             call16.BootNotification(charge_point_model="Wallbox-1", charge_point_vendor="Acme")
