@@ -6,10 +6,12 @@ address and stopping are the same for all.
 
 from __future__ import annotations
 
+import abc
+
 from aiohttp import web
 
 
-class HttpApp:
+class HttpApp(abc.ABC):
     """An aiohttp application served on loopback (or any host) until :meth:`stop`."""
 
     def __init__(self) -> None:
@@ -21,8 +23,9 @@ class HttpApp:
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @abc.abstractmethod
     def app(self) -> web.Application:
-        raise NotImplementedError
+        """The application to serve, with its routes."""
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Serve on ``host:port`` (port 0: any free port; :attr:`port` tells which)."""
