@@ -9,7 +9,6 @@ emitted frame against the official schema of the side it goes to. Run with
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from ocppkit.translators.schemas import actions
 from ocppkit.translators.versions import OcppVersion
 from tests.translators.test_engine_golden import (
     PAIRS,
-    REGENERATE,
     T0,
     C,
     D,
@@ -30,6 +28,7 @@ from tests.translators.test_engine_golden import (
     S,
     U,
     call,
+    check_golden,
     error,
     result,
     run,
@@ -396,13 +395,7 @@ def test_the_mapping_doc_gives_every_21_action_an_outcome() -> None:
 @pytest.mark.parametrize(("pair", "case"), sorted(CASES), ids=lambda v: str(v))
 def test_lift21_case_matches_its_golden_file(pair: str, case: str) -> None:
     doc = run(PAIRS[pair], CASES[(pair, case)])
-    path = GOLDEN / pair / f"{case}.json"
-    if REGENERATE:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return
-    assert path.exists(), f"{path} missing: run with OCPPKIT_REGEN_GOLDEN=1"
-    assert doc == json.loads(path.read_text(encoding="utf-8"))
+    check_golden(GOLDEN / pair / f"{case}.json", doc)
 
 
 def test_no_lift21_golden_file_is_left_without_its_case() -> None:
