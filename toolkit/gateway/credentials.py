@@ -22,6 +22,14 @@ Both are written to the state database in the writer's queue before the
 translated answer's own commit, so the CSMS never hears Accepted for a key
 the bridge could forget. Stored keys override the configured
 ``charger_passwords`` / ``upstream_passwords`` for that charger.
+
+Several instances share one store (HA): the charger whose key instance A
+rotated may reconnect to instance B, with the new key or, before it stored
+it, with the old one. So each instance reads the charger's stored keys again
+whenever the charger connects (:meth:`Credentials.refresh`, one indexed read
+beside the lease claim of that same connection); the copy in memory serves
+only between connections. A key this instance is still writing is not
+overwritten by the older stored one.
 """
 
 from __future__ import annotations
@@ -108,6 +116,28 @@ class Credentials:
         self._stored = dict(stored) if stored is not None else store.stored_passwords()  # type: ignore[attr-defined]
         # (charger, message id) -> (new key, action that offered it)
         self._offered: dict[tuple[str, str], tuple[str, str]] = {}
+        # (charger, leg) -> writes of this instance not yet stored
+        self._writing: dict[tuple[str, str], int] = {}
+
+    async def refresh(self, cp_id: str) -> None:
+        """Take the charger's keys from the store, which other instances write too.
+
+        A store that cannot be read is logged and the keys in memory serve
+        (the charger's lease claim, next, meets the same store and says so).
+        """
+        try:
+            stored = await self.store.passwords(cp_id)
+        except Exception as exc:
+            event(self.log, logging.ERROR, "password_refresh_failed", cp=cp_id, error=repr(exc))
+            return
+        for leg in (DOWN, UP):
+            key = (cp_id, leg)
+            if self._writing.get(key):
+                continue  # ours is newer than what the store holds yet
+            if key in stored:
+                self._stored[key] = stored[key]
+            else:
+                self._stored.pop(key, None)
 
     # -- what is accepted and presented -------------------------------------------
 
@@ -167,11 +197,16 @@ class Credentials:
         event(self.log, logging.INFO, "charger_password_rotated", cp=cp_id)
 
     def _put(self, op: PutPassword) -> None:
-        self._stored[(op.charge_point_id, op.leg)] = (op.value, op.previous)
+        key = (op.charge_point_id, op.leg)
+        self._stored[key] = (op.value, op.previous)
+        self._writing[key] = self._writing.get(key, 0) + 1
         done = self.store.submit([op])
-        done.add_done_callback(self._written)
+        done.add_done_callback(lambda d: self._written(key, d))
 
-    def _written(self, done: asyncio.Future[None]) -> None:
+    def _written(self, key: tuple[str, str], done: asyncio.Future[None]) -> None:
+        left = self._writing.pop(key, 1) - 1
+        if left:
+            self._writing[key] = left
         if not done.cancelled() and done.exception() is not None:
             event(self.log, logging.ERROR, "password_not_stored", error=repr(done.exception()))
 

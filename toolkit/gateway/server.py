@@ -475,6 +475,14 @@ class Bridge:
                 return True
         return False
 
+    async def admit(self, cp_id: str, request: web.Request) -> web.Response | None:
+        """The refusal for a charger that may not connect now, or None, checked
+        against the keys the store holds now (another instance may have
+        rotated them: :meth:`Credentials.refresh`)."""
+        if self.credentials is not None and not self.stopping:
+            await self.credentials.refresh(cp_id)
+        return self.admission(cp_id, request)
+
     def admission(self, cp_id: str, request: web.Request) -> web.Response | None:
         """The refusal for a charger that may not connect now, or None."""
         if self.stopping:
@@ -521,7 +529,7 @@ class Bridge:
 
     async def _websocket(self, request: web.Request) -> web.StreamResponse:
         cp_id = request.match_info["cp_id"]
-        refused = self.admission(cp_id, request)
+        refused = await self.admit(cp_id, request)
         if refused is not None:
             return refused
         offered = _offered_protocols(request)

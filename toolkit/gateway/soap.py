@@ -101,7 +101,7 @@ class SoapHost(Protocol):
 
     svc: Services | None
 
-    def admission(self, cp_id: str, request: web.Request) -> web.Response | None: ...
+    async def admit(self, cp_id: str, request: web.Request) -> web.Response | None: ...
 
     def claimed(self, cp_id: str) -> AbstractContextManager[None]: ...
 
@@ -422,7 +422,7 @@ async def serve_soap(bridge: SoapHost, request: web.Request) -> web.Response:
         event(svc.log, logging.WARNING, "soap_request_refused", reason=exc.reason[:200])
         return fault_response(fault_for_exception(exc), exc)
     cp_id = msg.charge_box_identity or ""
-    refused = bridge.admission(cp_id, request)
+    refused = await bridge.admit(cp_id, request)
     if refused is not None:
         return refused
     with bridge.claimed(cp_id):

@@ -132,8 +132,10 @@ class StateStore(Protocol):
         """Chargers with stored calls and no live owner but possibly this instance."""
         ...
 
-    async def passwords(self) -> dict[tuple[str, str], tuple[str, str | None]]:
-        """Every stored password: (charger, leg) -> (value, previous)."""
+    async def passwords(
+        self, charge_point_id: str | None = None
+    ) -> dict[tuple[str, str], tuple[str, str | None]]:
+        """The stored passwords, every charger's or one's: (charger, leg) -> (value, previous)."""
         ...
 
     async def unacknowledged_dead_letters(self) -> int:

@@ -193,9 +193,16 @@ class PostgresStore:
 
     # -- reads -------------------------------------------------------------------
 
-    async def passwords(self) -> dict[tuple[str, str], tuple[str, str | None]]:
+    async def passwords(
+        self, charge_point_id: str | None = None
+    ) -> dict[tuple[str, str], tuple[str, str | None]]:
+        sql = "SELECT charge_point_id, leg, value, previous FROM passwords"
         async with self._conn() as conn:
-            cur = await conn.execute("SELECT charge_point_id, leg, value, previous FROM passwords")
+            cur = await (
+                conn.execute(sql)
+                if charge_point_id is None
+                else conn.execute(sql + " WHERE charge_point_id = %s", (charge_point_id,))
+            )
             return {(cp, leg): (value, prev) for cp, leg, value, prev in await cur.fetchall()}
 
     async def unacknowledged_dead_letters(self) -> int:

@@ -206,12 +206,21 @@ class SqliteStore:
     def outbox_depth(self) -> int:
         return int(self._read("SELECT COUNT(*) FROM outbox", ())[0][0])
 
-    def stored_passwords(self) -> dict[tuple[str, str], tuple[str, str | None]]:
-        rows = self._read("SELECT charge_point_id, leg, value, previous FROM passwords", ())
+    def stored_passwords(
+        self, charge_point_id: str | None = None
+    ) -> dict[tuple[str, str], tuple[str, str | None]]:
+        sql = "SELECT charge_point_id, leg, value, previous FROM passwords"
+        rows = (
+            self._read(sql, ())
+            if charge_point_id is None
+            else self._read(sql + " WHERE charge_point_id = ?", (charge_point_id,))
+        )
         return {(cp, leg): (value, previous) for cp, leg, value, previous in rows}
 
-    async def passwords(self) -> dict[tuple[str, str], tuple[str, str | None]]:
-        return self.stored_passwords()
+    async def passwords(
+        self, charge_point_id: str | None = None
+    ) -> dict[tuple[str, str], tuple[str, str | None]]:
+        return await asyncio.to_thread(self.stored_passwords, charge_point_id)
 
     async def unacknowledged_dead_letters(self) -> int:
         """Dead letters no operator acknowledged yet (``/healthz`` is degraded meanwhile)."""
