@@ -49,6 +49,19 @@ async def set_password(csms: RecordingCsms, value: str) -> Any:
     return await csms.command("sv-1", "SetVariables", data)
 
 
+async def rotate(bridge: Bridge, csms: RecordingCsms, status: str) -> tuple[Any, Any]:
+    """The charger, with its old key, answers the CSMS's new key with ``status``;
+    returns the command it got and the answer the CSMS got."""
+    ws = await connect(bridge, "old-password-0001")
+    await booted(ws)
+    answer_task = asyncio.create_task(set_password(csms, NEW_KEY))
+    command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
+    await ws.send(orjson.dumps([3, command[1], {"status": status}]).decode())
+    csms_answer = await answer_task
+    await ws.close()
+    return command, csms_answer
+
+
 def test_a_rotated_authorization_key_is_stored_and_followed_on_both_legs(tmp_path: Path) -> None:
     async def main() -> dict[str, Any]:
         csms = RecordingCsms("ocpp2.0.1")
@@ -62,14 +75,7 @@ def test_a_rotated_authorization_key_is_stored_and_followed_on_both_legs(tmp_pat
             bridge = Bridge(cfg)
             await bridge.start()
             try:
-                ws = await connect(bridge, "old-password-0001")
-                await booted(ws)
-                answer_task = asyncio.create_task(set_password(csms, NEW_KEY))
-                command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-                out["command"] = command
-                await ws.send(orjson.dumps([3, command[1], {"status": "Accepted"}]).decode())
-                out["csms_answer"] = await answer_task
-                await ws.close()
+                out["command"], out["csms_answer"] = await rotate(bridge, csms, "Accepted")
                 # Until the new key has been seen once, the old one still works.
                 out["old_before_new"] = await refused(bridge, "old-password-0001")
                 ws = await connect(bridge, NEW_KEY)
@@ -128,13 +134,7 @@ def test_a_key_rotated_on_one_instance_is_in_force_on_the_other_at_once(
         await a.start()
         await b.start()
         try:
-            ws = await connect(a, "old-password-0001")
-            await booted(ws)
-            answer_task = asyncio.create_task(set_password(csms, NEW_KEY))
-            command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-            await ws.send(orjson.dumps([3, command[1], {"status": "Accepted"}]).decode())
-            out["csms_answer"] = await answer_task
-            await ws.close()
+            _, out["csms_answer"] = await rotate(a, csms, "Accepted")
             # The charger is sent to B: it may still show the old key, or the new one.
             out["old_on_b_before_new"] = await refused(b, "old-password-0001")
             ws = await connect(b, NEW_KEY)
@@ -167,13 +167,7 @@ def test_a_rejected_authorization_key_changes_nothing(tmp_path: Path) -> None:
         bridge = Bridge(cfg)
         await bridge.start()
         try:
-            ws = await connect(bridge, "old-password-0001")
-            await booted(ws)
-            answer_task = asyncio.create_task(set_password(csms, NEW_KEY))
-            command = orjson.loads(await asyncio.wait_for(ws.recv(), 10))
-            await ws.send(orjson.dumps([3, command[1], {"status": "Rejected"}]).decode())
-            await answer_task
-            await ws.close()
+            await rotate(bridge, csms, "Rejected")
             return await refused(bridge, NEW_KEY), await refused(bridge, "old-password-0001")
         finally:
             await bridge.stop()
