@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import orjson
 import pandas as pd
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
@@ -243,3 +245,48 @@ def test_append_refuses_a_different_salt(tmp_path: Path) -> None:
     ingest(pieces[:1], tmp_path / "ds", IngestOptions(workers=1, salt=b"one"))
     with pytest.raises(ConfigError, match="same --hash-id-tokens"):
         ingest(pieces[1:2], tmp_path / "ds", IngestOptions(workers=1, salt=b"two", append=True))
+
+
+def _line(ts: str, direction: str, message: list[Any]) -> bytes:
+    record = {"timestamp": ts, "charge_point_id": "CP1", "direction": direction,
+              "ocpp_version": "1.6", "message": message}  # fmt: skip
+    return orjson.dumps(record) + b"\n"
+
+
+def test_a_rotated_log_appended_under_one_name_is_the_same_as_under_distinct_names(
+    tmp_path: Path,
+) -> None:
+    """A cron job that ingests `today.jsonl` each day: the calls left open at the
+    end of one day and of the next stand at the same line of the same path, and
+    each is settled by its own answer, as if the files had distinct names."""
+    up, down = "cs_to_csms", "csms_to_cs"
+    hb = {"currentTime": "2026-03-01T00:00:00Z"}
+    days = [
+        [_line("2026-03-01T23:59:00Z", up, [2, "a", "Heartbeat", {}]),
+         _line("2026-03-01T23:59:01Z", down, [3, "a", hb]),
+         _line("2026-03-01T23:59:58Z", up, [2, "x", "Heartbeat", {}])],
+        [_line("2026-03-02T00:00:01Z", down, [3, "x", hb]),
+         _line("2026-03-02T23:59:00Z", up, [2, "b", "Heartbeat", {}]),
+         _line("2026-03-02T23:59:58Z", up, [2, "y", "Heartbeat", {}])],
+        [_line("2026-03-03T00:00:01Z", down, [3, "y", hb]),
+         _line("2026-03-03T00:00:02Z", down, [3, "b", hb])],
+    ]  # fmt: skip
+    (tmp_path / "named").mkdir()
+    (tmp_path / "cron").mkdir()
+    for n, lines in enumerate(days):
+        named = tmp_path / "named" / f"day-{n}.jsonl"
+        named.write_bytes(b"".join(lines))
+        ingest([named], tmp_path / "by-name", APPEND)
+        today = tmp_path / "cron" / "today.jsonl"
+        today.write_bytes(b"".join(lines))
+        ingest([today], tmp_path / "by-cron", APPEND)
+        for name in model.TABLES:  # after every day, not only at the end
+            a, b = table(tmp_path / "by-name", name), table(tmp_path / "by-cron", name)
+            drop = [c for c in a.columns if c == "source_file"]
+            a, b = a.drop(columns=drop), b.drop(columns=drop)
+            pd.testing.assert_frame_equal(a, b, obj=f"{name} after day {n}")
+    frames = table(tmp_path / "by-cron", "frames")
+    calls = frames[frames["message_type"] == 2]
+    assert len(calls) == 4
+    assert not calls["flags"].fillna("").str.contains("unanswered_call").any()
+    assert set(frames[frames["message_type"] == 3]["matched_action"]) == {"Heartbeat"}

@@ -58,6 +58,13 @@ from ocppkit.translators.errors import ConfigError
 
 BLOCK_BYTES = 4 * 1024 * 1024
 CARRIED_CALLS_MAX = 200_000  # unanswered calls remembered across blocks
+
+# Where a carried CALL's frame is: (source file, line, message id). The file and
+# line alone are not enough across appends: a log rotated under one name
+# (a cron job's `today.jsonl`) can leave open calls at the same line of the same
+# path in two runs, and only the message id tells the earlier run's frame from
+# this run's.
+Where = tuple[str, int, str]
 NON_SPLITTABLE_GROUP = 20_000  # reader items per in-process block
 DRAIN_ROWS = 10_000  # rows the in-order pass derives (sessions, ...) written per batch
 MIN_PARALLEL_BYTES = 16 * 1024 * 1024  # below this, worker start-up costs more than it saves
@@ -174,13 +181,14 @@ class _Run:
         self.writers = {n: TableWriter(out, n, part) for n in model.TABLES if n in options.tables}
         self.sessions = SessionAssembler(token_hasher(options.salt))
         self.carried: dict[duplicates.Key, duplicates.Call] = {}  # unanswered at block ends
-        # Where each carried call is (file, line), and the calls no result answered.
-        self.located_calls: dict[duplicates.Key, tuple[str, int]] = {}
-        self.unanswered: set[tuple[str, int]] = set()
+        # Where each carried call is (file, line, message id: see Where), and the calls
+        # no result answered.
+        self.located_calls: dict[duplicates.Key, Where] = {}
+        self.unanswered: set[Where] = set()
         # --append: calls carried from the dataset's last run (flagged unanswered then),
         # and those of them a result of this run answered (their flag is taken off).
-        self.restored_calls: set[tuple[str, int]] = set()
-        self.answered_late: set[tuple[str, int]] = set()
+        self.restored_calls: set[Where] = set()
+        self.answered_late: set[Where] = set()
         self.restored_frames: pa.Table | None = None  # the last run's open frames
         self.last_ts: dict[str | None, int] = {}
         self.flags: Counter[str] = Counter()
@@ -251,7 +259,7 @@ class _Run:
         lines = res.frames.column("line").to_numpy(zero_copy_only=False)
         for key, call in res.open_calls.items():  # across_blocks took off what these supersede
             self.carried[key] = call
-            self.located_calls[key] = (source_file, int(lines[call[3]]))
+            self.located_calls[key] = (source_file, int(lines[call[3]]), key[2])
         while len(self.carried) > CARRIED_CALLS_MAX:
             forgotten = next(iter(self.carried))
             self.carried.pop(forgotten)
@@ -362,15 +370,17 @@ class _Run:
         still_open = set(self.located_calls.values())
         # Superseded calls of this run were never answered (those restored were flagged
         # by the run they were read in).
-        final = self.unanswered - self.restored_calls
+        final = {w[:2] for w in self.unanswered - self.restored_calls}
         mine = sorted((out / "frames").rglob(f"part-{self.part}-*.parquet"))
-        flagged, moved = settle_unanswered(mine, final, still_open - self.restored_calls)
+        move = {w[:2] for w in still_open - self.restored_calls}
+        flagged, moved = settle_unanswered(mine, final, move)
         self.flags["unanswered_call"] += flagged
         open_writer.write(moved)
         if self.restored_frames is not None and self.restored_frames.num_rows:
             old = self.restored_frames
             where = list(zip(old.column("source_file").to_pylist(),
-                             old.column("line").to_pylist(), strict=True))  # fmt: skip
+                             old.column("line").to_pylist(),
+                             old.column("message_id").to_pylist(), strict=True))  # fmt: skip
             keep = pa.array([w in still_open for w in where])
             open_writer.write(old.filter(keep))
             done = old.filter(pc.invert(keep))

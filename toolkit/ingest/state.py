@@ -86,7 +86,7 @@ def open_files(out: Path) -> list[Path]:
 def snapshot(
     assembler: SessionAssembler,
     carried: dict[Any, Any],
-    located: dict[Any, tuple[str, int]],
+    located: dict[Any, tuple[str, int, str]],
     salt: bytes | None,
 ) -> dict[str, Any]:
     """The JSON form of the open state (call before ``assembler.finish()``; it holds
@@ -113,7 +113,7 @@ def snapshot(
         "charging": [[cp, evse, on, ts] for (cp, evse), (on, ts) in assembler.charging.items()],
         "faults": [[list(k), list(v)] for k, v in assembler.faults.open.items()],
         "calls": [
-            [list(k), list(call), list(located[k]) if k in located else None]
+            [list(k), list(call), list(located[k][:2]) if k in located else None]
             for k, call in carried.items()
         ],
     }
@@ -121,9 +121,9 @@ def snapshot(
 
 def restore(
     data: dict[str, Any], assembler: SessionAssembler, salt: bytes | None
-) -> tuple[dict[Any, Any], dict[Any, tuple[str, int]]]:
+) -> tuple[dict[Any, Any], dict[Any, tuple[str, int, str]]]:
     """Put ``data`` (from :func:`snapshot`) back into a fresh assembler; the carried
-    calls and their (file, line) are returned."""
+    calls and their (file, line, message id) are returned."""
     if data.get("format") != FORMAT:
         raise ConfigError("the dataset's ingest state is of an unknown format; re-ingest its logs")
     if data.get("salt") != salt_check(salt):
@@ -139,11 +139,11 @@ def restore(
     faults.open = {tuple(k): v for k, v in data["faults"]}
     assembler.faults = faults
     carried: dict[Any, Any] = {}
-    located: dict[Any, tuple[str, int]] = {}
+    located: dict[Any, tuple[str, int, str]] = {}
     for key, call, where in data["calls"]:
         carried[tuple(key)] = tuple(call)
         if where is not None:
-            located[tuple(key)] = (where[0], where[1])
+            located[tuple(key)] = (where[0], where[1], key[2])
     return carried, located
 
 
