@@ -133,6 +133,7 @@ class Source:
         self._batches: list[list[str]] = []
         self._selects: dict[str, str] = {}
 
+    timestamp_type = "TIMESTAMPTZ"  # a UTC time literal's type (the session zone is UTC)
     order = "filename, file_row_number"  # columns that put rows in the files' order
     extra = ("filename", "file_row_number")  # columns scan() adds to the table's own
 

@@ -137,6 +137,7 @@ class SparkSource:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    timestamp_type = "TIMESTAMP"  # a UTC time literal's type (the session zone is UTC)
     order = ORDER  # columns that put rows in the files' order
     extra = ("_file", "_rowno")  # columns scan() adds to the table's own
 
