@@ -199,6 +199,13 @@ def in_period(data: Dataset, period: tuple[pd.Timestamp, pd.Timestamp] | None) -
     )
 
 
+def counted_sessions(data: Dataset, scope: Scope) -> pd.DataFrame:
+    """The sessions ``scope``'s period counts (:func:`in_period`)."""
+    if not scope.explicit:
+        return data.sessions
+    return data.sessions[_within(session_time(data.sessions), (scope.start, scope.end))]
+
+
 def touching(sessions: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None) -> (
         pd.DataFrame):  # fmt: skip
     """The sessions with time inside ``period`` (utilisation's, clipped to it)."""
@@ -555,7 +562,7 @@ def duckdb_findings(
         total = len(src._batches)
         for done, (batch, data) in enumerate(src.batches(), 1):
             acc.add(data, _narrow(scope, batch))
-            part = start_hour_heatmap(data.sessions, options.tz)
+            part = start_hour_heatmap(counted_sessions(data, scope), options.tz)
             heat = part if heat is None else heat + part
             if progress is not None:
                 progress(done, total)
@@ -635,7 +642,7 @@ def spark_findings(
             part = _Accumulator(scope, options)
             part.add(data, _narrow(scope, batch))
             part.scope = part.options = None  # type: ignore[assignment]  # the driver has them
-            return part, start_hour_heatmap(data.sessions, tz)
+            return part, start_hour_heatmap(counted_sessions(data, scope), tz)
 
         acc = _Accumulator(scope, options)
         heat: pd.DataFrame | None = None
