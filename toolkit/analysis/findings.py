@@ -552,7 +552,7 @@ def duckdb_findings(
         kwargs["batch_rows"] = batch_rows
     if memory_limit:
         kwargs["memory_limit"] = memory_limit
-    with eng.Source(root, **kwargs) as src:
+    with eng.Source(root, period=options.period, **kwargs) as src:
         scope = scope_of_source(src, options, _narrow_inventory(options, chargers))
         listed = list(scope.ports["charge_point_id"].astype(str))
         everyone = src.chargers(listed)
@@ -665,8 +665,9 @@ def counted_sql(src: Any, table: str, period: tuple[pd.Timestamp, pd.Timestamp] 
     if period is None or table not in COUNTED_BY:
         return str(src.scan(table))
     column = COUNTED_BY[table]
-    a, b = (f"{src.timestamp_type} '{t.strftime('%Y-%m-%d %H:%M:%S.%f')}'" for t in period)
-    return f"(SELECT * FROM {src.scan(table)} WHERE {column} >= {a} AND {column} < {b})"
+    a, b = src.ts(period[0]), src.ts(period[1])
+    rows = src.scan_period(table, period)  # only the partitions of the period's days
+    return f"(SELECT * FROM {rows} WHERE {column} >= {a} AND {column} < {b})"
 
 
 class _Counted:
@@ -710,8 +711,9 @@ def scope_of_source(src: Any, options: Options, inventory: Inventory | None) -> 
         thresholds: dict[str, pd.Timedelta], seen: pd.DataFrame, end: pd.Timestamp
     ) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
         last = {str(cp): seen.loc[cp, "last"] if cp in seen.index else end for cp in thresholds}
+        first = {str(cp): seen.loc[cp, "first"] for cp in thresholds if cp in seen.index}
         windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]
-        windows = src.offline_windows(thresholds, last)
+        windows = src.offline_windows(thresholds, last, first)
         return windows
 
     return assemble_scope(
