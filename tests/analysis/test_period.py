@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ocppkit.toolkit.analysis.engine_duckdb import Source
 from ocppkit.toolkit.analysis.findings import Findings, Options, findings
 from ocppkit.toolkit.tariff import load_tariff
 from tests.analysis.raw_logs import DAY, Log, dataset
@@ -132,3 +133,44 @@ def test_engines_agree_on_each_day_of_the_boundary_log(boundary: Path) -> None:
     for period in (DAY1, DAY2):
         options = Options(period=period, tariff=TARIFF)
         assert_same_findings(findings(boundary, options), findings(boundary, options, "duckdb"))
+
+
+def staged_rows(src: Source) -> dict[str, dict[str, int]]:
+    """Per table, the rows the batches got from each ``date`` partition of the dataset."""
+    assert src._staged is not None
+    out: dict[str, dict[str, int]] = {}
+    for table in ("sessions", "status_events", "meter_values", "faults", "frames"):
+        folder = src._staged / table
+        out[table] = {}
+        if any(folder.rglob("*.parquet")):
+            rows = src.con.execute(
+                f"""SELECT regexp_extract(_file, 'date=([0-9-]+)', 1), count(*)
+                FROM read_parquet('{folder}/**/*.parquet', hive_partitioning = false)
+                GROUP BY 1"""
+            ).fetchall()
+            out[table] = {str(d): int(n) for d, n in rows}
+    return out
+
+
+def test_a_period_reads_only_the_partitions_its_rule_needs(tmp_path: Path) -> None:
+    root = ROOT / "datasets" / "sample-dataset-2.0.1"
+    # 06:00-18:00 on 3 March: its sessions stop the same day; the one running at 06:00
+    # started at 05:24 that day. Only the statuses in force at 06:00 come from 2 March.
+    period = (pd.Timestamp("2026-03-03T06:00:00Z"), pd.Timestamp("2026-03-03T18:00:00Z"))
+    with Source(root) as src:
+        src.stage(src.chargers())
+        whole = staged_rows(src)
+    with Source(root, period=period) as src:
+        src.stage(src.chargers())
+        pruned = staged_rows(src)
+        connectors = len(src.port_sources("status_events"))
+    day = "2026-03-03"
+    assert set(whole["meter_values"]) == set(whole["frames"]) == {
+        "2026-03-02", day, "2026-03-04"}  # fmt: skip
+    assert set(pruned["meter_values"]) == set(pruned["frames"]) == {day}
+    assert set(pruned["sessions"]) <= {day} and set(pruned["faults"]) <= {day}
+    assert set(pruned["status_events"]) == {"2026-03-02", day}
+    assert 0 < pruned["status_events"]["2026-03-02"] <= connectors  # the last one each
+    # ... and the numbers are the reference's.
+    options = Options(period=period, tariff=TARIFF)
+    assert_same_findings(findings(root, options), findings(root, options, "duckdb"))
