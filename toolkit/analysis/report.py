@@ -39,6 +39,14 @@ img{max-width:100%;border:1px solid #eee}.scroll{overflow-x:auto}.note{color:#55
 """
 
 
+PERIOD_RULE = (
+    " (the given period). Sessions, charge attempts, faults, CALLERRORs and boots count in the"
+    " period they start in, a session's energy and cost with it, so consecutive periods add up"
+    " to the whole; availability and utilisation are the time inside the period, from the"
+    " status in force at its start."
+)
+
+
 @dataclass
 class _Page:
     out: Path
@@ -398,7 +406,8 @@ def render(found: Findings, out: str | Path, options: Options) -> dict[str, Any]
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title>"
         f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
-        f"<p class='note'>{html.escape(start.isoformat())} to {html.escape(end.isoformat())}</p>"
+        f"<p class='note'>{html.escape(start.isoformat())} to {html.escape(end.isoformat())}"
+        f"{html.escape(PERIOD_RULE if scope.explicit else '')}</p>"
         f"{body}</body></html>"
     )
     (target / "index.html").write_text(document, encoding="utf-8")
