@@ -145,6 +145,7 @@ def build_report(
     batch_rows: int | None = None,
     memory_limit: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    spark: Any = None,
 ) -> dict[str, Any]:
     """Write ``out/index.html``, its PNG figures and ``out/summary.json``.
 
@@ -169,6 +170,7 @@ def build_report(
         batch_size, batch_rows, memory_limit: the duckdb engine's chargers and
             rows per batch at most, and DuckDB's memory limit.
         progress: duckdb engine: called with (batches done, batches).
+        spark: spark engine: the SparkSession (None: a local one, or spark-submit's).
 
     Returns:
         the JSON summary (also written to ``summary.json``).
@@ -183,7 +185,7 @@ def build_report(
         duck = {"batch_size": batch_size, "batch_rows": batch_rows,
                 "memory_limit": memory_limit, "progress": progress}  # fmt: skip
     elif engine == "spark":
-        duck = {"batch_size": batch_size, "batch_rows": batch_rows}
+        duck = {"batch_size": batch_size, "batch_rows": batch_rows, "spark": spark}
     found = findings(dataset, options, engine, **duck)
     return render(found, out, options)
 
