@@ -58,7 +58,8 @@ def test_a_sample_agrees_under_a_period_an_inventory_a_site_and_the_all_rule(
             for r in connectors.itertuples()]  # fmt: skip
     inventory.write_text(
         "charge_point_id,evse_id,connector_id,rated_power_kw,site\n"
-        + "\n".join([*rows, "SILENT,1,1,50,south"]) + "\n",
+        + "\n".join([*rows, "SILENT,1,1,50,south"])
+        + "\n",
         encoding="utf-8",
     )
     period = (pd.Timestamp("2026-03-03T06:00:00Z"), pd.Timestamp("2026-03-04T12:00:00Z"))

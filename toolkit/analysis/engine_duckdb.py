@@ -54,8 +54,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import date, timedelta
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
