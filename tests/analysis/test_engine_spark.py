@@ -28,6 +28,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
     # About 25 Spark jobs a test: seconds on a quiet machine, minutes on a loaded 2-core one.
     pytest.mark.timeout(900),
+    pytest.mark.xdist_group("spark"),  # one worker, one SparkSession (tests/conftest.py)
 ]
 
 
