@@ -199,6 +199,17 @@ def in_period(data: Dataset, period: tuple[pd.Timestamp, pd.Timestamp] | None) -
     )
 
 
+def period_attempts(
+    data: Dataset, period: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> pd.DataFrame:
+    """The ChargeX attempts (:func:`ocppkit.toolkit.analysis.chargex.attempts`) that start
+    in ``period``, from the whole ``data`` (an attempt's signs may lie outside it)."""
+    table = attempts(data.frames, data.sessions, data.status_events)
+    if period is None:
+        return table
+    return table[_within(table["start"], period)].reset_index(drop=True)
+
+
 def counted_sessions(data: Dataset, scope: Scope) -> pd.DataFrame:
     """The sessions ``scope``'s period counts (:func:`in_period`)."""
     if not scope.explicit:
@@ -280,9 +291,7 @@ class _Accumulator:
         self.faults.append(faults_by_code(data.faults))
         if len(data.frames):
             self.reboots.append(reboots(data.frames))
-        table = attempts(whole.frames, whole.sessions, whole.status_events)
-        if period is not None:
-            table = table[_within(table["start"], period)].reset_index(drop=True)
+        table = period_attempts(whole, period)
         table["visit"] = table["visit"] + self.visits
         self.visits = int(table["visit"].max()) if len(table) else self.visits
         self.attempts.append(table)
