@@ -20,10 +20,11 @@ batch of chargers (at most 30,000 rows) and the results.
 
 The Spark engine (local mode on every core) runs too, on fewer sizes
 (:data:`SPARK_SIZES`; the smallest only with ``--quick``): its start-up alone
-is tens of seconds. Its memory is several processes (the Python driver, the
-JVM, the Python workers), so its figure is the sum of each one's peak
-(``VmHWM`` from ``/proc``, read before the session stops): an upper bound of
-their joint peak. Without Java or pyspark it is skipped, with the reason.
+is tens of seconds (``startup_seconds``, included in ``seconds``). Its
+memory is several processes (the Python driver, the JVM, the Python
+workers), so its figure is the sum of each one's peak (``VmHWM`` from
+``/proc``, read before the session stops): an upper bound of their joint
+peak. Without Java or pyspark it is skipped, with the reason.
 """
 
 from __future__ import annotations
@@ -96,12 +97,14 @@ t = time.perf_counter()
 spark = session("local[*]", {"spark.ui.enabled": "false",
                              "spark.ui.showConsoleProgress": "false"})
 spark.sparkContext.setLogLevel("ERROR")
+started = time.perf_counter() - t
 summary = build_report(sys.argv[1], sys.argv[2], engine="spark", spark=spark)
 seconds = time.perf_counter() - t
 others = sum(hwm_kib(p) for p in descendants(os.getpid()))
 peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + others
 spark.stop()
 print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_kib / 1024,
+                  "startup_seconds": started,
                   "sessions": summary["sessions"]["sessions"],
                   "ports": summary["availability"]["nevi_ports"]}))
 """
@@ -175,6 +178,8 @@ def run(quick: bool) -> dict[str, Any]:
                         "ports": got["ports"],
                     }
                 )
+                if "startup_seconds" in got:  # Spark: the session's start, within seconds
+                    rows[-1]["startup_seconds"] = round(got["startup_seconds"], 2)
             shutil.rmtree(dataset)
     finally:
         shutil.rmtree(root, ignore_errors=True)
