@@ -53,7 +53,8 @@ def test_a_sample_agrees_under_a_period_an_inventory_a_site_and_the_all_rule(
     # clipped), port rule "all", an inventory with a charger that sent nothing (a batch
     # without rows), sites, offline-after (Spark SQL's window over frame times).
     root = SAMPLES[0]
-    connectors = findings(root, Options()).scope.inventory.connectors
+    whole = findings(root, Options())
+    connectors = whole.scope.inventory.connectors
     inventory = tmp_path / "inventory.csv"
     rows = [f"{r.charge_point_id},{int(r.evse_id)},{int(r.connector_id)},50,north"
             for r in connectors.itertuples()]  # fmt: skip
@@ -70,7 +71,7 @@ def test_a_sample_agrees_under_a_period_an_inventory_a_site_and_the_all_rule(
     by_pandas = findings(root, options)
     by_spark = findings(root, options, "spark", spark=spark, batch_size=1)
     assert_same_findings(by_pandas, by_spark)
-    assert 0 < by_spark.fleet["sessions"] < findings(root, Options()).fleet["sessions"]
+    assert 0 < by_spark.fleet["sessions"] < whole.fleet["sessions"]
     ports = by_spark.nevi.set_index(["charge_point_id", "evse_id"])
     assert ports.loc[("SILENT", 1), "uptime_pct"] == 0
     assert by_spark.scope.offline and by_spark.scope.offline_assessed
