@@ -72,7 +72,7 @@ DEFAULT_BATCH = 512  # chargers per batch at most
 DEFAULT_BATCH_ROWS = 30_000
 # How far outside a period the batch KPIs read frames, meter values and status events: an
 # attempt's plug-in and authorisation merge within START_WINDOW, its charging sign comes
-# within CHARGE_WINDOW.
+# within CHARGE_WINDOW; twice that, for a charger clock a little off its frames' receive times.
 MARGIN = 2 * (START_WINDOW + CHARGE_WINDOW)
 DEFAULT_MEMORY = "256MB"  # DuckDB's own limit; it spills to the temporary directory beyond it
 

@@ -15,6 +15,10 @@ PCPR, MTBF, ChargeX attempts, costs, reboots) go through one
 dataset as one batch, the DuckDB engine one batch of chargers at a time.
 Those KPIs are per charger, port or session, so batches concatenate; the
 fleet figures are recomputed from the concatenated per-port tables.
+
+Under a period, every engine counts what starts in it (:func:`in_period`,
+and :data:`COUNTED_BY` for the fleet-wide SQL) and clips the time figures to
+it; see the README's "Period".
 """
 
 from __future__ import annotations
@@ -217,8 +221,9 @@ def counted_sessions(data: Dataset, scope: Scope) -> pd.DataFrame:
     return data.sessions[_within(session_time(data.sessions), (scope.start, scope.end))]
 
 
-def touching(sessions: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None) -> (
-        pd.DataFrame):  # fmt: skip
+def touching(
+    sessions: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> pd.DataFrame:
     """The sessions with time inside ``period`` (utilisation's, clipped to it)."""
     if period is None:
         return sessions
