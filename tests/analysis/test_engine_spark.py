@@ -17,19 +17,18 @@ import pytest
 from ocppkit.toolkit.analysis.findings import Options, findings
 from ocppkit.toolkit.analysis.inventory import load_inventory
 from ocppkit.toolkit.analysis.report import render
-from tests.analysis.raw_logs import DAY, dataset
 from tests.analysis.test_engines import (
     SAMPLES,
     TARIFF,
     assert_same_findings,
     differences,
-    fleet_logs,
 )
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
     # About 25 Spark jobs a test: seconds on a quiet machine, minutes on a loaded 2-core one.
     pytest.mark.timeout(900),
+    pytest.mark.xdist_group("spark"),  # one worker, one SparkSession (tests/conftest.py)
 ]
 
 
@@ -47,26 +46,32 @@ def test_every_kpi_of_every_sample_dataset_is_the_same_by_spark_and_by_pandas(
     assert summaries[0]["sessions"]["sessions"] > 0 and summaries[0]["costs"]["sessions_priced"]
 
 
-def test_a_fleet_with_offline_gaps_agrees_under_a_period_an_inventory_and_a_site(
+def test_a_sample_agrees_under_a_period_an_inventory_a_site_and_the_all_rule(
     spark: Any, tmp_path: Path
 ) -> None:
-    dataset(fleet_logs(), tmp_path)
+    # What the hand-made fleet test proved, on a sample: a period (counted by start, time
+    # clipped), port rule "all", an inventory with a charger that sent nothing (a batch
+    # without rows), sites, offline-after (Spark SQL's window over frame times).
+    root = SAMPLES[0]
+    whole = findings(root, Options())
+    connectors = whole.scope.inventory.connectors
     inventory = tmp_path / "inventory.csv"
+    rows = [f"{r.charge_point_id},{int(r.evse_id)},{int(r.connector_id)},50,north"
+            for r in connectors.itertuples()]  # fmt: skip
     inventory.write_text(
         "charge_point_id,evse_id,connector_id,rated_power_kw,site\n"
-        "CP-A,1,1,150,north\nCP-B,1,1,50,south\nCP-B,1,2,50,south\n"
-        "CP-C,1,1,22,south\nCP-C,2,1,22,south\nCP-D,1,1,50,north\n",
+        + "\n".join([*rows, "SILENT,1,1,50,south"])
+        + "\n",
         encoding="utf-8",
     )
-    inv = load_inventory(inventory)
-    period = (DAY + pd.Timedelta(minutes=30), DAY + pd.Timedelta(minutes=330))
-    options = Options(period=period, port_rule="all", inventory=inv, tariff=TARIFF,
-                      sites=["north", "south"], offline_after=pd.Timedelta(minutes=20))  # fmt: skip
-    by_pandas = findings(tmp_path / "ds", options)
-    by_spark = findings(tmp_path / "ds", options, "spark", spark=spark, batch_size=1)
+    period = (pd.Timestamp("2026-03-03T06:00:00Z"), pd.Timestamp("2026-03-04T12:00:00Z"))
+    options = Options(period=period, port_rule="all", inventory=load_inventory(inventory),
+                      tariff=TARIFF, sites=["north", "south"],
+                      offline_after=pd.Timedelta(minutes=2))  # fmt: skip
+    by_pandas = findings(root, options)
+    by_spark = findings(root, options, "spark", spark=spark, batch_size=1)
     assert_same_findings(by_pandas, by_spark)
-    # CP-A's offline gap (Spark SQL's window over frame times: 100-130 min, offline after
-    # 20 of them) and CP-D, which sent nothing (a batch without rows)
+    assert 0 < by_spark.fleet["sessions"] < whole.fleet["sessions"]
     ports = by_spark.nevi.set_index(["charge_point_id", "evse_id"])
-    assert ports.loc[("CP-A", 1), "unknown_min"] == pytest.approx(10)
-    assert ports.loc[("CP-D", 1), "uptime_pct"] == 0
+    assert ports.loc[("SILENT", 1), "uptime_pct"] == 0
+    assert by_spark.scope.offline and by_spark.scope.offline_assessed

@@ -91,6 +91,7 @@ def test_files_carry_the_documented_schema(dataset: tuple[Path, IngestSummary]) 
 
 
 @pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas")
+@pytest.mark.xdist_group("spark")  # the worker that holds the SparkSession
 def test_spark_reads_every_table_with_its_partitions_and_types(
     dataset: tuple[Path, IngestSummary], spark: Any
 ) -> None:

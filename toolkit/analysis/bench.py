@@ -17,11 +17,20 @@ peak on one copy, while the pandas engine's grows with the data. What the
 DuckDB engine holds: the interpreter with pandas and matplotlib, DuckDB's
 buffers (its ``memory_limit``, 256 MB by default: it spills beyond), one
 batch of chargers (at most 30,000 rows) and the results.
+
+The Spark engine (local mode on every core) runs too, on fewer sizes
+(:data:`SPARK_SIZES`; the smallest only with ``--quick``): its start-up alone
+is tens of seconds (``startup_seconds``, included in ``seconds``). Its
+memory is several processes (the Python driver, the JVM, the Python
+workers), so its figure is the sum of each one's peak (``VmHWM`` from
+``/proc``, read before the session stops): an upper bound of their joint
+peak. Without Java or pyspark it is skipped, with the reason.
 """
 
 from __future__ import annotations
 
 import gzip
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -53,6 +62,63 @@ print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_kib / 1024,
 """
 
 
+SPARK_SIZES = (1, 20)  # fleet sizes the Spark engine reports (QUICK_SIZES[0] with --quick)
+
+_SPARK_CHILD = """
+import json, os, resource, sys, time
+from ocppkit.toolkit.analysis.engine_spark import session
+from ocppkit.toolkit.analysis.report import build_report
+
+def hwm_kib(pid):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return next(int(x.split()[1]) for x in fh if x.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0
+
+def descendants(root):
+    parent = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat") as fh:
+                    parent[int(name)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    found, todo = set(), [root]
+    while todo:
+        p = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == p and c not in found]
+        found.update(kids)
+        todo += kids
+    return found
+
+t = time.perf_counter()
+spark = session("local[*]", {"spark.ui.enabled": "false",
+                             "spark.ui.showConsoleProgress": "false"})
+spark.sparkContext.setLogLevel("ERROR")
+started = time.perf_counter() - t
+summary = build_report(sys.argv[1], sys.argv[2], engine="spark", spark=spark)
+seconds = time.perf_counter() - t
+others = sum(hwm_kib(p) for p in descendants(os.getpid()))
+peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + others
+spark.stop()
+print(json.dumps({"seconds": seconds, "peak_rss_mib": peak_kib / 1024,
+                  "startup_seconds": started,
+                  "sessions": summary["sessions"]["sessions"],
+                  "ports": summary["availability"]["nevi_ports"]}))
+"""
+
+
+def spark_missing() -> str | None:
+    """Why the Spark engine cannot run here (None: it can)."""
+    if shutil.which("java") is None:
+        return "no Java runtime (Spark needs one: e.g. openjdk-17-jre-headless)"
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install 'ocppkit[spark]')"
+    return None
+
+
 def write_fleet(copies: int, path: Path) -> int:
     """Write ``copies`` renamed copies of the sample log to ``path``; return the frame count."""
     with gzip.open(sample(SAMPLE_LOG), "rb") as fh_in:
@@ -69,8 +135,9 @@ def write_fleet(copies: int, path: Path) -> int:
 
 def measure(dataset: Path, out: Path, engine: str) -> dict[str, Any]:
     """One report in a fresh interpreter: its time, peak RSS, sessions and ports."""
+    child = _SPARK_CHILD if engine == "spark" else _CHILD
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(dataset), str(out), engine],
+        [sys.executable, "-c", child, str(dataset), str(out), engine],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
@@ -82,6 +149,8 @@ def measure(dataset: Path, out: Path, engine: str) -> dict[str, Any]:
 def run(quick: bool) -> dict[str, Any]:
     """Reports over fleets of :data:`SIZES` copies of the sample (QUICK_SIZES with --quick)."""
     sizes = QUICK_SIZES if quick else SIZES
+    missing = spark_missing()
+    spark_sizes = () if missing else ((sizes[0],) if quick else SPARK_SIZES)
     root = Path(tempfile.mkdtemp(prefix="ocppkit-bench-report-"))
     rows: list[dict[str, Any]] = []
     try:
@@ -91,7 +160,9 @@ def run(quick: bool) -> dict[str, Any]:
             dataset = root / f"ds-{copies}"
             ingest([log], dataset, IngestOptions(workers=1))
             log.unlink()
-            for engine in ("duckdb", "pandas"):
+            engines = ("duckdb", "pandas", "spark") if copies in spark_sizes else (
+                "duckdb", "pandas")  # fmt: skip
+            for engine in engines:
                 got = measure(dataset, root / f"report-{copies}-{engine}", engine)
                 million = frames / 1e6
                 rows.append(
@@ -107,10 +178,21 @@ def run(quick: bool) -> dict[str, Any]:
                         "ports": got["ports"],
                     }
                 )
+                if "startup_seconds" in got:  # Spark: the session's start, within seconds
+                    rows[-1]["startup_seconds"] = round(got["startup_seconds"], 2)
             shutil.rmtree(dataset)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    return summarise(rows)
+    summary = summarise([r for r in rows if r["engine"] != "spark"])
+    summary["spark"] = (
+        {"skipped": missing}
+        if missing
+        else {
+            "runs": [r for r in rows if r["engine"] == "spark"],
+            "memory": "sum of per-process peaks: Python driver, JVM, Python workers",
+        }
+    )
+    return summary
 
 
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -25,12 +25,29 @@ each batch reads only its own files instead of scanning the dataset again.
 
 Filter pushdown: ``chargers`` restricts every query to those chargers (a
 site list becomes its chargers via the inventory), and DuckDB pushes the
-filter into each Parquet scan. ``--period`` does not prune the ``date``
-partitions yet: the reference (pandas) engine counts every session, fault
-and CALLERROR of the dataset whatever the period and clips only the time
-figures (availability, utilisation) to it, and a status in force at the
-period's start may come from any earlier day; pruning needs those rules
-first (see the README's "Period").
+filter into each Parquet scan.
+
+Partition pruning for ``period``: a period counts what starts in it (the
+README's "Period"), so the rows the KPIs read come only from the ``date``
+partitions that rule needs (:meth:`Source.scan` with days: an explicit file
+list, so the other partitions' files are never opened):
+
+- sessions, faults, CALLERRORs and boots counted: the period's days;
+- the batches' meter values, frames and status events: the period's days
+  widened by :data:`MARGIN` (a charge attempt's events merge within minutes of
+  it), through the last stop of a session started in the period (its meter
+  values and reported cost come later; an open one reads to the end), and the
+  frames back to the start of a session running at the period's start;
+- the status in force at the start: per connector, the last status before
+  it, from the earlier status partitions (one row each);
+- the sessions running into the period, from earlier session partitions
+  (the sessions table is one row per session);
+- offline windows: the frames from each charger's last frame before the start
+  (found by walking back one day partition at a time) to the end.
+
+The scope pass (the inventory read off the logs, each charger's first and
+last frame, the heartbeat settings, the chargers' clock span) still reads
+every partition, but only those few columns.
 """
 
 from __future__ import annotations
@@ -38,11 +55,13 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ocppkit.toolkit.analysis.chargex import CHARGE_WINDOW, START_WINDOW
 from ocppkit.toolkit.analysis.dataset import RENAMED, TABLE_NAMES, Dataset
 from ocppkit.translators.errors import ConfigError
 
@@ -51,6 +70,10 @@ DEFAULT_BATCH = 512  # chargers per batch at most
 # Rows (staged meter values, status events, frames) per batch at most: a batch's pandas
 # tables stay in the tens of MiB whatever the fleet's size.
 DEFAULT_BATCH_ROWS = 30_000
+# How far outside a period the batch KPIs read frames, meter values and status events: an
+# attempt's plug-in and authorisation merge within START_WINDOW, its charging sign comes
+# within CHARGE_WINDOW; twice that, for a charger clock a little off its frames' receive times.
+MARGIN = 2 * (START_WINDOW + CHARGE_WINDOW)
 DEFAULT_MEMORY = "256MB"  # DuckDB's own limit; it spills to the temporary directory beyond it
 
 # Frames a batch's KPIs read (by action of the call or of the call answered); the
@@ -85,6 +108,15 @@ def _in_list(values: Sequence[str]) -> str:
     return "(" + ", ".join(_quote(v) for v in values) + ")"
 
 
+def _day(t: pd.Timestamp) -> date:
+    return t.tz_convert("UTC").date()  # type: ignore[no-any-return]
+
+
+def _last_day(end: pd.Timestamp) -> date:
+    """The last day ``[..., end)`` touches (an end at midnight: the day before)."""
+    return _day(end - pd.Timedelta(microseconds=1))
+
+
 class Source:
     """A dataset on disk, queried with DuckDB.
 
@@ -95,6 +127,8 @@ class Source:
         batch_rows: rows per batch at most (a charger with more is a batch of its own).
         memory_limit: DuckDB's memory limit (it spills to disk beyond it).
         threads: DuckDB threads (None: DuckDB's default).
+        period: the report's period: the batches read only the partitions it needs
+            (see module doc). None: every partition.
 
     Raises:
         ConfigError: ``root`` is not a dataset.
@@ -109,6 +143,7 @@ class Source:
         batch_rows: int = DEFAULT_BATCH_ROWS,
         memory_limit: str = DEFAULT_MEMORY,
         threads: int | None = None,
+        period: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     ) -> None:
         import duckdb
 
@@ -132,7 +167,10 @@ class Source:
         self._staged: Path | None = None
         self._batches: list[list[str]] = []
         self._selects: dict[str, str] = {}
+        self.period = period
+        self._files: dict[str, list[tuple[date | None, Path]]] = {}
 
+    timestamp_type = "TIMESTAMPTZ"  # a UTC time literal's type (the session zone is UTC)
     order = "filename, file_row_number"  # columns that put rows in the files' order
     extra = ("filename", "file_row_number")  # columns scan() adds to the table's own
 
@@ -152,21 +190,59 @@ class Source:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def scan(self, table: str) -> str:
+    def files(self, table: str) -> list[tuple[date | None, Path]]:
+        """The table's files with their ``date`` partition (None: not in a date partition)."""
+        if table not in self._files:
+            found = []
+            for path in sorted((self.root / table).rglob("*.parquet")):
+                day = None
+                for part in path.relative_to(self.root / table).parts[:-1]:
+                    if part.startswith("date="):
+                        try:
+                            day = date.fromisoformat(part[5:])
+                        except ValueError:
+                            day = None  # the null partition: always read
+                found.append((day, path))
+            self._files[table] = found
+        return self._files[table]
+
+    def scan(self, table: str, days: tuple[date | None, date | None] | None = None) -> str:
         """A FROM clause over one table's files, restricted to the chosen chargers.
 
-        Row order is the files' (by path), as the pandas loader reads them.
+        ``days``: only the partitions from the first to the second day (inclusive;
+        None: open-ended), and files outside any date partition. Row order is
+        the files' (by path), as the pandas loader reads them.
         """
-        files = self.root / table / "**" / "*.parquet"
+        files = self.files(table)
+        if not files:
+            raise ConfigError(f"{self.root}: the {table!r} table has no file")
+        where = []
+        if days is None:
+            listed = _quote(str(self.root / table / "**" / "*.parquet"))
+        else:
+            lo, hi = days
+            chosen = [p for d, p in files if d is None
+                      or ((lo is None or d >= lo) and (hi is None or d <= hi))]  # fmt: skip
+            if not chosen:  # nothing in range: one file's schema, no row
+                chosen, where = [files[0][1]], ["false"]
+            listed = "[" + ", ".join(_quote(str(p)) for p in chosen) + "]"
         source = (
-            f"read_parquet({_quote(str(files))}, hive_partitioning = true, union_by_name = true,"
+            f"read_parquet({listed}, hive_partitioning = true, union_by_name = true,"
             " filename = true, file_row_number = true)"
         )
-        if not any((self.root / table).rglob("*.parquet")):
-            raise ConfigError(f"{self.root}: the {table!r} table has no file")
-        if self.only is None or table == "quarantine":
+        if self.only is not None and table != "quarantine":
+            where.append(f"charge_point_id IN {_in_list(self.only)}")
+        if not where:
             return f"(SELECT * FROM {source})"
-        return f"(SELECT * FROM {source} WHERE charge_point_id IN {_in_list(self.only)})"
+        return f"(SELECT * FROM {source} WHERE {' AND '.join(where)})"
+
+    def ts(self, t: pd.Timestamp) -> str:
+        """A UTC time as an SQL literal."""
+        return f"{self.timestamp_type} '{t.tz_convert('UTC').strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+
+    def scan_period(self, table: str, period: tuple[pd.Timestamp, pd.Timestamp]) -> str:
+        """:meth:`scan` over the partitions of the days ``period`` touches."""
+        return self.scan(table, (_day(period[0]), _last_day(period[1])))
 
     def df(self, sql: str) -> pd.DataFrame:
         """A query's (small) result as pandas, through Arrow as the pandas loader reads."""
@@ -260,16 +336,25 @@ class Source:
         )
 
     def offline_windows(
-        self, thresholds: dict[str, pd.Timedelta], last: dict[str, pd.Timestamp]
+        self,
+        thresholds: dict[str, pd.Timedelta],
+        last: dict[str, pd.Timestamp],
+        first: dict[str, pd.Timestamp] | None = None,
     ) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
         """:func:`ocppkit.toolkit.analysis.availability.offline_windows` by SQL, per charger.
 
         A gap is from ``threshold`` after a frame to the next frame (or the
         charger's ``last`` frame) when the two are further apart than the
-        threshold. Only the gaps come back.
+        threshold. Only the gaps come back. With a :attr:`period`, only the
+        gaps that reach into it are sure to come back: the frames read start at
+        each charger's last frame before the period (``first``: each charger's
+        first frame, to know which have one) and end with the period.
         """
         if not thresholds:
             return {}
+        frames = self.scan("frames")
+        if self.period is not None:
+            frames = self.scan("frames", (self._walk_back(first or {}), _last_day(self.period[1])))
         table = pd.DataFrame(
             {
                 "charge_point_id": list(thresholds),
@@ -286,7 +371,7 @@ class Source:
                         lead(timestamp) OVER (PARTITION BY charge_point_id
                                               ORDER BY timestamp) AS nxt,
                         bool_or(timestamp IS NULL) OVER (PARTITION BY charge_point_id) AS has_null
-                    FROM {self.scan("frames")})
+                    FROM {frames})
                 SELECT f.charge_point_id, t + to_microseconds(th.silence_us) AS a,
                     coalesce(nxt, th.last_t) AS b
                 FROM f JOIN _thresholds th USING (charge_point_id)
@@ -302,16 +387,75 @@ class Source:
             out.setdefault(str(cp), []).append((a, b))
         return out
 
+    def _walk_back(self, first: dict[str, pd.Timestamp]) -> date | None:
+        """The earliest day partition holding, for each charger whose first frame is before
+        the period, its last frame before it (one partition at a time, newest first)."""
+        assert self.period is not None
+        start = self.period[0]
+        wanted = {cp for cp, t in first.items() if not pd.isna(t) and t < start}
+        day = _day(start)
+        earlier = sorted({d for d, _ in self.files("frames") if d is not None and d < day})
+        while wanted:
+            found = self.con.execute(
+                f"""SELECT DISTINCT charge_point_id FROM {self.scan("frames", (day, day))}
+                WHERE timestamp < {self.ts(start)}"""
+            ).fetchall()
+            wanted -= {str(r[0]) for r in found}
+            if not wanted or not earlier:
+                break
+            day = earlier.pop()
+        return day
+
+    def _pruned(self) -> dict[str, str]:
+        """What the batches read from each table under :attr:`period` (module doc), as
+        FROM clauses; without a period, every table whole."""
+        if self.period is None:
+            return {t: self.scan(t) for t in ("sessions", "status_events", "meter_values",
+                                               "faults", "frames")}  # fmt: skip
+        a, b = self.period
+        lo, counted = a - MARGIN, "coalesce(start_time, stop_time)"
+        row = self.one(
+            f"""SELECT max(stop_time), bool_or(stop_time IS NULL) FROM
+                {self.scan_period("sessions", (a, b))}
+            WHERE {counted} >= {self.ts(a)} AND {counted} < {self.ts(b)}"""
+        )
+        reach: date | None = _day(b + MARGIN)
+        if row and row[1]:
+            reach = None  # a session started in the period is still open: to the end
+        elif row and row[0] is not None:
+            reach = max(_day(b + MARGIN), _day(pd.Timestamp(row[0]) + MARGIN))
+        sessions = f"""(SELECT * FROM {self.scan("sessions", (None, _day(b + MARGIN)))}
+            WHERE stop_time IS NULL OR stop_time >= {self.ts(lo)})"""
+        running = self.one(f"SELECT min(start_time) FROM {sessions}")
+        since = lo
+        if running and running[0] is not None:
+            since = min(lo, pd.Timestamp(running[0]).tz_convert("UTC") - MARGIN)
+        key = "charge_point_id, evse_id, connector_id"
+        status = f"""(SELECT * FROM {self.scan("status_events", (_day(lo), reach))}
+                WHERE timestamp >= {self.ts(lo)} OR timestamp IS NULL
+            UNION ALL BY NAME
+            SELECT * FROM {self.scan("status_events", (None, _day(lo)))}
+                WHERE timestamp < {self.ts(lo)}
+                QUALIFY row_number() OVER (PARTITION BY {key}
+                    ORDER BY timestamp DESC, filename DESC, file_row_number DESC) = 1)"""
+        return {
+            "sessions": sessions,
+            "status_events": status,
+            "meter_values": self.scan("meter_values", (_day(lo), reach)),
+            "faults": self.scan_period("faults", (a, b)),
+            "frames": self.scan("frames", (_day(since), reach)),
+        }
+
     # -- batches of chargers
 
-    def _plan(self, chargers: Sequence[str]) -> list[list[str]]:
+    def _plan(self, chargers: Sequence[str], tables: dict[str, str]) -> list[list[str]]:
         """Consecutive chargers in batches of at most ``batch_size`` chargers and
-        ``batch_rows`` rows (counted per charger in one pass)."""
+        ``batch_rows`` rows (counted per charger in one pass over ``tables``)."""
         counts = f"""SELECT charge_point_id, count(*) AS n FROM (
-                SELECT charge_point_id FROM {self.scan("meter_values")} WHERE measurand IN {METERS}
-                UNION ALL SELECT charge_point_id FROM {self.scan("status_events")}
-                UNION ALL SELECT charge_point_id FROM {self.scan("sessions")}
-                UNION ALL SELECT charge_point_id FROM {self.scan("frames")}
+                SELECT charge_point_id FROM {tables["meter_values"]} WHERE measurand IN {METERS}
+                UNION ALL SELECT charge_point_id FROM {tables["status_events"]}
+                UNION ALL SELECT charge_point_id FROM {tables["sessions"]}
+                UNION ALL SELECT charge_point_id FROM {tables["frames"]}
                     WHERE message_type = 2 AND action NOT IN ('Heartbeat', 'MeterValues'))
             GROUP BY charge_point_id"""
         rows = {str(cp): int(n) for cp, n in self.con.execute(counts).fetchall()}
@@ -332,7 +476,8 @@ class Source:
 
         One pass over each table; afterwards :meth:`batch` reads one batch's files.
         """
-        self._batches = self._plan(chargers)
+        tables = self._pruned()
+        self._batches = self._plan(chargers, tables)
         mapping = pd.DataFrame(
             [(cp, k) for k, batch in enumerate(self._batches) for cp in batch],
             columns=["charge_point_id", "_batch"],
@@ -342,25 +487,25 @@ class Source:
         staged.mkdir(parents=True, exist_ok=True)
         actions = _in_list(BATCH_ACTIONS)
         found = self.con.execute(
-            f"SELECT DISTINCT source_action FROM {self.scan('status_events')}"
+            f"SELECT DISTINCT source_action FROM {tables['status_events']}"
             " WHERE source_action IS NOT NULL"
         ).fetchall()
         carriers = _in_list([str(r[0]) for r in found] or [""])
         selects = {
-            "sessions": f"SELECT * FROM {self.scan('sessions')}",
-            "status_events": f"SELECT * FROM {self.scan('status_events')}",
+            "sessions": f"SELECT * FROM {tables['sessions']}",
+            "status_events": f"SELECT * FROM {tables['status_events']}",
             "meter_values": f"""SELECT timestamp, charge_point_id, evse_id, connector_id,
                     transaction_id, measurand, phase, value, filename, file_row_number
-                FROM {self.scan("meter_values")}
+                FROM {tables["meter_values"]}
                 WHERE measurand IN {METERS}""",
-            "faults": f"SELECT * FROM {self.scan('faults')}",
+            "faults": f"SELECT * FROM {tables['faults']}",
             # The KPIs' frames, and the frames status rows came from (the frames' clock
             # of ChargeX: their receive times, not their payloads).
             "frames": f"""SELECT timestamp, charge_point_id, message_type, message_id, action,
                     CASE WHEN action IN {actions} OR matched_action IN {actions} THEN payload
                     END AS payload,
                     matched_action, ocpp_version, source_file, line, filename, file_row_number
-                FROM {self.scan("frames")}
+                FROM {tables["frames"]}
                 WHERE action IN {actions} OR matched_action IN {actions}
                     OR (message_type = 2 AND action IN {carriers})""",
         }

@@ -137,6 +137,7 @@ class SparkSource:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    timestamp_type = "TIMESTAMP"  # a UTC time literal's type (the session zone is UTC)
     order = ORDER  # columns that put rows in the files' order
     extra = ("_file", "_rowno")  # columns scan() adds to the table's own
 
@@ -147,6 +148,20 @@ class SparkSource:
     def scan(self, table: str) -> str:
         """The table's view name, for Spark SQL."""
         return f"ocppkit_{table}"
+
+    def ts(self, t: pd.Timestamp) -> str:
+        """A UTC time as an SQL literal."""
+        return f"{self.timestamp_type} '{t.tz_convert('UTC').strftime('%Y-%m-%d %H:%M:%S.%f')}'"
+
+    def scan_period(self, table: str, period: tuple[pd.Timestamp, pd.Timestamp]) -> str:
+        """The table's rows in the ``date`` partitions the period's days touch (and in
+        the null partition): a partition filter Spark applies before reading files."""
+        lo = period[0].tz_convert("UTC").date()
+        hi = (period[1] - pd.Timedelta(microseconds=1)).tz_convert("UTC").date()
+        return (
+            f"(SELECT * FROM {self.scan(table)} WHERE date IS NULL"
+            f" OR date BETWEEN DATE '{lo.isoformat()}' AND DATE '{hi.isoformat()}')"
+        )
 
     def df(self, sql: str) -> pd.DataFrame:
         """A query's (small) result as pandas, through Arrow as the pandas loader reads."""
@@ -226,9 +241,13 @@ class SparkSource:
         return self.df(f"SELECT DISTINCT {keys} FROM {self.scan(table)} ORDER BY {order}")
 
     def offline_windows(
-        self, thresholds: dict[str, pd.Timedelta], last: dict[str, pd.Timestamp]
+        self,
+        thresholds: dict[str, pd.Timedelta],
+        last: dict[str, pd.Timestamp],
+        first: dict[str, pd.Timestamp] | None = None,
     ) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
-        """:meth:`engine_duckdb.Source.offline_windows` in Spark SQL (microseconds)."""
+        """:meth:`engine_duckdb.Source.offline_windows` in Spark SQL (microseconds; every
+        partition: ``first`` is not needed)."""
         if not thresholds:
             return {}
         rows = [

@@ -15,6 +15,10 @@ PCPR, MTBF, ChargeX attempts, costs, reboots) go through one
 dataset as one batch, the DuckDB engine one batch of chargers at a time.
 Those KPIs are per charger, port or session, so batches concatenate; the
 fleet figures are recomputed from the concatenated per-port tables.
+
+Under a period, every engine counts what starts in it (:func:`in_period`,
+and :data:`COUNTED_BY` for the fleet-wide SQL) and clips the time figures to
+it; see the README's "Period".
 """
 
 from __future__ import annotations
@@ -155,6 +159,80 @@ def state_minutes_per_day(intervals: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["day", "state"], as_index=False)["minutes"].sum()
 
 
+def _utc(values: pd.Series) -> pd.Series:
+    return pd.to_datetime(values, utc=True)
+
+
+def _within(values: pd.Series, period: tuple[pd.Timestamp, pd.Timestamp]) -> pd.Series:
+    t = _utc(values)
+    return (t >= period[0]) & (t < period[1])
+
+
+def session_time(sessions: pd.DataFrame) -> pd.Series:
+    """When a session counts: its start, else (started before the log) its stop."""
+    return _utc(sessions["start_time"]).fillna(_utc(sessions["stop_time"]))
+
+
+def in_period(data: Dataset, period: tuple[pd.Timestamp, pd.Timestamp] | None) -> Dataset:
+    """What a period *counts* (README, "Period"): the sessions, faults and frames
+    that start in ``[start, end)``, and the meter values of those sessions.
+
+    A session counts in the period it started in (its stop when it has no
+    start), whatever its length, so consecutive periods add up to the whole
+    dataset. Meter values follow their session (a value with no transaction
+    counts by its own time); faults count by ``start_time``; frames (CALLERRORs,
+    boots) by receive time. Status events are left whole: availability clips
+    the intervals they make (the status in force at the start comes from
+    before it). ``period`` None: ``data`` unchanged.
+    """
+    if period is None:
+        return data
+    sessions = data.sessions[_within(session_time(data.sessions), period)]
+    keys = pd.MultiIndex.from_frame(sessions[["charge_point_id", "transaction_id"]])
+    mv = data.meter_values
+    of_session = pd.MultiIndex.from_frame(mv[["charge_point_id", "transaction_id"]]).isin(keys)
+    loose = mv["transaction_id"].isna().to_numpy() & _within(mv["timestamp"], period).to_numpy()
+    return Dataset(
+        root=data.root,
+        frames=data.frames[_within(data.frames["timestamp"], period)].reset_index(drop=True),
+        sessions=sessions.reset_index(drop=True),
+        meter_values=mv[of_session | loose].reset_index(drop=True),
+        status_events=data.status_events,
+        faults=data.faults[_within(data.faults["start_time"], period)].reset_index(drop=True),
+        quarantine=data.quarantine,
+    )
+
+
+def period_attempts(
+    data: Dataset, period: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> pd.DataFrame:
+    """The ChargeX attempts (:func:`ocppkit.toolkit.analysis.chargex.attempts`) that start
+    in ``period``, from the whole ``data`` (an attempt's signs may lie outside it)."""
+    table = attempts(data.frames, data.sessions, data.status_events)
+    if period is None:
+        return table
+    return table[_within(table["start"], period)].reset_index(drop=True)
+
+
+def counted_sessions(data: Dataset, scope: Scope) -> pd.DataFrame:
+    """The sessions ``scope``'s period counts (:func:`in_period`)."""
+    if not scope.explicit:
+        return data.sessions
+    return data.sessions[_within(session_time(data.sessions), (scope.start, scope.end))]
+
+
+def touching(
+    sessions: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None
+) -> pd.DataFrame:
+    """The sessions with time inside ``period`` (utilisation's, clipped to it)."""
+    if period is None:
+        return sessions
+    start = session_time(sessions)
+    stop = _utc(sessions["stop_time"])
+    keep = (start < period[1]) & (stop.isna() | (stop >= period[0]))
+    return sessions[keep].reset_index(drop=True)
+
+
 class _Accumulator:
     """The per-charger KPIs of one batch after another (see module doc)."""
 
@@ -184,10 +262,13 @@ class _Accumulator:
         self.daily_revenue: list[pd.DataFrame] = []
         self.faults: list[pd.DataFrame] = []
 
-    def add(self, data: Dataset, scope: Scope) -> None:
+    def add(self, whole: Dataset, scope: Scope) -> None:
         opts, inv = self.options, scope.inventory
-        # -- sessions: utilisation per port
-        ported = map_legacy_connectors(data.sessions, inv)
+        period = (scope.start, scope.end) if scope.explicit else None
+        data = in_period(whole, period)  # what the period counts (see in_period)
+        near = touching(whole.sessions, period)
+        # -- sessions: utilisation per port (time clipped to each port's period)
+        ported = map_legacy_connectors(near, inv)
         use, table = port_utilisation(ported, scope.ports)
         self.use_tables.append(table)
         self.outside += int(use["sessions_outside_ports"])
@@ -203,19 +284,19 @@ class _Accumulator:
         )
         self._figure_inputs(data, anomalies)
         # -- availability
-        events = map_legacy_connectors(data.status_events, inv)
+        events = map_legacy_connectors(whole.status_events, inv)
         intervals = status_intervals(
             events, scope.start, scope.end, scope.offline, ports=scope.ports,
             port_rule=opts.port_rule,
         )  # fmt: skip
         if len(intervals):  # a batch of chargers without a port has no availability
-            self._availability(data, scope, intervals)
+            self._availability(data, near, scope, intervals)
 
         # -- faults
         self.faults.append(faults_by_code(data.faults))
         if len(data.frames):
             self.reboots.append(reboots(data.frames))
-        table = attempts(data.frames, data.sessions, data.status_events)
+        table = period_attempts(whole, period)
         table["visit"] = table["visit"] + self.visits
         self.visits = int(table["visit"].max()) if len(table) else self.visits
         self.attempts.append(table)
@@ -225,8 +306,10 @@ class _Accumulator:
         # -- costs
         self.daily.append(sessions_per_port_per_day(data.sessions)[["day", "energy_kwh"]])
         if opts.tariff is not None:
-            costs = session_costs(opts.tariff, data.sessions, data.meter_values, data.status_events)
-            compared = compare_costs(costs, reported_costs(data.frames))
+            costs = session_costs(
+                opts.tariff, data.sessions, data.meter_values, whole.status_events
+            )
+            compared = compare_costs(costs, reported_costs(whole.frames))
             self.revenue += float(sum(costs["total"])) if len(costs) else 0.0
             self.priced += len(costs)
             self.compared.append(compared)
@@ -268,9 +351,11 @@ class _Accumulator:
             self.timeline_ports += len(keys)
             self.timeline.append(table.merge(keys, on=["charge_point_id", "evse_id"]))
 
-    def _availability(self, data: Dataset, scope: Scope, intervals: pd.DataFrame) -> None:
+    def _availability(
+        self, data: Dataset, near: pd.DataFrame, scope: Scope, intervals: pd.DataFrame
+    ) -> None:
         self.nevi.append(nevi_uptime(intervals, list(scope.exclusions)))
-        powers = self.options.rated_power_kw or rated_power(scope, data.sessions)
+        powers = self.options.rated_power_kw or rated_power(scope, near)
         self.uk.append(uk_network_reliability(intervals, powers)[1])
         self.reliability.append(reliability(data.faults, intervals))
         self.state_days.append(state_minutes_per_day(intervals))
@@ -435,16 +520,17 @@ def pandas_findings(dataset: str | Path | Dataset, options: Options) -> Findings
     )  # fmt: skip
     acc = _Accumulator(scope, options)
     acc.add(data, scope)
-    kpis = session_kpis(data.sessions)
+    counted = in_period(data, (scope.start, scope.end) if scope.explicit else None)
+    kpis = session_kpis(counted.sessions)
     return acc.finish(
         root=data.root,
-        fleet=fleet_summary(data.sessions),
+        fleet=fleet_summary(counted.sessions),
         kpis_head=kpis.sort_values("start_time", kind="stable").head(TABLE_ROWS),
         energy_hist=histogram(kpis["energy_kwh"]),
         duration_hist=histogram(kpis["duration_h"]),
-        heat=start_hour_heatmap(data.sessions, options.tz),
-        faults=len(data.faults),
-        callerrors=callerror_rates(data.frames),
+        heat=start_hour_heatmap(counted.sessions, options.tz),
+        faults=len(counted.faults),
+        callerrors=callerror_rates(counted.frames),
         quarantine=len(data.quarantine),
         quarantine_head=data.quarantine[["source_file", "line", "reason"]].head(TABLE_ROWS),
         engine="pandas",
@@ -480,7 +566,7 @@ def duckdb_findings(
         kwargs["batch_rows"] = batch_rows
     if memory_limit:
         kwargs["memory_limit"] = memory_limit
-    with eng.Source(root, **kwargs) as src:
+    with eng.Source(root, period=options.period, **kwargs) as src:
         scope = scope_of_source(src, options, _narrow_inventory(options, chargers))
         listed = list(scope.ports["charge_point_id"].astype(str))
         everyone = src.chargers(listed)
@@ -490,7 +576,7 @@ def duckdb_findings(
         total = len(src._batches)
         for done, (batch, data) in enumerate(src.batches(), 1):
             acc.add(data, _narrow(scope, batch))
-            part = start_hour_heatmap(data.sessions, options.tz)
+            part = start_hour_heatmap(counted_sessions(data, scope), options.tz)
             heat = part if heat is None else heat + part
             if progress is not None:
                 progress(done, total)
@@ -501,7 +587,10 @@ def _fleet_wide(
     src: Any, acc: _Accumulator, heat: pd.DataFrame | None, options: Options, engine: str,
     batches: int,
 ) -> Findings:  # fmt: skip
-    """The findings of a batched engine: the fleet-wide figures by ``src``'s SQL."""
+    """The findings of a batched engine: the fleet-wide figures by ``src``'s SQL (over what
+    the period counts: :func:`counted_sql`)."""
+    period = (acc.scope.start, acc.scope.end) if acc.scope.explicit else None
+    src = _Counted(src, period)
     fleet, count = _duck_fleet(src)
     empty_heat = pd.DataFrame({"start_time": pd.Series([], dtype="datetime64[ns, UTC]")})
     return acc.finish(
@@ -567,7 +656,7 @@ def spark_findings(
             part = _Accumulator(scope, options)
             part.add(data, _narrow(scope, batch))
             part.scope = part.options = None  # type: ignore[assignment]  # the driver has them
-            return part, start_hour_heatmap(data.sessions, tz)
+            return part, start_hour_heatmap(counted_sessions(data, scope), tz)
 
         acc = _Accumulator(scope, options)
         heat: pd.DataFrame | None = None
@@ -575,6 +664,37 @@ def spark_findings(
             acc.merge(part)
             heat = part_heat if heat is None else heat + part_heat
         return _fleet_wide(src, acc, heat, options, "spark", len(batches))
+
+
+# What a period counts, in SQL (the rule of :func:`in_period`): the column a row counts by.
+COUNTED_BY = {
+    "sessions": "coalesce(start_time, stop_time)",
+    "faults": "start_time",
+    "frames": "timestamp",
+}
+
+
+def counted_sql(src: Any, table: str, period: tuple[pd.Timestamp, pd.Timestamp] | None) -> str:
+    """A FROM clause over the rows of ``table`` that ``period`` counts (:func:`in_period`)."""
+    if period is None or table not in COUNTED_BY:
+        return str(src.scan(table))
+    column = COUNTED_BY[table]
+    a, b = src.ts(period[0]), src.ts(period[1])
+    rows = src.scan_period(table, period)  # only the partitions of the period's days
+    return f"(SELECT * FROM {rows} WHERE {column} >= {a} AND {column} < {b})"
+
+
+class _Counted:
+    """A source whose :meth:`scan` gives only what the period counts (the fleet-wide SQL)."""
+
+    def __init__(self, src: Any, period: tuple[pd.Timestamp, pd.Timestamp] | None) -> None:
+        self._src, self._period = src, period
+
+    def scan(self, table: str) -> str:
+        return counted_sql(self._src, table, self._period)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._src, name)
 
 
 def scope_of_source(src: Any, options: Options, inventory: Inventory | None) -> Scope:
@@ -605,8 +725,9 @@ def scope_of_source(src: Any, options: Options, inventory: Inventory | None) -> 
         thresholds: dict[str, pd.Timedelta], seen: pd.DataFrame, end: pd.Timestamp
     ) -> dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]:
         last = {str(cp): seen.loc[cp, "last"] if cp in seen.index else end for cp in thresholds}
+        first = {str(cp): seen.loc[cp, "first"] for cp in thresholds if cp in seen.index}
         windows: dict[str, list[tuple[pd.Timestamp, pd.Timestamp]]]
-        windows = src.offline_windows(thresholds, last)
+        windows = src.offline_windows(thresholds, last, first)
         return windows
 
     return assemble_scope(

@@ -39,6 +39,14 @@ img{max-width:100%;border:1px solid #eee}.scroll{overflow-x:auto}.note{color:#55
 """
 
 
+PERIOD_RULE = (
+    " (the given period). Sessions, charge attempts, faults, CALLERRORs and boots count in the"
+    " period they start in, a session's energy and cost with it, so consecutive periods add up"
+    " to the whole; availability and utilisation are the time inside the period, from the"
+    " status in force at its start."
+)
+
+
 @dataclass
 class _Page:
     out: Path
@@ -137,6 +145,7 @@ def build_report(
     batch_rows: int | None = None,
     memory_limit: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    spark: Any = None,
 ) -> dict[str, Any]:
     """Write ``out/index.html``, its PNG figures and ``out/summary.json``.
 
@@ -161,6 +170,7 @@ def build_report(
         batch_size, batch_rows, memory_limit: the duckdb engine's chargers and
             rows per batch at most, and DuckDB's memory limit.
         progress: duckdb engine: called with (batches done, batches).
+        spark: spark engine: the SparkSession (None: a local one, or spark-submit's).
 
     Returns:
         the JSON summary (also written to ``summary.json``).
@@ -175,7 +185,7 @@ def build_report(
         duck = {"batch_size": batch_size, "batch_rows": batch_rows,
                 "memory_limit": memory_limit, "progress": progress}  # fmt: skip
     elif engine == "spark":
-        duck = {"batch_size": batch_size, "batch_rows": batch_rows}
+        duck = {"batch_size": batch_size, "batch_rows": batch_rows, "spark": spark}
     found = findings(dataset, options, engine, **duck)
     return render(found, out, options)
 
@@ -398,7 +408,8 @@ def render(found: Findings, out: str | Path, options: Options) -> dict[str, Any]
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<title>{html.escape(title)}</title>"
         f"<style>{CSS}</style></head><body><h1>{html.escape(title)}</h1>"
-        f"<p class='note'>{html.escape(start.isoformat())} to {html.escape(end.isoformat())}</p>"
+        f"<p class='note'>{html.escape(start.isoformat())} to {html.escape(end.isoformat())}"
+        f"{html.escape(PERIOD_RULE if scope.explicit else '')}</p>"
         f"{body}</body></html>"
     )
     (target / "index.html").write_text(document, encoding="utf-8")
