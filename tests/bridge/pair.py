@@ -32,6 +32,7 @@ from ocppkit.translators.bridge import (
     PoisonRule,
     Side,
 )
+from ocppkit.translators.bridge.ids import MessageIds, split
 from ocppkit.translators.frames import AnyFrame, Call, CallError, CallResult, Frame, serialize_frame
 from ocppkit.translators.outcome import Note
 from ocppkit.translators.validation import Validator
@@ -87,6 +88,9 @@ class BridgePair:
         translator: replaces the route's translator (fault injection).
         charger_validator: how the charger's frames are checked.
         poison: the poison-message rule (default: the core's).
+        id_prefix: the core mints its ids as the gateway does (a stored
+            counter behind this prefix, :mod:`ocppkit.translators.bridge.ids`);
+            None: ``bridge-1``, ``bridge-2``... from a counter of the test's.
     """
 
     def __init__(
@@ -97,7 +101,9 @@ class BridgePair:
         translator: Any = None,
         charger_validator: Validator | None = None,
         poison: PoisonRule | None = None,
+        id_prefix: str | None = None,
     ) -> None:
+        self.id_prefix = id_prefix
         self.clock = VirtualClock()
         counter = itertools.count(1)
         self.ids = lambda: f"bridge-{next(counter)}"
@@ -120,13 +126,15 @@ class BridgePair:
         self.recycled: list[Side] = []
         self.core = self._new_core(route.new_state("CP1"), [])
 
-    def _new_core(self, state: Any, outbox: list[Call]) -> BridgeCore[Any]:
+    def _new_core(self, state: Any, outbox: list[Call], counter: int = 0) -> BridgeCore[Any]:
+        prefix = self.id_prefix
         return BridgeCore(
             "CP1",
             self.translator,
             state,
             restore=self.route.restore,
-            new_id=self.ids,
+            new_id=self.ids if prefix is None else None,
+            ids=None if prefix is None else MessageIds(prefix, counter),
             call_timeout=self.call_timeout,
             charger_validator=self.charger_validator,
             csms_validator=Validator(),
@@ -155,8 +163,9 @@ class BridgePair:
     def restart(self) -> None:
         """kill -9 and start again: a new core from what the store holds."""
         assert self.stored_state is not None
-        state = self.route.restore(orjson.loads(self.stored_state))
-        self.core = self._new_core(state, list(self.stored_outbox.values()))
+        stored, counter = split(orjson.loads(self.stored_state))
+        state = self.route.restore(stored)
+        self.core = self._new_core(state, list(self.stored_outbox.values()), counter)
         for peer in (self.charger, self.csms):
             peer.endpoint.close()
 

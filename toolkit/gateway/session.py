@@ -66,6 +66,8 @@ from ocppkit.toolkit.gateway.state.ops import (
 )
 from ocppkit.toolkit.gateway.upstream import Upstream
 from ocppkit.translators.bridge import BridgeCore, Effects, PoisonRule, Received, Side
+from ocppkit.translators.bridge import ids as message_ids
+from ocppkit.translators.bridge.ids import MessageIds
 from ocppkit.translators.errors import LeaseLost
 from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
 from ocppkit.translators.journal import Direction, Leg
@@ -116,6 +118,9 @@ class Session:
         self.charger_version, self.csms_version = route.charger_version, route.csms_version
         cfg = svc.cfg
         stored = claimed.state if claimed is not None else None
+        counter = 0
+        if stored:
+            stored, counter = message_ids.split(stored)
         state = route.restore(stored) if stored else route.new_state(charge_point_id)
         charger16 = charger16_state(state)
         if not stored and charger16 is not None:  # ids no lost store handed out (store.py)
@@ -129,7 +134,7 @@ class Session:
             svc.translator if route is FORWARD else route.translator,
             state,
             restore=route.restore,
-            new_id=svc.ctx.new_id,
+            ids=MessageIds(message_ids.prefix_for(svc.store.store_id, charge_point_id), counter),
             call_timeout=cfg.call_timeout,
             charger_validator=svc.charger_validator,
             csms_validator=svc.strict_validator,

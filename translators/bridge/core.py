@@ -10,11 +10,14 @@ bytes and carries out the :class:`~ocppkit.translators.bridge.effects.Effects`.
 Rules
 -----
 - **The bridge's own message ids.** Every call that arrives, from either
-  side, is handed to the translator under a fresh id from ``new_id``; the
-  answer is mapped back to the peer's id. So the ids the CSMS sees are the
-  bridge's, unique per charger for ever (a charger that reuses ``"2"``
-  after a reboot cannot collide with its earlier ``"2"``), and the
-  translator's pending calls never collide either.
+  side, is handed to the translator under a fresh id (``ids``: a stored
+  counter behind a per-store, per-charger prefix, see
+  :mod:`~ocppkit.translators.bridge.ids`); the answer is mapped back to the
+  peer's id. So the ids the CSMS sees are the bridge's, unique per charger
+  for ever (a charger that reuses ``"2"`` after a reboot cannot collide with
+  its earlier ``"2"``), the translator's pending calls never collide either,
+  and a call translated again from the same stored state (after a crash, or
+  a commit that failed) gets the same id as the first time.
 - **An answer goes only to the connection that sent the call.** The
   mapping remembers the connection generation; an answer for an earlier
   connection is dropped and logged, never delivered on a newer one.
@@ -57,6 +60,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
+from ocppkit.translators.bridge import ids as message_ids
 from ocppkit.translators.bridge.answers import answers_early, error_frame, failure_step, refusal
 from ocppkit.translators.bridge.effects import (
     DEBUG,
@@ -169,7 +173,12 @@ class BridgeCore(Generic[S]):
         translator: the session translator of the version pair.
         state: the translator state, as last committed.
         restore: rebuilds a state from its JSON form (``BridgeState.from_dict``).
-        new_id: the id source (36 characters at most, unique).
+        new_id: the id source (36 characters at most, unique), when ``ids``
+            is not given.
+        ids: the bridge's ids derived from stored state
+            (:mod:`~ocppkit.translators.bridge.ids`): its counter is
+            committed with the state and rolled back with it, so a call
+            translated again after a crash gets the same id.
         call_timeout: seconds each peer has to answer a call.
         charger_validator: checks the charger's frames (as configured).
         csms_validator: checks the CSMS's frames and everything sent (strict).
@@ -193,7 +202,8 @@ class BridgeCore(Generic[S]):
         state: S,
         *,
         restore: Callable[[dict[str, Any]], S],
-        new_id: Callable[[], str],
+        new_id: Callable[[], str] | None = None,
+        ids: message_ids.MessageIds | None = None,
         call_timeout: float,
         charger_validator: Validator,
         csms_validator: Validator,
@@ -213,7 +223,14 @@ class BridgeCore(Generic[S]):
         self.translator = translator
         self.state = state
         self._restore = restore
-        self.new_id = new_id
+        self.ids = ids
+        self.new_id: Callable[[], str]
+        if ids is not None:
+            self.new_id = ids
+        elif new_id is not None:
+            self.new_id = new_id
+        else:
+            raise TypeError("BridgeCore needs ids or new_id")
         self.validators = {CHARGER: charger_validator, CSMS: csms_validator}
         self.versions = {CHARGER: charger_version, CSMS: csms_version}
         self.endpoints = {
@@ -227,7 +244,7 @@ class BridgeCore(Generic[S]):
         prefix = f"{CHARGER.value}:"
         for key in [k for k in state.pending if k.startswith(prefix)]:
             del state.pending[key]
-        self._committed = _snapshot(state)
+        self._committed = self._snapshot()
         self._last = self._committed
         self._uncommitted: _Acc | None = None
         # Lists, not deques: both hold a call or two at a time, at most
@@ -385,7 +402,10 @@ class BridgeCore(Generic[S]):
     def rollback(self) -> None:
         """The last commit handed out failed: back to the state before it."""
         acc, self._uncommitted = self._uncommitted, None
-        self.state = self._restore(_loads(self._committed))
+        state, counter = message_ids.split(_loads(self._committed))
+        self.state = self._restore(state)
+        if self.ids is not None:
+            self.ids.next = counter  # the ids of what is undone are minted again
         self._last = self._committed
         if acc is None:
             return
@@ -650,11 +670,16 @@ class BridgeCore(Generic[S]):
                         self.charger_queue.append(f)
                 else:
                     self._release(target, f, acc)
-        self._last = _snapshot(self.state)
+        self._last = self._snapshot()
+
+    def _snapshot(self) -> bytes:
+        """The state as committed: the translator's, with the id counter when ids are ours."""
+        data = _snapshot(self.state)
+        return data if self.ids is None else message_ids.pack(data, self.ids.next)
 
     def _failed(self, side: Side, frame: Frame, exc: Exception, acc: _Acc) -> Step:
         """Undo a failed translation and say so to whoever waits for an answer."""
-        self.state = self._restore(_loads(self._last))
+        self.state = self._restore(message_ids.split(_loads(self._last))[0])
         ours = not isinstance(exc, OcppkitError)
         acc.count("ocppkit_bridge_translation_errors_total", reason=type(exc).__name__)
         acc.log(
