@@ -102,8 +102,16 @@ class BridgePair:
         charger_validator: Validator | None = None,
         poison: PoisonRule | None = None,
         id_prefix: str | None = None,
+        overlap: bool = False,
     ) -> None:
         self.id_prefix = id_prefix
+        self.overlap = overlap  # the outbox head goes ahead of its commit (session.py)
+        # Commits are written at once unless ``hold_commits``: then the one in
+        # flight waits for :meth:`land`, and inputs wait behind it, in order,
+        # as behind the gateway's per-charger lock.
+        self.hold_commits = False
+        self.held: Effects | None = None
+        self.waiting: list[tuple[Side, str]] = []
         self.clock = VirtualClock()
         counter = itertools.count(1)
         self.ids = lambda: f"bridge-{next(counter)}"
@@ -163,6 +171,7 @@ class BridgePair:
     def restart(self) -> None:
         """kill -9 and start again: a new core from what the store holds."""
         assert self.stored_state is not None
+        self.held, self.waiting = None, []  # the commit in flight never landed
         stored, counter = split(orjson.loads(self.stored_state))
         state = self.route.restore(stored)
         self.core = self._new_core(state, list(self.stored_outbox.values()), counter)
@@ -179,8 +188,25 @@ class BridgePair:
         if isinstance(frame, Call) and self.peer(side).endpoint.ready:
             self.peer(side).endpoint.send_call(frame, self.now)
         text = frame if isinstance(frame, str) else serialize_frame(frame).decode()
+        if self.held is not None:
+            self.waiting.append((side, text))  # behind the commit in flight
+            return
         self.apply(self.core.receive(side, text, self.now))
         self.settle()
+
+    def land(self, *, ok: bool = True) -> None:
+        """The commit in flight lands (or fails), then the inputs that waited run."""
+        effects, self.held = self.held, None
+        assert effects is not None, "no commit in flight"
+        if ok:
+            self._land(effects)
+        else:
+            self.core.rollback()
+        self.settle()
+        while self.waiting and self.held is None:
+            side, text = self.waiting.pop(0)
+            self.apply(self.core.receive(side, text, self.now))
+            self.settle()
 
     def answer(self, side: Side, call: Call, payload: dict[str, Any]) -> None:
         """``side`` answers the bridge's ``call`` with a CALLRESULT."""
@@ -193,6 +219,8 @@ class BridgePair:
     # -- the shell -----------------------------------------------------------------
 
     def settle(self) -> None:
+        if self.held is not None:
+            return  # polled once the commit in flight lands
         for _ in range(100):
             effects = self.core.poll(self.now)
             if effects.empty:
@@ -210,22 +238,35 @@ class BridgePair:
         if commit is not None:
             if effects.early:
                 self._send(effects)
-            if self.fail_commits:
-                self.fail_commits -= 1
-                self.core.rollback()
+            elif self.overlap and commit.outbox_add:
+                ahead = self.core.send_ahead(self.now)
+                self.effects.append(ahead)
+                self._send(ahead)
+            if self.hold_commits:
+                self.held = effects
                 return
-            self.stored_state = commit.state
-            for mid in commit.outbox_done:
-                self.stored_outbox.pop(mid, None)
-            for call in commit.outbox_add:
-                self.stored_outbox[call.message_id] = call
-            self.dead_letters += commit.dead_letters
-            self.commits.append(commit)
-            self.core.committed()
-            if effects.early:
-                self.recycled += effects.recycle
-                return
+            self._land(effects)
+            return
         self._send(effects)
+        self.recycled += effects.recycle
+
+    def _land(self, effects: Effects) -> None:
+        commit = effects.commit
+        assert commit is not None
+        if self.fail_commits:
+            self.fail_commits -= 1
+            self.core.rollback()
+            return
+        self.stored_state = commit.state
+        for mid in commit.outbox_done:
+            self.stored_outbox.pop(mid, None)
+        for call in commit.outbox_add:
+            self.stored_outbox[call.message_id] = call
+        self.dead_letters += commit.dead_letters
+        self.commits.append(commit)
+        self.core.committed()
+        if not effects.early:
+            self._send(effects)
         self.recycled += effects.recycle
 
     def _send(self, effects: Effects) -> None:

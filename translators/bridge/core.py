@@ -22,8 +22,20 @@ Rules
   mapping remembers the connection generation; an answer for an earlier
   connection is dropped and logged, never delivered on a newer one.
 - **One call at a time per side**, by the endpoints; calls leave in order,
-  from the outbox (CSMS) or the charger queue, only from :meth:`poll`,
-  which the shell calls after each commit has landed.
+  from the outbox (CSMS) or the charger queue, from :meth:`poll`, which the
+  shell calls after each commit has landed, or for the CSMS from
+  :meth:`send_ahead`, while the commit that stored the call is being
+  written (the answer it brings is taken only after that commit: the shell
+  handles one input at a time per charger).
+- **Sending ahead** costs nothing when the commit lands. When it fails,
+  :meth:`rollback` takes the call out of the outbox and the id counter
+  back, so the charger's own retry mints the same id (and the translator,
+  rolled back too, the same seqNo): the CSMS may see that call twice and
+  recognise it. An answer to the call that was rolled back still matches
+  the CSMS slot and frees it; it is translated against a state without
+  the call, which drops it (an ``orphan`` note). A retry that comes before
+  that answer is not sent again: the slot is busy, and the answer, which
+  carries the same id, is the retry's.
 - **Timeouts** come back from :meth:`poll` when the shell calls it at
   :attr:`deadline`: the waiting side gets ``InternalError`` (the receiver
   "was not able to process the requested Action", OCPP-J 1.6 §4.2.3 /
@@ -385,6 +397,27 @@ class BridgeCore(Generic[S]):
                 acc.to[CHARGER].append(charger.send_call(self.charger_queue.pop(0), now))
         return self._finish(acc)
 
+    def send_ahead(self, now: datetime) -> Effects:
+        """The outbox head, to send while the commit that stores it is written.
+
+        The same head :meth:`poll` would send, under the same rules (a free
+        CSMS slot, the poison back-off), but also while a commit is in
+        flight. Never a call for the charger: what the charger is sent
+        depends on the CSMS's state, which a restart does not re-derive.
+        """
+        acc = _Acc()
+        csms = self.endpoints[CSMS]
+        head = self.outbox[0] if self.outbox else None
+        if (
+            head is not None
+            and csms.ready
+            and not self.poison.poisoned(head.message_id)
+            and self.poison.may_send(head.message_id, now)
+        ):
+            self.poison.sent(head.message_id)
+            acc.to[CSMS].append(csms.send_call(head, now))
+        return self._finish(acc)
+
     # -- commits ------------------------------------------------------------------------------
 
     def committed(self) -> None:
@@ -713,6 +746,14 @@ class BridgeCore(Generic[S]):
             self._check_schema(side, action, Kind.RESPONSE, out.payload, acc)
         acc.to[side].append(out)
 
+    def _changes_nothing(self, acc: _Acc) -> bool:
+        """A step that leaves the stored state and outbox as they are needs no commit."""
+        return (
+            self._uncommitted is None
+            and self._last == self._committed
+            and not (acc.outbox_add or acc.outbox_done or acc.dead_letters)
+        )
+
     def _check_schema(
         self, side: Side, action: str, kind: Kind, payload: dict[str, Any], acc: _Acc
     ) -> None:
@@ -730,6 +771,8 @@ class BridgeCore(Generic[S]):
 
     def _finish(self, acc: _Acc) -> Effects:
         commit = None
+        if acc.stepped and self._changes_nothing(acc):
+            acc.stepped = False  # e.g. an answer the translator dropped: nothing to store
         if acc.stepped:
             commit = Commit(
                 self._last,
