@@ -407,7 +407,11 @@ class BridgeCore(Generic[S]):
         """
         acc = _Acc()
         csms = self.endpoints[CSMS]
-        head = self.outbox[0] if self.outbox else None
+        # Calls the commit in flight answers (or gives up) are still listed
+        # until it lands: the head is the first call that stays.
+        pending = self._uncommitted
+        done = () if pending is None else pending.outbox_done
+        head = next((c for c in self.outbox if c.message_id not in done), None)
         if (
             head is not None
             and csms.ready
