@@ -91,6 +91,8 @@ class BridgePair:
         id_prefix: the core mints its ids as the gateway does (a stored
             counter behind this prefix, :mod:`ocppkit.translators.bridge.ids`);
             None: ``bridge-1``, ``bridge-2``... from a counter of the test's.
+        overlap: the outbox head goes upstream while its commit is written
+            (the gateway's ``overlap_commits``, on by default there too).
     """
 
     def __init__(
@@ -102,7 +104,7 @@ class BridgePair:
         charger_validator: Validator | None = None,
         poison: PoisonRule | None = None,
         id_prefix: str | None = None,
-        overlap: bool = False,
+        overlap: bool = True,
     ) -> None:
         self.id_prefix = id_prefix
         self.overlap = overlap  # the outbox head goes ahead of its commit (session.py)
