@@ -32,6 +32,7 @@ from ocppkit.translators.bridge import (
     PoisonRule,
     Side,
 )
+from ocppkit.translators.bridge.ids import MessageIds, split
 from ocppkit.translators.frames import AnyFrame, Call, CallError, CallResult, Frame, serialize_frame
 from ocppkit.translators.outcome import Note
 from ocppkit.translators.validation import Validator
@@ -87,6 +88,11 @@ class BridgePair:
         translator: replaces the route's translator (fault injection).
         charger_validator: how the charger's frames are checked.
         poison: the poison-message rule (default: the core's).
+        id_prefix: the core mints its ids as the gateway does (a stored
+            counter behind this prefix, :mod:`ocppkit.translators.bridge.ids`);
+            None: ``bridge-1``, ``bridge-2``... from a counter of the test's.
+        overlap: the outbox head goes upstream while its commit is written
+            (the gateway's ``overlap_commits``, on by default there too).
     """
 
     def __init__(
@@ -97,7 +103,17 @@ class BridgePair:
         translator: Any = None,
         charger_validator: Validator | None = None,
         poison: PoisonRule | None = None,
+        id_prefix: str | None = None,
+        overlap: bool = True,
     ) -> None:
+        self.id_prefix = id_prefix
+        self.overlap = overlap  # the outbox head goes ahead of its commit (session.py)
+        # Commits are written at once unless ``hold_commits``: then the one in
+        # flight waits for :meth:`land`, and inputs wait behind it, in order,
+        # as behind the gateway's per-charger lock.
+        self.hold_commits = False
+        self.held: Effects | None = None
+        self.waiting: list[tuple[Side, str]] = []
         self.clock = VirtualClock()
         counter = itertools.count(1)
         self.ids = lambda: f"bridge-{next(counter)}"
@@ -120,13 +136,15 @@ class BridgePair:
         self.recycled: list[Side] = []
         self.core = self._new_core(route.new_state("CP1"), [])
 
-    def _new_core(self, state: Any, outbox: list[Call]) -> BridgeCore[Any]:
+    def _new_core(self, state: Any, outbox: list[Call], counter: int = 0) -> BridgeCore[Any]:
+        prefix = self.id_prefix
         return BridgeCore(
             "CP1",
             self.translator,
             state,
             restore=self.route.restore,
-            new_id=self.ids,
+            new_id=self.ids if prefix is None else None,
+            ids=None if prefix is None else MessageIds(prefix, counter),
             call_timeout=self.call_timeout,
             charger_validator=self.charger_validator,
             csms_validator=Validator(),
@@ -155,8 +173,10 @@ class BridgePair:
     def restart(self) -> None:
         """kill -9 and start again: a new core from what the store holds."""
         assert self.stored_state is not None
-        state = self.route.restore(orjson.loads(self.stored_state))
-        self.core = self._new_core(state, list(self.stored_outbox.values()))
+        self.held, self.waiting = None, []  # the commit in flight never landed
+        stored, counter = split(orjson.loads(self.stored_state))
+        state = self.route.restore(stored)
+        self.core = self._new_core(state, list(self.stored_outbox.values()), counter)
         for peer in (self.charger, self.csms):
             peer.endpoint.close()
 
@@ -170,8 +190,25 @@ class BridgePair:
         if isinstance(frame, Call) and self.peer(side).endpoint.ready:
             self.peer(side).endpoint.send_call(frame, self.now)
         text = frame if isinstance(frame, str) else serialize_frame(frame).decode()
+        if self.held is not None:
+            self.waiting.append((side, text))  # behind the commit in flight
+            return
         self.apply(self.core.receive(side, text, self.now))
         self.settle()
+
+    def land(self, *, ok: bool = True) -> None:
+        """The commit in flight lands (or fails), then the inputs that waited run."""
+        effects, self.held = self.held, None
+        assert effects is not None, "no commit in flight"
+        if ok:
+            self._land(effects)
+        else:
+            self.core.rollback()
+        self.settle()
+        while self.waiting and self.held is None:
+            side, text = self.waiting.pop(0)
+            self.apply(self.core.receive(side, text, self.now))
+            self.settle()
 
     def answer(self, side: Side, call: Call, payload: dict[str, Any]) -> None:
         """``side`` answers the bridge's ``call`` with a CALLRESULT."""
@@ -184,6 +221,8 @@ class BridgePair:
     # -- the shell -----------------------------------------------------------------
 
     def settle(self) -> None:
+        if self.held is not None:
+            return  # polled once the commit in flight lands
         for _ in range(100):
             effects = self.core.poll(self.now)
             if effects.empty:
@@ -201,22 +240,35 @@ class BridgePair:
         if commit is not None:
             if effects.early:
                 self._send(effects)
-            if self.fail_commits:
-                self.fail_commits -= 1
-                self.core.rollback()
+            elif self.overlap and commit.outbox_add:
+                ahead = self.core.send_ahead(self.now)
+                self.effects.append(ahead)
+                self._send(ahead)
+            if self.hold_commits:
+                self.held = effects
                 return
-            self.stored_state = commit.state
-            for mid in commit.outbox_done:
-                self.stored_outbox.pop(mid, None)
-            for call in commit.outbox_add:
-                self.stored_outbox[call.message_id] = call
-            self.dead_letters += commit.dead_letters
-            self.commits.append(commit)
-            self.core.committed()
-            if effects.early:
-                self.recycled += effects.recycle
-                return
+            self._land(effects)
+            return
         self._send(effects)
+        self.recycled += effects.recycle
+
+    def _land(self, effects: Effects) -> None:
+        commit = effects.commit
+        assert commit is not None
+        if self.fail_commits:
+            self.fail_commits -= 1
+            self.core.rollback()
+            return
+        self.stored_state = commit.state
+        for mid in commit.outbox_done:
+            self.stored_outbox.pop(mid, None)
+        for call in commit.outbox_add:
+            self.stored_outbox[call.message_id] = call
+        self.dead_letters += commit.dead_letters
+        self.commits.append(commit)
+        self.core.committed()
+        if not effects.early:
+            self._send(effects)
         self.recycled += effects.recycle
 
     def _send(self, effects: Effects) -> None:

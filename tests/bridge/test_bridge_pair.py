@@ -243,7 +243,7 @@ def test_a_csms_answer_that_is_only_answers_for_the_charger_goes_before_its_comm
 
 
 def test_a_charger_call_is_committed_before_it_goes_upstream() -> None:
-    pair = booted()
+    pair = booted(overlap=False)  # overlap_commits = false
     before = len(pair.effects)
     pair.send(CHARGER, authorize("a1"))
     received, sent = pair.effects[before], pair.effects[before + 1]
@@ -267,7 +267,7 @@ def test_an_early_answer_whose_commit_failed_is_redone_from_the_outbox() -> None
 
 
 def test_a_charger_call_whose_commit_failed_is_not_acknowledged_nor_sent() -> None:
-    pair = booted()
+    pair = booted(overlap=False)  # overlap_commits = false
     pair.fail_commits = 1
     pair.send(CHARGER, authorize("a1"))
     assert pair.csms.calls("Authorize") == []

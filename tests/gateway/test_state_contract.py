@@ -297,3 +297,45 @@ def test_postgres_unreachable_is_one_readable_store_error(tmp_path: Path) -> Non
     with pytest.raises(StoreError, match="cannot be used"):
         run(open_store(url))
     assert time.monotonic() - started < 30
+
+
+def test_the_store_id_is_made_once_and_shared_by_every_instance(opener: Opener) -> None:
+    """The prefix of the bridge's message ids: the same after a restart and on a peer."""
+
+    async def main() -> tuple[str, str, str]:
+        first = await opener("A")
+        made = first.store_id
+        await first.aclose()
+        again, peer = await opener("A"), await opener("B")
+        try:
+            return made, again.store_id, peer.store_id
+        finally:
+            await again.aclose()
+            await peer.aclose()
+
+    made, again, peer = run(main())
+    assert len(made) == 32 and made == again == peer
+
+
+def test_an_sqlite_file_of_an_earlier_version_gets_a_store_id(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)  # schema version 2: meta without a store id
+    db.executescript(
+        "CREATE TABLE chargers (charge_point_id TEXT PRIMARY KEY, state BLOB, updated REAL);"
+        "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES ('clean', '1'); PRAGMA user_version=2;"
+    )
+    db.close()
+
+    async def main() -> tuple[str, str]:
+        store = await open_store(str(path))
+        made = store.store_id
+        await store.aclose()
+        again = await open_store(str(path))
+        await again.aclose()
+        return made, again.store_id
+
+    made, again = run(main())
+    assert len(made) == 32 and made == again

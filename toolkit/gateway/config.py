@@ -90,6 +90,9 @@ class BridgeConfig:
         max_frame_bytes: larger frames are refused with a CALLERROR.
         max_in_flight: calls for the CSMS one charger may have queued;
             beyond it its calls are refused with GenericError (0: no cap).
+        overlap_commits: a charger's call goes to the CSMS while its commit
+            is being written (the charger is answered only once both
+            landed); false: only after the commit (see ``session.py``).
         poison_attempts: times the same call may be sent to the CSMS and
             lose the link before it is given up as a dead letter and its
             caller answered InternalError (0: never). Between the resends the
@@ -167,6 +170,7 @@ class BridgeConfig:
     sync: str = "full"
     max_frame_bytes: int = 256 * 1024
     max_in_flight: int = 50
+    overlap_commits: bool = True
     poison_attempts: int = 5
     allow: tuple[str, ...] = ()
     charger_passwords: Mapping[str, str] = field(default_factory=dict)
@@ -354,6 +358,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "max_in_flight": int,
     "poison_attempts": int,
     "journal_compress": _as_bool,
+    "overlap_commits": _as_bool,
     "ws_compression": _as_bool,
     "charger_id_max_length": int,
     "max_unauthenticated_per_source": int,

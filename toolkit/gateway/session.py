@@ -11,18 +11,64 @@ This module does only the I/O around it, under one lock per charger:
    went, a deadline that passed) and take its
    :class:`~ocppkit.translators.bridge.effects.Effects`;
 2. journal what arrived, count, log;
-3. **commit before anything is sent**: the new translator state and every
-   call for the CSMS (and any call the poison rule gave up, as a dead
-   letter) go to SQLite in one transaction
-   (:mod:`ocppkit.toolkit.gateway.store`); only then are the frames sent. So
-   nothing is acknowledged that is not stored, and a kill -9 at any instant
-   leaves either the old state or the new one with its outbox. The one
-   exception, which keeps that promise, is the core's ``early`` flag (see
-   :func:`ocppkit.translators.bridge.answers.answers_early`): a CSMS answer
-   that becomes nothing but answers for the charger is sent while its
-   commit is written;
+3. **commit before anything is acknowledged**: the new translator state and
+   every call for the CSMS (and any call the poison rule gave up, as a dead
+   letter) go to the store in one transaction
+   (:mod:`ocppkit.toolkit.gateway.state`); the lock is held until it lands.
+   Two kinds of frame go out while it is written:
+
+   - the core's ``early`` answers (see
+     :func:`ocppkit.translators.bridge.answers.answers_early`): a CSMS answer
+     that becomes nothing but answers for the charger;
+   - with ``overlap_commits`` (the default), the **call for the CSMS** the
+     commit stores (:meth:`~BridgeCore.send_ahead`): the upstream round trip
+     runs while the disk writes, so the bridge adds about the larger of the
+     two, not their sum. The CSMS's answer is read by another task, which
+     waits for this lock: it is taken only after the commit landed (or was
+     rolled back), so the charger is answered only once both have landed.
+
+   Everything else (answers from the charger, calls for the charger,
+   refusals with a state change) is sent after its commit;
 4. ask the core (:meth:`~BridgeCore.poll`) for the next calls that may
    leave, and arm one timer for the core's next deadline.
+
+The message ids the CSMS sees are derived from stored state
+(:mod:`ocppkit.translators.bridge.ids`: the store's random id and the
+charger's, then a counter committed with the translator state), so a call
+translated again from the same stored state gets the same id, and the same
+seqNo (the translator's counters are in that state too).
+
+What sending ahead opens, and why each case is safe
+(``tests/bridge/test_commit_overlap.py`` on the virtual clock;
+``tests/gateway/test_crash_overlap.py`` with real processes and kill -9):
+
+- **the commit fails after the call went upstream**: nothing is
+  acknowledged to the charger, the core rolls back (the outbox row and the
+  id counter too); the charger's own retry mints the same id and seqNo, so
+  the CSMS may get the call twice and recognise it. The CSMS's answer to the
+  first copy frees the upstream slot and is dropped as an orphan; a retry
+  that came before it is not sent again but takes that answer.
+- **kill -9 between the send and the commit**: the restarted bridge has the
+  state from before the call and no outbox row; the charger sends its call
+  again (it never got an answer) and the CSMS gets the same id and seqNo.
+- **the CSMS answers before the commit lands**: its answer waits for the
+  lock, so the charger is never told about a call that is not stored.
+- **the upstream link drops between the send and the commit**: the call is
+  a lost call as before (the poison rule counts it); once the commit lands
+  it stays at the head of the outbox and is sent again, same id, after the
+  reconnect; if the commit fails, the charger's retry sends it.
+- **the lease was lost** (another instance took the charger): the commit is
+  refused (:class:`~ocppkit.translators.errors.LeaseLost`), nothing is
+  acknowledged and the session ends, as before. The CSMS may have the call
+  from the stale instance under the id the new owner mints for the
+  charger's retry (the same store, the same stored counter) when the new
+  owner's state has not moved on; when it has, that id may have named
+  another call there. That needs a charger still sending on its old
+  connection after the new instance took it over: a charger that moved
+  has dropped that connection.
+
+``overlap_commits = false`` restores the strict order: nothing but early
+answers leaves before its commit.
 
 Each input's wait for the lock (``ocppkit_bridge_queue_wait_seconds``) and
 the time spent on it once its turn came (``ocppkit_bridge_work_seconds``)
@@ -38,7 +84,8 @@ Calls for the CSMS leave through the **outbox**, one at a time and in order;
 the head row is deleted in the same transaction as the translation of its
 answer, so it is sent again after a reconnect or a restart until it is
 answered: upstream delivery is at-least-once, and the CSMS recognises
-repeats by message id (the bridge's own, never reused) and seqNo.
+repeats by message id (the bridge's own, never reused for another call) and
+seqNo.
 """
 
 from __future__ import annotations
@@ -66,6 +113,8 @@ from ocppkit.toolkit.gateway.state.ops import (
 )
 from ocppkit.toolkit.gateway.upstream import Upstream
 from ocppkit.translators.bridge import BridgeCore, Effects, PoisonRule, Received, Side
+from ocppkit.translators.bridge import ids as message_ids
+from ocppkit.translators.bridge.ids import MessageIds
 from ocppkit.translators.errors import LeaseLost
 from ocppkit.translators.frames import Call, Frame, frame_from_list, serialize_frame
 from ocppkit.translators.journal import Direction, Leg
@@ -116,6 +165,9 @@ class Session:
         self.charger_version, self.csms_version = route.charger_version, route.csms_version
         cfg = svc.cfg
         stored = claimed.state if claimed is not None else None
+        counter = 0
+        if stored:
+            stored, counter = message_ids.split(stored)
         state = route.restore(stored) if stored else route.new_state(charge_point_id)
         charger16 = charger16_state(state)
         if not stored and charger16 is not None:  # ids no lost store handed out (store.py)
@@ -129,7 +181,7 @@ class Session:
             svc.translator if route is FORWARD else route.translator,
             state,
             restore=route.restore,
-            new_id=svc.ctx.new_id,
+            ids=MessageIds(message_ids.prefix_for(svc.store.store_id, charge_point_id), counter),
             call_timeout=cfg.call_timeout,
             charger_validator=svc.charger_validator,
             csms_validator=svc.strict_validator,
@@ -392,10 +444,11 @@ class Session:
                 self._not_stored(exc)
                 return
             if effects.early:
-                try:
-                    await self._send(effects)
-                except Exception:  # a send that failed must not undo a commit that lands
-                    self.log.exception("dispatch_failed", extra={"fields": {"cp": self.cp_id}})
+                await self._send_meanwhile(effects)
+            elif commit.outbox_add and svc.cfg.overlap_commits:
+                # The call goes upstream while it is being stored; its answer is
+                # taken under this lock, so only after the commit (module doc).
+                await self._send_meanwhile(self.core.send_ahead(svc.ctx.now()))
             try:
                 await stored
             except Exception as exc:
@@ -409,6 +462,15 @@ class Session:
                 return
         await self._send(effects)
         await self._recycle(effects)
+
+    async def _send_meanwhile(self, effects: Effects) -> None:
+        """Send while a commit is being written (an early answer, a call sent ahead)."""
+        if not (effects.to_charger or effects.to_csms):
+            return
+        try:
+            await self._send(effects)
+        except Exception:  # a send that failed must not undo a commit that lands
+            self.log.exception("dispatch_failed", extra={"fields": {"cp": self.cp_id}})
 
     def _not_stored(self, exc: Exception) -> None:
         """Not stored, so not acknowledged: the peer's own retry will redo it.

@@ -10,17 +10,32 @@ bytes and carries out the :class:`~ocppkit.translators.bridge.effects.Effects`.
 Rules
 -----
 - **The bridge's own message ids.** Every call that arrives, from either
-  side, is handed to the translator under a fresh id from ``new_id``; the
-  answer is mapped back to the peer's id. So the ids the CSMS sees are the
-  bridge's, unique per charger for ever (a charger that reuses ``"2"``
-  after a reboot cannot collide with its earlier ``"2"``), and the
-  translator's pending calls never collide either.
+  side, is handed to the translator under a fresh id (``ids``: a stored
+  counter behind a per-store, per-charger prefix, see
+  :mod:`~ocppkit.translators.bridge.ids`); the answer is mapped back to the
+  peer's id. So the ids the CSMS sees are the bridge's, unique per charger
+  for ever (a charger that reuses ``"2"`` after a reboot cannot collide with
+  its earlier ``"2"``), the translator's pending calls never collide either,
+  and a call translated again from the same stored state (after a crash, or
+  a commit that failed) gets the same id as the first time.
 - **An answer goes only to the connection that sent the call.** The
   mapping remembers the connection generation; an answer for an earlier
   connection is dropped and logged, never delivered on a newer one.
 - **One call at a time per side**, by the endpoints; calls leave in order,
-  from the outbox (CSMS) or the charger queue, only from :meth:`poll`,
-  which the shell calls after each commit has landed.
+  from the outbox (CSMS) or the charger queue, from :meth:`poll`, which the
+  shell calls after each commit has landed, or for the CSMS from
+  :meth:`send_ahead`, while the commit that stored the call is being
+  written (the answer it brings is taken only after that commit: the shell
+  handles one input at a time per charger).
+- **Sending ahead** costs nothing when the commit lands. When it fails,
+  :meth:`rollback` takes the call out of the outbox and the id counter
+  back, so the charger's own retry mints the same id (and the translator,
+  rolled back too, the same seqNo): the CSMS may see that call twice and
+  recognise it. An answer to the call that was rolled back still matches
+  the CSMS slot and frees it; it is translated against a state without
+  the call, which drops it (an ``orphan`` note). A retry that comes before
+  that answer is not sent again: the slot is busy, and the answer, which
+  carries the same id, is the retry's.
 - **Timeouts** come back from :meth:`poll` when the shell calls it at
   :attr:`deadline`: the waiting side gets ``InternalError`` (the receiver
   "was not able to process the requested Action", OCPP-J 1.6 §4.2.3 /
@@ -57,6 +72,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
+from ocppkit.translators.bridge import ids as message_ids
 from ocppkit.translators.bridge.answers import answers_early, error_frame, failure_step, refusal
 from ocppkit.translators.bridge.effects import (
     DEBUG,
@@ -169,7 +185,12 @@ class BridgeCore(Generic[S]):
         translator: the session translator of the version pair.
         state: the translator state, as last committed.
         restore: rebuilds a state from its JSON form (``BridgeState.from_dict``).
-        new_id: the id source (36 characters at most, unique).
+        new_id: the id source (36 characters at most, unique), when ``ids``
+            is not given.
+        ids: the bridge's ids derived from stored state
+            (:mod:`~ocppkit.translators.bridge.ids`): its counter is
+            committed with the state and rolled back with it, so a call
+            translated again after a crash gets the same id.
         call_timeout: seconds each peer has to answer a call.
         charger_validator: checks the charger's frames (as configured).
         csms_validator: checks the CSMS's frames and everything sent (strict).
@@ -193,7 +214,8 @@ class BridgeCore(Generic[S]):
         state: S,
         *,
         restore: Callable[[dict[str, Any]], S],
-        new_id: Callable[[], str],
+        new_id: Callable[[], str] | None = None,
+        ids: message_ids.MessageIds | None = None,
         call_timeout: float,
         charger_validator: Validator,
         csms_validator: Validator,
@@ -213,7 +235,14 @@ class BridgeCore(Generic[S]):
         self.translator = translator
         self.state = state
         self._restore = restore
-        self.new_id = new_id
+        self.ids = ids
+        self.new_id: Callable[[], str]
+        if ids is not None:
+            self.new_id = ids
+        elif new_id is not None:
+            self.new_id = new_id
+        else:
+            raise TypeError("BridgeCore needs ids or new_id")
         self.validators = {CHARGER: charger_validator, CSMS: csms_validator}
         self.versions = {CHARGER: charger_version, CSMS: csms_version}
         self.endpoints = {
@@ -227,7 +256,7 @@ class BridgeCore(Generic[S]):
         prefix = f"{CHARGER.value}:"
         for key in [k for k in state.pending if k.startswith(prefix)]:
             del state.pending[key]
-        self._committed = _snapshot(state)
+        self._committed = self._snapshot()
         self._last = self._committed
         self._uncommitted: _Acc | None = None
         # Lists, not deques: both hold a call or two at a time, at most
@@ -368,6 +397,31 @@ class BridgeCore(Generic[S]):
                 acc.to[CHARGER].append(charger.send_call(self.charger_queue.pop(0), now))
         return self._finish(acc)
 
+    def send_ahead(self, now: datetime) -> Effects:
+        """The outbox head, to send while the commit that stores it is written.
+
+        The same head :meth:`poll` would send, under the same rules (a free
+        CSMS slot, the poison back-off), but also while a commit is in
+        flight. Never a call for the charger: what the charger is sent
+        depends on the CSMS's state, which a restart does not re-derive.
+        """
+        acc = _Acc()
+        csms = self.endpoints[CSMS]
+        # Calls the commit in flight answers (or gives up) are still listed
+        # until it lands: the head is the first call that stays.
+        pending = self._uncommitted
+        done = () if pending is None else pending.outbox_done
+        head = next((c for c in self.outbox if c.message_id not in done), None)
+        if (
+            head is not None
+            and csms.ready
+            and not self.poison.poisoned(head.message_id)
+            and self.poison.may_send(head.message_id, now)
+        ):
+            self.poison.sent(head.message_id)
+            acc.to[CSMS].append(csms.send_call(head, now))
+        return self._finish(acc)
+
     # -- commits ------------------------------------------------------------------------------
 
     def committed(self) -> None:
@@ -385,7 +439,10 @@ class BridgeCore(Generic[S]):
     def rollback(self) -> None:
         """The last commit handed out failed: back to the state before it."""
         acc, self._uncommitted = self._uncommitted, None
-        self.state = self._restore(_loads(self._committed))
+        state, counter = message_ids.split(_loads(self._committed))
+        self.state = self._restore(state)
+        if self.ids is not None:
+            self.ids.next = counter  # the ids of what is undone are minted again
         self._last = self._committed
         if acc is None:
             return
@@ -650,11 +707,16 @@ class BridgeCore(Generic[S]):
                         self.charger_queue.append(f)
                 else:
                     self._release(target, f, acc)
-        self._last = _snapshot(self.state)
+        self._last = self._snapshot()
+
+    def _snapshot(self) -> bytes:
+        """The state as committed: the translator's, with the id counter when ids are ours."""
+        data = _snapshot(self.state)
+        return data if self.ids is None else message_ids.pack(data, self.ids.next)
 
     def _failed(self, side: Side, frame: Frame, exc: Exception, acc: _Acc) -> Step:
         """Undo a failed translation and say so to whoever waits for an answer."""
-        self.state = self._restore(_loads(self._last))
+        self.state = self._restore(message_ids.split(_loads(self._last))[0])
         ours = not isinstance(exc, OcppkitError)
         acc.count("ocppkit_bridge_translation_errors_total", reason=type(exc).__name__)
         acc.log(
@@ -688,6 +750,14 @@ class BridgeCore(Generic[S]):
             self._check_schema(side, action, Kind.RESPONSE, out.payload, acc)
         acc.to[side].append(out)
 
+    def _changes_nothing(self, acc: _Acc) -> bool:
+        """A step that leaves the stored state and outbox as they are needs no commit."""
+        return (
+            self._uncommitted is None
+            and self._last == self._committed
+            and not (acc.outbox_add or acc.outbox_done or acc.dead_letters)
+        )
+
     def _check_schema(
         self, side: Side, action: str, kind: Kind, payload: dict[str, Any], acc: _Acc
     ) -> None:
@@ -705,6 +775,8 @@ class BridgeCore(Generic[S]):
 
     def _finish(self, acc: _Acc) -> Effects:
         commit = None
+        if acc.stepped and self._changes_nothing(acc):
+            acc.stepped = False  # e.g. an answer the translator dropped: nothing to store
         if acc.stepped:
             commit = Commit(
                 self._last,

@@ -7,10 +7,12 @@ The core never writes, sends, logs or sleeps. Each of its methods returns an
 2. count ``counters`` and ``observed``, log ``logs`` and ``notes``;
 3. if ``commit`` is set: write it (state, outbox rows added and done, dead
    letters) --
-   sending ``to_charger`` / ``to_csms`` meanwhile only when ``early`` --
+   sending ``to_charger`` / ``to_csms`` meanwhile only when ``early``, and
+   the outbox head the core's ``send_ahead`` hands out when the shell
+   overlaps commits with the upstream round trip --
    then tell the core :meth:`~ocppkit.translators.bridge.core.BridgeCore.committed`
    or :meth:`~ocppkit.translators.bridge.core.BridgeCore.rollback`; a frame
-   is never sent after a commit that failed, unless it went early;
+   is never sent after a commit that failed, unless it went early or ahead;
 4. send ``to_charger`` then ``to_csms``, in order;
 5. close the links named in ``recycle``;
 6. arm a timer for ``deadline`` and then call ``poll``.

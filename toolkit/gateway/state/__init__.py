@@ -115,6 +115,7 @@ class StateStore(Protocol):
     takeovers: int  # claims that took another instance's lease
     fencing_rejections: int  # commits refused because the lease was taken
     recovered_from: Path | None  # where --recover put a damaged SQLite file
+    store_id: str  # random, made with the database: the prefix of the bridge's message ids
 
     async def claim(self, charge_point_id: str, *, steal: bool = True) -> Claimed | None:
         """Take the charger's lease and read its state; None: held live elsewhere."""

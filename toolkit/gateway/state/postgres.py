@@ -1,9 +1,10 @@
 """The shared backend: bridge state in PostgreSQL, for several bridge instances.
 
 Same tables as the SQLite backend (``chargers``, ``outbox``, ``passwords``,
-``leases``; frames and states as ``bytea``), created and migrated at start by
-:data:`MIGRATIONS`, recorded in ``ocppkit_schema``; instances starting together
-take an advisory lock, so one migrates and the others wait.
+``leases``, ``meta`` with the store's random ``store_id``; frames and states
+as ``bytea``), created and migrated at start by :data:`MIGRATIONS`, recorded
+in ``ocppkit_schema``; instances starting together take an advisory lock, so
+one migrates and the others wait.
 
 Writes are group-committed as with SQLite: one writer task on its own
 connection takes everything queued while the previous transaction ran and
@@ -25,6 +26,7 @@ import asyncio
 import contextlib
 import math
 import os
+import secrets
 import socket
 import time
 from collections.abc import Iterable, Sequence
@@ -83,6 +85,9 @@ CREATE TABLE leases (
     expires double precision NOT NULL
 );
 """,
+    2: """
+CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 STATEMENTS = {kind: render(how, lambda i: "%s") for kind, how in WRITES.items()}
@@ -117,6 +122,7 @@ class PostgresStore:
         self.takeovers = 0
         self.fencing_rejections = 0
         self.recovered_from: Path | None = None
+        self.store_id = ""  # read from meta by open()
         self._held: dict[str, int] = {}
         self._queue: list[tuple[Sequence[Op], asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
@@ -175,6 +181,14 @@ class PostgresStore:
                 if v > version:
                     await conn.execute(MIGRATIONS[v])
                     await conn.execute("INSERT INTO ocppkit_schema (version) VALUES (%s)", (v,))
+            await conn.execute(
+                "INSERT INTO meta VALUES ('store_id', %s) ON CONFLICT DO NOTHING",
+                (secrets.token_hex(16),),
+            )
+            cur = await conn.execute("SELECT value FROM meta WHERE key = 'store_id'")
+            found = await cur.fetchone()
+            assert found is not None
+            self.store_id = str(found[0])
 
     @contextlib.asynccontextmanager
     async def _conn(self) -> Any:

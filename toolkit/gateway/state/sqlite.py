@@ -23,7 +23,9 @@ Tables:
   them out of the outbox; ``acknowledged`` is set by ``ocppkit bridge
   dead-letters --ack`` (:mod:`ocppkit.toolkit.gateway.dead_letters`);
 - ``meta(key, value)`` -- ``clean``: ``0`` while a process has the database
-  open, ``1`` after a clean close;
+  open, ``1`` after a clean close; ``store_id``: random, made when the file
+  is (or, for an older file, first opened by this version), the prefix of
+  the bridge's message ids (:mod:`ocppkit.translators.bridge.ids`);
 - ``leases(charge_point_id, owner, token, expires)`` -- which instance drives
   the charger (see :mod:`ocppkit.toolkit.gateway.state`); with SQLite the one
   process is the owner (``local``), and a restarted process takes its leases
@@ -56,6 +58,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -170,6 +173,7 @@ class SqliteStore:
                 raise
             self.recovered_from = _move_aside(self.path)
             self._db = _open_checked(self.path, sync)
+        self.store_id = _store_id(self._db)
         self.owner = owner
         self.lease_seconds = lease_seconds
         self.error: str | None = None  # why the last commit failed; None while commits land
@@ -540,6 +544,12 @@ def _check(db: sqlite3.Connection, path: Path, *, existed: bool, wal_present: bo
         if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
             raise StoreError(f"{where} cannot be written: {exc}") from None
         raise StoreError(f"{where} is damaged ({exc}); start with --recover") from None
+
+
+def _store_id(db: sqlite3.Connection) -> str:
+    """This database's random id (made once, kept in ``meta``)."""
+    db.execute("INSERT OR IGNORE INTO meta VALUES ('store_id', ?)", (secrets.token_hex(16),))
+    return str(db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0])
 
 
 def _move_aside(path: Path) -> Path:
