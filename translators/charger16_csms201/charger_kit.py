@@ -118,6 +118,8 @@ def on_answer(convert: AnswerConverter) -> ResultHandler:
         if isinstance(answer, CallError):
             return error_to_charger(ids, answer, pending.origin_action)
         payload16, notes = convert(state, pending, answer.payload, ctx)
+        if len(ids) == 1:  # the common case: no retries to answer too
+            return Step((CallResult(ids[0], payload16),), (), tuple(notes))
         frames = tuple(CallResult(mid, payload16) for mid in ids)
         return Step(to_charger=frames, notes=tuple(notes))
 
