@@ -131,6 +131,10 @@ def _elapsed(since: str, ctx: Context) -> float:
     return (ctx.now() - datetime.fromisoformat(since)).total_seconds()
 
 
+# What a sweep with no transaction waiting returns (a step is never changed in place).
+_NOTHING = Step()
+
+
 def sweep(state: BridgeState, ctx: Context) -> Step:
     """End every transaction whose grace is over (cheap when none waits)."""
     waiting = [
@@ -138,9 +142,9 @@ def sweep(state: BridgeState, ctx: Context) -> Step:
         for tx in state.transactions.values()
         if not tx.ended and tx.dangling_since is not None and tx.dangling_cause is not None
     ]
-    step = Step()
     if not waiting:
-        return step
+        return _NOTHING
+    step = Step()
     grace = ctx.settings.dangling_grace
     for tx in waiting:
         since, cause = tx.dangling_since, tx.dangling_cause

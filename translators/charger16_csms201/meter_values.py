@@ -35,7 +35,8 @@ from ocppkit.translators.charger16_csms201.charger_kit import (
     on_answer,
 )
 from ocppkit.translators.charger16_csms201.command_kit import dispatch_by_origin, lossy, same_values
-from ocppkit.translators.charger16_csms201.handlers import ResultHandler
+from ocppkit.translators import engine
+from ocppkit.translators.charger16_csms201.handlers import ResultHandler, Side
 from ocppkit.translators.charger16_csms201.state import BridgeState, Transaction
 from ocppkit.translators.context import Context
 from ocppkit.translators.enum_map import EnumMap
@@ -123,6 +124,8 @@ _UNITS = UNIT.rows
 _CONTEXTS = CONTEXT.rows
 _PHASES = PHASE.rows
 _LOCATIONS = LOCATION.rows
+_TRIGGERS = CONTEXT_TRIGGER.rows
+_CSMS = Side.CSMS
 
 
 def number(text: str) -> int | float | None:
@@ -257,9 +260,12 @@ def meter_values(state: BridgeState, call: Call, ctx: Context) -> Step:
         if not values:
             return _nothing_left(call, notes)
         first = p["meterValue"][0]["sampledValue"][0].get("context", "Sample.Periodic")
-        event = updated_event(tx, values[0]["timestamp"], CONTEXT_TRIGGER(first)[0])
+        trigger = _TRIGGERS.get(first)  # the table's rows, no lossy row: CONTEXT_TRIGGER(first)
+        event = updated_event(
+            tx, values[0]["timestamp"], trigger if trigger is not None else CONTEXT_TRIGGER(first)[0]
+        )
         event["meterValue"] = values
-        return forward(state, call, "TransactionEvent", event, notes=notes)
+        return engine.pass_on(state, _CSMS, call, "TransactionEvent", event, notes=notes)
     if tx is not None:
         notes.append(lossy(state, call.action, "transactionId", "transaction already ended"))
     elif tid:
