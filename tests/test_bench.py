@@ -164,3 +164,15 @@ def test_report_bench_measures_both_engines_on_each_fleet_size() -> None:
         and r["baseline"] == (last["pandas"]["peak_rss_mib"])
     )
     assert r["met"] is (r["duckdb_growth"] <= r["bound"])
+
+
+def test_translate_bench_reports_the_21_lift_against_its_own_json_baseline() -> None:
+    from ocppkit.toolkit.bench_translate import lift21, lift_lines, session_lines
+
+    lines = lift_lines(session_lines(samples=3))
+    figures = lift21(lines, seconds=0.05)
+    assert figures["messages"] == len(lines) > 0
+    assert b'"ocpp_version":"2.0.1"' in lines[0]
+    _ratio_of(figures, "value", "baseline", "ratio")
+    assert isinstance(figures["met"], bool)
+    assert "2.1" in figures["unit"] and "json" in figures["baseline_unit"]
