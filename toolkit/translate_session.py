@@ -283,7 +283,8 @@ class SessionStream(CommandRoles):
                     record.seq,
                     {"line": line},
                 )
-            ]
+            ],
+            [],
         )
 
     def _unmatched_answer(
@@ -317,7 +318,7 @@ class SessionStream(CommandRoles):
         self.counts["replayed_answers"] += 1
         # The CSMS's answer, in the target version, settles the upstream call.
         answered = conv.calls.pop(("to_csms", up.message_id), None)
-        fed = Fed()
+        fed = Fed([], [])  # both lists given: no default factories called
         if self.both_legs:
             fed.records.append(self._echo(record, line, DOWN))
         step = self.spec.from_csms(conv.state, up, self._clock.context)
