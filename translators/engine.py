@@ -202,7 +202,7 @@ def receive(pair: Pair[S], state: S, side: Side, frame: Frame, ctx: Context) -> 
     versions = pair.versions
     if step.to_charger and versions[_CHARGER] in MILLISECOND_VERSIONS:
         step = limit_step(step, to_csms=False)
-    if step.to_csms and versions[_CSMS] in MILLISECOND_VERSIONS:
+    if step.to_csms and versions[_CSMS] in MILLISECOND_VERSIONS and not step.csms_dates_fine:
         step = limit_step(step, to_csms=True)
     return step
 

@@ -140,9 +140,10 @@ def _record(obj: Any) -> JournalRecord | None:
     if type(message) is list:
         if not 3 <= len(message) <= 5:
             return None
-    elif not (isinstance(message, str) and message):
-        if not (isinstance(message, list) and 3 <= len(message) <= 5):
-            return None
+    elif not (isinstance(message, str) and message) and not (
+        isinstance(message, list) and 3 <= len(message) <= 5
+    ):
+        return None
     if size == 5:
         return JournalRecord(stamp, cpid, direction, version, message, None, None, {})
     leg = obj.get("leg")
