@@ -242,7 +242,7 @@ def _call(pair: Pair[S], state: S, side: Side, call: Call, ctx: Context) -> Step
 def _answer(
     pair: Pair[S], state: S, side: Side, frame: CallResult | CallError, ctx: Context
 ) -> Step:
-    pending = state.pending.pop(pending_key(side, frame.message_id), None)
+    pending = state.pending.pop(side + ":" + frame.message_id, None)  # pending_key, inline
     if pending is None:
         kind = "CALLERROR" if isinstance(frame, CallError) else "CALLRESULT"
         detail = f"{kind} {frame.message_id} answers no pending call"
