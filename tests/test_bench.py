@@ -174,3 +174,15 @@ def test_report_bench_measures_both_engines_on_each_fleet_size() -> None:
         assert (one["engine"], one["sessions"], one["ports"]) == (
             "spark", same["sessions"], same["ports"])  # fmt: skip
         assert one["seconds"] > 0 and one["peak_rss_mib"] > first["duckdb"]["peak_rss_mib"]
+
+
+def test_translate_bench_reports_the_21_lift_against_its_own_json_baseline() -> None:
+    from ocppkit.toolkit.bench_translate import lift21, lift_lines, session_lines
+
+    lines = lift_lines(session_lines(samples=3))
+    figures = lift21(lines, seconds=0.05)
+    assert figures["messages"] == len(lines) > 0
+    assert b'"ocpp_version":"2.0.1"' in lines[0]
+    _ratio_of(figures, "value", "baseline", "ratio")
+    assert isinstance(figures["met"], bool)
+    assert "2.1" in figures["unit"] and "json" in figures["baseline_unit"]

@@ -3,7 +3,9 @@
 Measures the whole path of the command on journal lines: parse the record,
 validate the 1.6 frame, translate, validate every 2.0.1 frame, serialise
 the output records. The baseline is the cheapest thing any tool must do
-with the same lines: ``json.loads`` + ``json.dumps`` of each.
+with the same lines: ``json.loads`` + ``json.dumps`` of each. ``lift21`` does
+the same for the 2.0.1 -> 2.1 lift, over the 2.0.1 conversation those
+sessions translate to, against its own lines' json round trip.
 """
 
 from __future__ import annotations
@@ -96,6 +98,51 @@ def stream_lines(sessions: int) -> list[bytes]:
     for n in range(sessions):
         lines += session_lines(f"CP-{n % 7}", start_second=n * 200)
     return lines
+
+
+def lift_lines(lines: list[bytes]) -> list[bytes]:
+    """The 2.0.1 conversation a 1.6 stream translates to: the 2.0.1 -> 2.1 lift's input."""
+    out: list[bytes] = []
+    translate_lines(
+        list(enumerate(lines, start=1)),
+        translator_for(OcppVersion.V16, OcppVersion.V201),
+        out.append,
+    )
+    return out
+
+
+def lift21(lines: list[bytes], seconds: float) -> dict[str, Any]:
+    """Messages/s of the 2.0.1 -> 2.1 translate stream vs json.loads+json.dumps of its
+    own input lines, interleaved in the same run (``lines``: 2.0.1 journal lines)."""
+    numbered = list(enumerate(lines, start=1))
+
+    def ours() -> int:
+        sink: list[bytes] = []
+        outcome = translate_lines(
+            numbered, translator_for(OcppVersion.V201, OcppVersion.V21), sink.append
+        )
+        if not outcome.ok or outcome.counts["left_out"]:
+            raise RuntimeError(f"2.1 lift stream did not translate cleanly: {outcome.counts}")
+        return len(lines)
+
+    def baseline() -> int:
+        for line in lines:
+            json.dumps(json.loads(line))
+        return len(lines)
+
+    rates = interleaved({"ours": ours, "baseline": baseline}, seconds)
+    value, base = rates["ours"], rates["baseline"]
+    ratio = value / base
+    return {
+        "value": round(value),
+        "unit": "msgs/s (2.0.1 -> 2.1)",
+        "baseline": round(base),
+        "baseline_unit": "msgs/s (json.loads + json.dumps of the same 2.0.1 lines)",
+        "ratio": round(ratio, 2),
+        "target": f">= {RATIO_TARGET}x the baseline, in the same run",
+        "met": ratio >= RATIO_TARGET,
+        "messages": len(lines),
+    }
 
 
 def _stage_split(lines: list[bytes], seconds: float) -> dict[str, Any]:
@@ -239,4 +286,6 @@ def run(quick: bool) -> dict[str, Any]:
         "met": ratio >= RATIO_TARGET,
         "messages": len(lines),
         "split": _stage_split(lines, seconds / 2),
+        # The 2.0.1 -> 2.1 lift over the 2.0.1 conversation the same sessions become.
+        "lift21": lift21(lift_lines(lines), seconds / 2),
     }

@@ -209,6 +209,9 @@ class StreamBase:
         self._conversations: dict[str, Conversation] = {}
         self._clock = _Clock()
         self._checks = self.validator.compiled_checks
+        # (version, action, kind) whose schema accepts {}: a pure function of
+        # the schema, so remembered (an invalid {} is checked, and explained, each time).
+        self._empty_ok: set[tuple[OcppVersion, str, Kind]] = set()
 
     # -- bookkeeping --------------------------------------------------------
 
@@ -223,16 +226,24 @@ class StreamBase:
         if isinstance(frame, CallError):
             return None
         kind = _REQUEST if isinstance(frame, Call) else _RESPONSE
-        # The hot path: the compiled check straight from the validator's table.
-        check = self._checks.get((version, action, kind))
-        if check is not None and check(frame.payload):
-            return None
+        key = (version, action, kind)
+        if not frame.payload:
+            # {} (most answers): valid or not once and for all, per schema.
+            if key in self._empty_ok:
+                return None
+        else:
+            # The hot path: the compiled check straight from the validator's table.
+            check = self._checks.get(key)
+            if check is not None and check(frame.payload):
+                return None
         try:
             self.validator.validate(version, action, kind, frame.payload)
         except ValidationFailed as exc:
             return exc.description
         except FrameError as exc:  # an action the version does not define
             return exc.description
+        if not frame.payload:
+            self._empty_ok.add(key)
         return None
 
     # -- output -----------------------------------------------------------

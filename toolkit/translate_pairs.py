@@ -265,13 +265,15 @@ def session_16_to_201() -> SessionSpec:
     from ocppkit.translators.charger16_csms201.replay import ANSWERS_UP, answer_up
     from ocppkit.translators.charger16_csms201.state import BridgeState
 
+    csms = Side.CSMS  # an Enum class attribute costs a lookup per frame
+
     def replay(state: BridgeState, frame: Frame) -> Frame | None:
         if isinstance(frame, Call):
             return None
-        pending = state.pending.get(pending_key(Side.CSMS, frame.message_id))
+        pending = state.pending.get(pending_key(csms, frame.message_id))
         if pending is None or pending.action not in ANSWERS_UP:
             return None
-        assert isinstance(frame, CallResult | CallError)
+        assert not isinstance(frame, Call)
         return answer_up(state, pending, frame.message_id, frame)
 
     return SessionSpec(

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from ocppkit.toolkit.translate_base import (
     CHARGER_SIDE,
+    CSMS_SIDE,
     DOWN,
     UP,
     Conversation,
@@ -56,14 +57,16 @@ from ocppkit.toolkit.translate_base import (
 from ocppkit.toolkit.translate_commands import CommandRoles
 from ocppkit.toolkit.translate_report import Cause, Fed, LeftOut
 from ocppkit.translators.errors import FrameError
-from ocppkit.translators.frames import Call, Frame, frame_from_list
+from ocppkit.translators.frames import Call, CallResult, Frame, frame_from_list
 from ocppkit.translators.journal import JournalRecord
+from ocppkit.translators.schemas import Kind
 from ocppkit.translators.versions import OcppVersion
 
 __all__ = ["Session", "SessionSpec", "SessionStream", "shared_validator"]
 
 # Enum values by member: ``member.value`` is a Python-level property lookup.
 _VERSION_TEXT = {v: v.value for v in OcppVersion}
+_REQUEST = Kind.REQUEST
 
 
 class SessionStream(CommandRoles):
@@ -91,9 +94,17 @@ class SessionStream(CommandRoles):
         self._clock.timestamp = record.timestamp
         held = len(conv.held)
         fed = self._feed(conv, record, line)
-        if self.spec.still_held is not None and conv.held:
+        if conv.held and self.spec.still_held is not None:
             self._settle_held(conv, fed, skip=held)
-        self._account(record, line, fed, held_now=len(conv.held) > held)
+        records = fed.records
+        if (
+            records
+            and records[0].ocpp_version is self.spec.target
+            and records[0].meta.get("line") == line
+        ):
+            self.counts["in_output"] += 1  # _account's first test, inline: the common record
+        else:
+            self._account(record, line, fed, held_now=len(conv.held) > held)
         return fed
 
     def finish(self) -> Fed:
@@ -173,6 +184,16 @@ class SessionStream(CommandRoles):
             return self._leave(record, line, action, Cause.INVALID_SOURCE, problem)
         session = self.spec.from_charger if charger_side else self.spec.from_csms
         step = session(conv.state, frame, self._clock.context)
+        if (
+            charger_side
+            and not step.notes
+            and not step.to_charger
+            and len(step.to_csms) == 1
+            and type(frame) is Call
+        ):
+            lean = self._one_call_up(conv, record, line, action, step.to_csms[0])
+            if lean is not None:
+                return lean
         self._count_notes(step)
         fed = Fed()
         if not charger_side:
@@ -226,6 +247,46 @@ class SessionStream(CommandRoles):
         self._down(conv, fed, record, line, step)
         return fed
 
+    def _one_call_up(
+        self, conv: Conversation, record: JournalRecord, line: int, action: str, out: Frame
+    ) -> Fed | None:
+        """The common charger frame, written the short way: one call for the CSMS,
+        valid (or proven), no notes, nothing for the charger, one leg.
+
+        The same record and bookkeeping as the general path (:meth:`_upstream`);
+        None when the case is not this one (then the general path runs, from
+        the start: nothing here has changed the conversation yet).
+        """
+        if self.both_legs or type(out) is not Call:
+            return None
+        target = self.spec.target
+        out_action = out.action
+        # The source call was validated: its proven translations are not checked twice.
+        if (action, out_action) not in self.spec.proven:
+            check = self._checks.get((target, out_action, _REQUEST))
+            if check is None or not check(out.payload):
+                return None  # not compiled yet, or invalid: the general path says why
+        message_id = out.message_id
+        remember(conv.calls, ("to_csms", message_id), out_action)
+        counts = self.counts
+        counts["records_out"] += 1
+        counts["translated"] += 1
+        return Fed(
+            [
+                JournalRecord(
+                    record.timestamp,
+                    record.charge_point_id,
+                    CHARGER_SIDE,
+                    target,
+                    [2, message_id, out_action, out.payload],
+                    UP,
+                    record.seq,
+                    {"line": line},
+                )
+            ],
+            [],
+        )
+
     def _unmatched_answer(
         self, conv: Conversation, record: JournalRecord, line: int, frame: Frame, caller: str
     ) -> Fed:
@@ -257,25 +318,57 @@ class SessionStream(CommandRoles):
         self.counts["replayed_answers"] += 1
         # The CSMS's answer, in the target version, settles the upstream call.
         answered = conv.calls.pop(("to_csms", up.message_id), None)
-        fed = Fed()
+        fed = Fed([], [])  # both lists given: no default factories called
         if self.both_legs:
             fed.records.append(self._echo(record, line, DOWN))
         step = self.spec.from_csms(conv.state, up, self._clock.context)
-        self._count_notes(step)
-        self._output(
-            conv,
-            fed,
-            record,
-            line,
-            up,
-            sender="csms",
-            version=self.spec.target,
-            action=answered or action,
-            step=step,
-            meta={"replayed_from": _VERSION_TEXT[record.ocpp_version]},
-        )
-        self._upstream(conv, fed, record, line, step)
-        self._down(conv, fed, record, line, step)
+        target = self.spec.target
+        if (
+            not step.notes
+            and not step.to_csms
+            and not fed.records
+            and type(up) is CallResult
+            and self._invalid(target, answered or action, up) is None
+        ):
+            # The common answer, written the short way: what _output does for a
+            # valid CALLRESULT without notes, and _down for one leg.
+            calls = conv.calls
+            calls.pop(("by_charger", up.message_id), None)
+            meta = {"line": line, "replayed_from": _VERSION_TEXT[record.ocpp_version]}
+            fed.records.append(
+                JournalRecord(
+                    record.timestamp,
+                    record.charge_point_id,
+                    CSMS_SIDE,
+                    target,
+                    [3, up.message_id, up.payload],
+                    UP,
+                    record.seq,
+                    meta,
+                )
+            )
+            self.counts["records_out"] += 1
+            for out in step.to_charger:
+                if type(out) is Call:
+                    remember(calls, ("to_charger", out.message_id), out.action)
+                else:
+                    calls.pop(("by_charger", out.message_id), None)
+        else:
+            self._count_notes(step)
+            self._output(
+                conv,
+                fed,
+                record,
+                line,
+                up,
+                sender="csms",
+                version=target,
+                action=answered or action,
+                step=step,
+                meta={"replayed_from": _VERSION_TEXT[record.ocpp_version]},
+            )
+            self._upstream(conv, fed, record, line, step)
+            self._down(conv, fed, record, line, step)
         self._purge_own_calls(conv)
         return fed
 
@@ -287,7 +380,7 @@ class SessionStream(CommandRoles):
         recorded conversation, so the state must not grow with the stream.
         """
         pending = getattr(conv.state, "pending", None)
-        if pending is None:
+        if not pending:
             return
         for key in [k for k, p in pending.items() if p.origin_id is None]:
             del pending[key]

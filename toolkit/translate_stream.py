@@ -283,6 +283,7 @@ def translate_lines(
             if report is not None:
                 report(entry)
 
+    feed = translator.feed
     for number, raw in lines:
         try:
             record = decode_record(raw)
@@ -291,7 +292,12 @@ def translate_lines(
             if on_unreadable is not None:
                 on_unreadable(number, str(exc))
             continue
-        emit(translator.feed(record, number))
+        fed = feed(record, number)
+        if fed.left_out:
+            emit(fed)
+        else:  # the common record: its output only, without the emit hop
+            for out in fed.records:
+                write(encode_line(out))
     if finish:
         emit(translator.finish())
     counts = translator.counts

@@ -202,7 +202,7 @@ def receive(pair: Pair[S], state: S, side: Side, frame: Frame, ctx: Context) -> 
     versions = pair.versions
     if step.to_charger and versions[_CHARGER] in MILLISECOND_VERSIONS:
         step = limit_step(step, to_csms=False)
-    if step.to_csms and versions[_CSMS] in MILLISECOND_VERSIONS:
+    if step.to_csms and versions[_CSMS] in MILLISECOND_VERSIONS and not step.csms_dates_fine:
         step = limit_step(step, to_csms=True)
     return step
 
@@ -242,7 +242,7 @@ def _call(pair: Pair[S], state: S, side: Side, call: Call, ctx: Context) -> Step
 def _answer(
     pair: Pair[S], state: S, side: Side, frame: CallResult | CallError, ctx: Context
 ) -> Step:
-    pending = state.pending.pop(pending_key(side, frame.message_id), None)
+    pending = state.pending.pop(side + ":" + frame.message_id, None)  # pending_key, inline
     if pending is None:
         kind = "CALLERROR" if isinstance(frame, CallError) else "CALLRESULT"
         detail = f"{kind} {frame.message_id} answers no pending call"
@@ -332,7 +332,8 @@ def send(
 ) -> Call:
     """A call for ``to``, registered so that its answer can be translated."""
     call = Call(message_id, action, payload)
-    expect_answer(state, to, call, origin_action=origin_action, origin_id=origin_id, data=data)
+    # expect_answer, inline (a call per frame the translator sends).
+    state.pending[to + ":" + message_id] = Pending(action, origin_action, origin_id, data or {})
     return call
 
 
@@ -348,8 +349,12 @@ def pass_on(
 ) -> Step:
     """``call`` sent on to ``to`` as ``action``: the same message id (the two
     legs of a journal line up), its answer due to the caller."""
-    out = relay(state, to, call, action, payload, data=data)
-    return Step.to(to, (out,), notes=tuple(notes))
+    # relay and send, inline: this runs for nearly every call a charger makes.
+    message_id = call.message_id
+    out = Call(message_id, action, payload)
+    state.pending[to + ":" + message_id] = Pending(action, call.action, message_id, data or {})
+    notes = notes if type(notes) is tuple else tuple(notes)
+    return Step((), (out,), notes) if to is _CSMS else Step((out,), (), notes)
 
 
 def relay(

@@ -105,37 +105,61 @@ _MAX_CPID = _max_cpid_length()
 
 
 def _is_record(obj: Any) -> bool:
-    """The journal schema, checked by hand: this runs for every line read."""
+    """The journal schema, checked by hand (:func:`_record`)."""
+    return _record(obj) is not None
+
+
+def _record(obj: Any) -> JournalRecord | None:
+    """The record, or None if ``obj`` breaks the journal schema: checked by hand and
+    built in one pass, as this runs for every line read."""
     if not isinstance(obj, dict):
-        return False
-    keys = obj.keys()
-    if not _REQUIRED <= keys <= _ALLOWED:
-        return False
-    stamp, cpid, message = obj["timestamp"], obj["charge_point_id"], obj["message"]
+        return None
+    size = len(obj)
+    if size == 5:  # none of the optional fields: the common line
+        try:
+            stamp, cpid, message = obj["timestamp"], obj["charge_point_id"], obj["message"]
+            direction, version = obj["direction"], obj["ocpp_version"]
+        except KeyError:
+            return None
+    else:
+        keys = obj.keys()
+        if not _REQUIRED <= keys <= _ALLOWED:
+            return None
+        stamp, cpid, message = obj["timestamp"], obj["charge_point_id"], obj["message"]
+        direction, version = obj["direction"], obj["ocpp_version"]
     if not (type(stamp) is str and stamp in _good_stamps) and not (
         isinstance(stamp, str) and stamp.endswith("Z") and _remember_stamp(stamp)
     ):
-        return False
+        return None
     if not (isinstance(cpid, str) and 0 < len(cpid) <= _MAX_CPID):
-        return False
-    direction, version = obj["direction"], obj["ocpp_version"]
-    if not (isinstance(direction, str) and direction in _DIRECTIONS):
-        return False
-    if not (isinstance(version, str) and version in _VERSIONS):
-        return False
+        return None
+    direction = _DIRECTIONS.get(direction) if isinstance(direction, str) else None
+    version = _VERSIONS.get(version) if isinstance(version, str) else None
+    if direction is None or version is None:
+        return None
     if type(message) is list:
         if not 3 <= len(message) <= 5:
-            return False
-    elif not (isinstance(message, str) and message):
-        return isinstance(message, list) and 3 <= len(message) <= 5
-    if len(keys) == 5:  # none of the optional fields: the common line
-        return True
-    if "leg" in keys and not (isinstance(obj["leg"], str) and obj["leg"] in _LEGS):
-        return False
+            return None
+    elif not (isinstance(message, str) and message) and not (
+        isinstance(message, list) and 3 <= len(message) <= 5
+    ):
+        return None
+    if size == 5:
+        return JournalRecord(stamp, cpid, direction, version, message, None, None, {})
+    leg = obj.get("leg")
+    if leg is not None:
+        leg = _LEGS.get(leg) if isinstance(leg, str) else None
+        if leg is None:
+            return None
+    elif "leg" in obj:
+        return None  # "leg": null is not a leg
     seq = obj.get("seq", 0)
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
-        return False
-    return isinstance(obj.get("meta", {}), dict)
+        return None
+    meta = obj.get("meta", {})
+    if not isinstance(meta, dict):
+        return None
+    return JournalRecord(stamp, cpid, direction, version, message, leg, obj.get("seq"), meta or {})
 
 
 # Timestamps a line carried, valid: a stream repeats them (a call and its answer
@@ -159,7 +183,8 @@ def record_from_dict(obj: Any) -> JournalRecord:
     Raises:
         JournalError: the object is not a journal record (the reason says why).
     """
-    if not _is_record(obj):
+    record = _record(obj)
+    if record is None:
         # The published schema names what is wrong (a test holds the hand
         # check and the schema to the same verdicts).
         try:
@@ -167,18 +192,7 @@ def record_from_dict(obj: Any) -> JournalRecord:
         except fastjsonschema.JsonSchemaValueException as exc:
             raise JournalError(f"not a journal record: {exc.message}") from None
         raise JournalError("not a journal record")  # pragma: no cover - the two disagree
-    get = obj.get
-    leg = get("leg")
-    return JournalRecord(
-        obj["timestamp"],
-        obj["charge_point_id"],
-        _DIRECTIONS[obj["direction"]],
-        _VERSIONS[obj["ocpp_version"]],
-        obj["message"],
-        None if leg is None else _LEGS[leg],
-        get("seq"),
-        get("meta") or {},
-    )
+    return record
 
 
 def decode_record(line: str | bytes) -> JournalRecord:

@@ -56,11 +56,17 @@ class Step:
         to_charger: frames for the charging-station side, in order.
         to_csms: frames for the central-system side, in order.
         notes: lossy conversions, local answers, refusals, derived messages.
+        csms_dates_fine: the handler vouches that no date-time in ``to_csms``
+            has more than three decimals, so the engine's millisecond cut
+            (:func:`~ocppkit.translators.timestamps.limit_step`) would change
+            nothing and is skipped. Only a handler whose property test proves
+            it sets this (``meter_values``); a combined step drops it.
     """
 
     to_charger: tuple[Frame, ...] = ()
     to_csms: tuple[Frame, ...] = ()
     notes: tuple[Note, ...] = field(default_factory=tuple)
+    csms_dates_fine: bool = field(default=False, compare=False, repr=False)
 
     @classmethod
     def to(cls, side: Side, frames: tuple[Frame, ...], notes: tuple[Note, ...] = ()) -> Step:

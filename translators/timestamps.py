@@ -19,6 +19,8 @@ import re
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from ocppkit.translators.frames import Call, CallResult, Frame
 from ocppkit.translators.jsontext import dumps_bytes
 from ocppkit.translators.outcome import Note, NoteKind, Step
@@ -32,6 +34,8 @@ OPAQUE = frozenset({"data", "customData"})
 # quickly; a pattern starting with a digit class tests every byte (it was
 # a tenth of a translated MeterValues' instructions).
 MAYBE_TOO_FINE = re.compile(rb":\d\d\.\d{4}")
+_SEARCH = MAYBE_TOO_FINE.search
+_WITH_PAYLOAD = (Call, CallResult)
 
 
 def too_fine(value: str) -> bool:
@@ -82,9 +86,22 @@ def limit_frame(frame: Frame) -> tuple[Frame, int]:
     return frame, 0
 
 
+def _clean(frame: Frame) -> bool:
+    """True when ``frame`` has no date-time to cut: :func:`limit_frame`'s first look, inline."""
+    if not isinstance(frame, _WITH_PAYLOAD):
+        return True
+    try:
+        text = orjson.dumps(frame.payload)
+    except TypeError:  # an integer beyond 64 bits: dumps_bytes's fallback
+        text = dumps_bytes(frame.payload)
+    return _SEARCH(text) is None
+
+
 def limit_step(step: Step, *, to_csms: bool) -> Step:
     """Cut the date-times of the frames ``step`` sends to the 2.0.1 side."""
     frames = step.to_csms if to_csms else step.to_charger
+    if len(frames) == 1 and _clean(frames[0]):
+        return step  # the common step: one frame, nothing to cut
     limited: list[Frame] = []
     notes: list[Note] = []
     for frame in frames:

@@ -109,16 +109,18 @@ def on_answer(convert: AnswerConverter) -> ResultHandler:
     def handle(
         state: BridgeState, pending: Pending, answer: CallResult | CallError, ctx: Context
     ) -> Step:
-        ids = origin_ids(pending)
-        if not ids:
+        origin = pending.origin_id
+        if origin is None:
             if isinstance(answer, CallError):
                 detail = f"CSMS refused derived call: {answer.error_code}"
                 return Step(notes=(lossy(state, pending.action, "derived", detail),))
             return Step()
         if isinstance(answer, CallError):
-            return error_to_charger(ids, answer, pending.origin_action)
+            return error_to_charger(origin_ids(pending), answer, pending.origin_action)
         payload16, notes = convert(state, pending, answer.payload, ctx)
-        frames = tuple(CallResult(mid, payload16) for mid in ids)
+        if not pending.data.get("also_answer"):  # the common case: no retries to answer too
+            return Step((CallResult(origin, payload16),), (), tuple(notes))
+        frames = tuple(CallResult(mid, payload16) for mid in origin_ids(pending))
         return Step(to_charger=frames, notes=tuple(notes))
 
     return handle

@@ -131,15 +131,25 @@ def _elapsed(since: str, ctx: Context) -> float:
     return (ctx.now() - datetime.fromisoformat(since)).total_seconds()
 
 
+# What a sweep with no transaction waiting returns (a step is never changed in place).
+_NOTHING = Step()
+
+
 def sweep(state: BridgeState, ctx: Context) -> Step:
     """End every transaction whose grace is over (cheap when none waits)."""
+    waiting = [
+        tx
+        for tx in state.transactions.values()
+        if not tx.ended and tx.dangling_since is not None and tx.dangling_cause is not None
+    ]
+    if not waiting:
+        return _NOTHING
     step = Step()
     grace = ctx.settings.dangling_grace
-    for tx in list(state.transactions.values()):
-        if tx.ended or tx.dangling_since is None or tx.dangling_cause is None:
-            continue
-        if _elapsed(tx.dangling_since, ctx) >= grace:
-            step += end(state, tx, ctx, tx.dangling_cause, tx.dangling_at or ctx.timestamp())
+    for tx in waiting:
+        since, cause = tx.dangling_since, tx.dangling_cause
+        if since is not None and cause is not None and _elapsed(since, ctx) >= grace:
+            step += end(state, tx, ctx, cause, tx.dangling_at or ctx.timestamp())
     return step
 
 

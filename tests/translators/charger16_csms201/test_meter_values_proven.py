@@ -6,7 +6,9 @@ time (it has validated the 1.6 call), so this property is what stands
 between a translation bug and an invalid frame in its output: many drawn
 payloads, every measurand, unit, context, phase and location the 1.6 schema
 allows, values numeric or not, date-times with and without too many
-decimals, transactions running, ended, unknown or absent.
+decimals, transactions running, ended, unknown or absent. The same draws hold
+``Step.csms_dates_fine``: a MeterValues step that says its date-times are fine
+is one the engine's millisecond cut would not change.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from hypothesis import strategies as st
 from ocppkit.toolkit.bench_translate import session_lines
 from ocppkit.toolkit.translate_pairs import session_16_to_201
 from ocppkit.toolkit.translate_stream import translate_lines, translator_for
-from ocppkit.translators.charger16_csms201.meter_values import SCHEMA_SAFE
+from ocppkit.translators.charger16_csms201.meter_values import SCHEMA_SAFE, meter_values
 from ocppkit.translators.charger16_csms201.session import from_charger, from_csms
 from ocppkit.translators.charger16_csms201.state import BridgeState
 from ocppkit.translators.frames import Call, CallResult
 from ocppkit.translators.journal import decode_record
+from ocppkit.translators.outcome import Step
 from ocppkit.translators.schemas import Kind
+from ocppkit.translators.timestamps import limit_step, too_fine
 from ocppkit.translators.validation import Validator
 from ocppkit.translators.versions import OcppVersion
 from tests.translators.charger16_csms201.golden import context
@@ -87,6 +91,14 @@ def test_a_schema_valid_meter_values_always_becomes_schema_valid_2_0_1_calls(
     if not step.to_csms:  # nothing left to carry: answered locally, never refused
         (answer,) = step.to_charger
         assert isinstance(answer, CallResult)
+    # csms_dates_fine: the handler's own step, before the engine's millisecond cut.
+    state = _state(started=transaction in ("running", "ended"), ended=transaction == "ended")
+    own = meter_values(state, call, context())
+    cut = limit_step(Step(own.to_charger, own.to_csms, own.notes), to_csms=True)
+    if own.csms_dates_fine:  # vouched for: the cut would change nothing
+        assert cut.to_csms == own.to_csms and cut.notes == own.notes
+    elif own.to_csms:  # not vouched for only when there is something to cut
+        assert any(too_fine(mv["timestamp"]) for mv in payload["meterValue"])
 
 
 def test_the_translate_stream_writes_schema_valid_calls_on_the_proven_rows_too() -> None:
