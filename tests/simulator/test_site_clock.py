@@ -7,6 +7,7 @@ carries, lies in the three simulated days they cover, not on the day they were m
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,6 +27,7 @@ from ocppkit.toolkit.simulator.clock import ScaledClock
 from ocppkit.toolkit.simulator.model import DEFAULT_START
 from ocppkit.toolkit.simulator.samples import retime
 from ocppkit.toolkit.textio import iter_lines
+from ocppkit.translators.bridge import ids as message_ids
 from ocppkit.translators.context import fixed_context
 from ocppkit.translators.errors import ConfigError
 from ocppkit.translators.journal import JournalRecord, Leg, decode_record, format_timestamp
@@ -118,7 +120,11 @@ def test_bridge_stamps_journal_records_and_translations_with_the_clock_it_was_ha
     }
     assert up["StatusNotification"][3]["timestamp"] == stamp
     assert up["NotifyEvent"][3]["generatedAt"] == stamp
-    assert up["NotifyEvent"][1].startswith("bridge-")  # the id source came with the clock
+    # The bridge's upstream ids come from its stored state, not from the handed id
+    # source, so that a call translated again after a crash keeps its id (#21).
+    with sqlite3.connect(tmp_path / "bridge.db") as db:
+        (store_id,) = db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+    assert up["NotifyEvent"][1].startswith(message_ids.prefix_for(store_id, cp))
 
 
 def test_a_bridge_handed_no_clock_stamps_the_wall_clock(tmp_path: Path) -> None:
