@@ -59,6 +59,13 @@ class SqliteWriter:
         finally:
             self.db.execute("ROLLBACK")
 
+    def queued(self) -> int:
+        """The charger's calls still in the outbox, as the bridge last committed them."""
+        (n,) = self.db.execute(
+            "SELECT count(*) FROM outbox WHERE charge_point_id = ?", (CP,)
+        ).fetchone()
+        return int(n)
+
     def close(self) -> None:
         self.db.close()
 
@@ -79,6 +86,17 @@ class PostgresWriter:
                 yield
             finally:
                 conn.rollback()
+
+    def queued(self) -> int:
+        """The charger's calls still in the outbox, as the bridge last committed them."""
+        import psycopg
+
+        with psycopg.connect(self.url) as conn:
+            row = conn.execute(
+                "SELECT count(*) FROM outbox WHERE charge_point_id = %s", (CP,)
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
 
     def close(self) -> None:
         pass
@@ -133,6 +151,12 @@ def test_a_kill_between_the_upstream_send_and_its_commit_resends_a_recognisable_
             tx = int(started.transaction_id)
             await until(lambda: seen(csms, 0), "the Started event never reached the CSMS")
             writer = writer_for()  # the bridge has made the database by now
+            # The Started event's answer is committed (its outbox row deleted)
+            # before the lock is taken: a commit of it held up would hold the
+            # charger's session, and the MeterValues could not go ahead at all.
+            await until(
+                lambda: writer.queued() == 0, "the Started event's answer was never committed"
+            )
             with writer.held():  # the disk is slow from here on
                 sending = asyncio.ensure_future(link.send(meter(tx, 500)))
                 await until(lambda: seen(csms, 1), "the call did not go ahead of its commit")
@@ -204,6 +228,9 @@ def test_a_commit_that_fails_after_the_upstream_send_is_not_acknowledged_and_res
             tx = int(started.transaction_id)
             await until(lambda: seen(csms, 0), "the Started event never reached the CSMS")
             writer = SqliteWriter(state)
+            await until(
+                lambda: writer.queued() == 0, "the Started event's answer was never committed"
+            )
             with writer.held():
                 sending = asyncio.ensure_future(link.send(meter(tx, 500)))
                 await until(lambda: seen(csms, 1), "the call did not go ahead of its commit")
