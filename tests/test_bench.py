@@ -6,6 +6,7 @@ Structure only: timings are measured by the bench, never asserted by tests.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -68,6 +69,10 @@ def _check_bridge(b: dict[str, Any]) -> None:
         )
         assert run["fsync_p50_ms"] <= run["fsync_p99_ms"]
         assert run["load_average_1m"] >= 0
+        # Cores each process used over the timed phase: the saturated one is named.
+        cores = run["bridged_cpu_cores"]
+        assert cores.keys() == {"stations", "csms", "bridge", "machine"}
+        assert all(0 <= used <= (os.cpu_count() or 1) + 0.1 for used in cores.values())
     assert b["runs_met"] == sum(run["verdict"] == "met" for run in b["runs"])
     assert b["added_p99_ms"] == pytest.approx(
         statistics.median(run["added_p99_ms"] for run in b["runs"]), abs=0.002

@@ -32,7 +32,10 @@ fleet, the size the target names. Each bridged run also reads the bridge's
 own histograms from ``/metrics`` over its timed phase, so the time an input
 waited behind its charger's earlier ones (``queue_wait``) is reported apart
 from the bridge's own work on it (``work``: decide, commit, send) and from
-the CSMS's answer time (``upstream``).
+the CSMS's answer time (``upstream``). And every timed run reports the cores
+each process used meanwhile (``cpu_cores``: the stations, the CSMS, the
+bridge, and the whole machine, from ``/proc``): a bridge at 1.0 core is
+saturated, and its percentiles then measure its queueing, not its commits.
 
 The ``scale`` suite (:func:`run_scale`) connects one large fleet (10,000
 chargers; 1,000 with ``--quick``) and reports the bridge's resident memory,
@@ -103,6 +106,30 @@ def _rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
+
+
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system, all threads) a process has used; this one's for ``None``."""
+    if pid is None:
+        t = os.times()
+        return t.user + t.system
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime (fields 14, 15)
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU time of the whole machine so far, from ``/proc/stat``."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    idle = values[3] + values[4]  # idle, iowait
+    return (sum(values) - idle) / _TICKS, sum(values) / _TICKS
+
+
+def _cpu_use(before: dict[str, float], after: dict[str, float], elapsed: float) -> dict[str, float]:
+    """Cores used per process over the timed phase (1.0 = one core all the time)."""
+    return {name: round((after[name] - before[name]) / elapsed, 2) for name in before}
 
 
 def _meter_frame(version: str, i: int, k: int) -> str:
@@ -184,6 +211,7 @@ async def _run_fleet(
     rss_pid: int | None,
     prefix: str,
     metrics_url: str | None = None,
+    cpu_pids: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """``n`` stations named ``<prefix>00000``... (distinct per run: the CSMS
     replaces a station's older connection when the same id connects again).
@@ -191,6 +219,11 @@ async def _run_fleet(
     All stations connect and boot first (at most 100 handshakes at a time);
     only then does the timed, paced phase start, and the links close only
     after every station has had its last answer.
+
+    ``cpu_pids`` names the other processes (the CSMS, the bridge) whose CPU
+    use over the timed phase is reported beside the stations' (this process)
+    and the whole machine's (``cpu_cores``): a process near 1.0 core is
+    saturated, and its queueing is then what the percentiles show.
     """
     period = n / rate  # each station's interval so that n stations offer `rate` msgs/s
     latencies: list[float] = []
@@ -204,6 +237,10 @@ async def _run_fleet(
         before = await _histograms(http, metrics_url) if metrics_url else {}
         loop = asyncio.get_running_loop()
         start_at = loop.time() + 0.2
+        watched = {"stations": None, **(cpu_pids or {})}
+        read_at = loop.time()  # the 0.2 s before the start are idle and counted
+        cpu_before = {name: _cpu_seconds(pid) for name, pid in watched.items()}
+        busy_before, total_before = _machine_busy()
         # Spread the stations over one period so the offered load is even.
         await asyncio.gather(
             *(
@@ -212,6 +249,15 @@ async def _run_fleet(
             )
         )
         elapsed = loop.time() - start_at
+        spent = loop.time() - read_at
+        cpu = _cpu_use(
+            cpu_before, {name: _cpu_seconds(pid) for name, pid in watched.items()}, spent
+        )
+        busy_after, total_after = _machine_busy()
+        cores = os.cpu_count() or 1
+        cpu["machine"] = round(
+            cores * (busy_after - busy_before) / max(total_after - total_before, 1e-9), 2
+        )
         after = await _histograms(http, metrics_url) if metrics_url else {}
         await asyncio.gather(*(ws.close() for ws in links))
     q = statistics.quantiles(latencies, n=100, method="inclusive")
@@ -220,6 +266,7 @@ async def _run_fleet(
         "p99_ms": round(q[98] * 1000, 3),
         "msgs_per_s": round(len(latencies) / elapsed),
         "rss_kib": rss,
+        "cpu_cores": cpu,
     }
     if metrics_url:
         out["split_ms"] = {
@@ -292,6 +339,7 @@ async def _compare(
     bridge_pid: int,
     idle_kib: int,
     probe_dir: str,
+    csms_pid: int,
 ) -> dict[str, Any]:
     """One fleet size: ``repeats`` interleaved (direct, bridged) pairs at :data:`RATE`
     for about ``seconds`` each; every pair is kept with its own verdict, and the
@@ -324,6 +372,7 @@ async def _compare(
                 pid,
                 f"{tag}{n}-{r}-",
                 _metrics_url(url) if pid is not None else None,
+                {"csms": csms_pid} if pid is None else {"csms": csms_pid, "bridge": pid},
             )
         direct, bridged = got["direct"], got["bridged"]
         fsync = _fsync_ms(probe_dir, 100)
@@ -425,7 +474,9 @@ async def _bench(quick: bool) -> dict[str, Any]:
             await _run_fleet(bridge_url, "ocpp1.6", "1.6", 2, 3, 50.0, None, "W")
             idle = _rss_kib(bridge.pid)
             fleets = [
-                await _compare(n, seconds, repeats[n], upstream, bridge_url, bridge.pid, idle, tmp)
+                await _compare(
+                    n, seconds, repeats[n], upstream, bridge_url, bridge.pid, idle, tmp, csms.pid
+                )
                 for n in sizes
             ]
             fsync = _fsync_ms(tmp)
@@ -458,6 +509,8 @@ async def _bench(quick: bool) -> dict[str, Any]:
                 "limit_ms": run["limit_ms"],
                 "load_average_1m": run["load_average"][0],
                 "verdict": run["verdict"],
+                # Cores each process used while the bridged run was timed.
+                "bridged_cpu_cores": run["bridged"]["cpu_cores"],
                 **{
                     f"{part}_mean_ms": run["bridged"]["split_ms"][part].get("mean_ms")
                     for part in SPLIT
