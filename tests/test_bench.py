@@ -73,6 +73,8 @@ def _check_bridge(b: dict[str, Any]) -> None:
         cores = run["bridged_cpu_cores"]
         assert cores.keys() == {"stations", "csms", "bridge", "machine"}
         assert all(0 <= used <= (os.cpu_count() or 1) + 0.1 for used in cores.values())
+        for pauses in run["bridged_gc_pauses"].values():  # the generations that collected
+            assert pauses["count"] >= 1 and 0 <= pauses["over_25_ms"] <= pauses["count"]
     assert b["runs_met"] == sum(run["verdict"] == "met" for run in b["runs"])
     assert b["added_p99_ms"] == pytest.approx(
         statistics.median(run["added_p99_ms"] for run in b["runs"]), abs=0.002

@@ -1,4 +1,4 @@
-"""The bridge bench's CPU accounting, against the kernel's own counters read another way."""
+"""The bridge bench's accounting of CPU and collector pauses, against counters read another way."""
 
 from __future__ import annotations
 
@@ -7,7 +7,14 @@ import subprocess
 import sys
 import time
 
-from ocppkit.toolkit.gateway.bench import _cpu_seconds, _cpu_use, _machine_busy
+from ocppkit.toolkit.gateway.bench import (
+    GC_PAUSES,
+    _cpu_seconds,
+    _cpu_use,
+    _gc_during,
+    _machine_busy,
+)
+from ocppkit.toolkit.gateway.metrics import Metrics
 
 SPIN = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\n"
 
@@ -43,3 +50,17 @@ def test_cores_are_cpu_seconds_over_wall_seconds_and_the_machine_counters_only_g
     time.sleep(0.05)
     busy2, total2 = _machine_busy()
     assert 0 <= busy <= total and busy2 >= busy and total2 > total
+
+
+def test_the_collector_pauses_of_a_run_are_read_from_the_bridges_own_metrics_page() -> None:
+    metrics = Metrics()
+    metrics.observe(GC_PAUSES, 0.002, generation="0")
+    before = metrics.render()
+    for seconds, generation in ((0.001, "0"), (0.003, "0"), (0.12, "2"), (0.02, "2")):
+        metrics.observe(GC_PAUSES, seconds, generation=generation)
+    during = _gc_during(metrics.render(), before)
+    assert during == {
+        "0": {"count": 2, "total_ms": 4.0, "over_25_ms": 0},
+        "2": {"count": 2, "total_ms": 140.0, "over_25_ms": 1},
+    }
+    assert _gc_during(before, before) == {}  # no collection in the run: nothing said

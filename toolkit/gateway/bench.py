@@ -36,6 +36,9 @@ the CSMS's answer time (``upstream``). And every timed run reports the cores
 each process used meanwhile (``cpu_cores``: the stations, the CSMS, the
 bridge, and the whole machine, from ``/proc``): a bridge at 1.0 core is
 saturated, and its percentiles then measure its queueing, not its commits.
+So are the bridge's garbage-collector pauses over the same phase
+(``gc_pauses``, by generation, from its ``ocppkit_bridge_gc_pause_seconds``):
+one full collection of 100 ms decides a run's p99 alone.
 
 The ``scale`` suite (:func:`run_scale`) connects one large fleet (10,000
 chargers; 1,000 with ``--quick``) and reports the bridge's resident memory,
@@ -234,7 +237,7 @@ async def _run_fleet(
             *(_connect(http, f"{url}/{prefix}{i:05d}", protocol, version, gate) for i in range(n))
         )
         rss = _rss_kib(rss_pid) if rss_pid is not None else 0
-        before = await _histograms(http, metrics_url) if metrics_url else {}
+        page_before = await _metrics_page(http, metrics_url) if metrics_url else ""
         loop = asyncio.get_running_loop()
         start_at = loop.time() + 0.2
         watched = {"stations": None, **(cpu_pids or {})}
@@ -258,7 +261,7 @@ async def _run_fleet(
         cpu["machine"] = round(
             cores * (busy_after - busy_before) / max(total_after - total_before, 1e-9), 2
         )
-        after = await _histograms(http, metrics_url) if metrics_url else {}
+        page_after = await _metrics_page(http, metrics_url) if metrics_url else ""
         await asyncio.gather(*(ws.close() for ws in links))
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     out: dict[str, Any] = {
@@ -269,9 +272,12 @@ async def _run_fleet(
         "cpu_cores": cpu,
     }
     if metrics_url:
+        before, after = _histograms(page_before), _histograms(page_after)
         out["split_ms"] = {
             label: _summary(after.get(name), before.get(name)) for label, name in SPLIT.items()
         }
+        # Collections while the run was timed, by generation ({} when there were none).
+        out["gc_pauses"] = _gc_during(page_after, page_before)
     return out
 
 
@@ -285,10 +291,13 @@ _BUCKET_LINE = re.compile(r'^(\w+)_bucket\{le="([^"]+)"\} (\S+)$')
 _SUM_LINE = re.compile(r"^(\w+)_sum (\S+)$")
 
 
-async def _histograms(http: aiohttp.ClientSession, url: str) -> dict[str, dict[str, Any]]:
-    """The unlabelled histograms of a ``/metrics`` page: cumulative bucket counts and sum."""
+async def _metrics_page(http: aiohttp.ClientSession, url: str) -> str:
     async with http.get(url) as response:
-        text = await response.text()
+        return await response.text()
+
+
+def _histograms(text: str) -> dict[str, dict[str, Any]]:
+    """The unlabelled histograms of a ``/metrics`` page: cumulative bucket counts and sum."""
     found: dict[str, dict[str, Any]] = {}
     for line in text.splitlines():
         if m := _BUCKET_LINE.match(line):
@@ -297,6 +306,50 @@ async def _histograms(http: aiohttp.ClientSession, url: str) -> dict[str, dict[s
         elif m := _SUM_LINE.match(line):
             found.setdefault(m.group(1), {"buckets": {}, "sum": 0.0})["sum"] = float(m.group(2))
     return found
+
+
+GC_PAUSES = "ocppkit_bridge_gc_pause_seconds"
+LONG_PAUSE = 0.025  # seconds: a pause past this is a p99 on its own at these rates
+_GC_LINE = re.compile(
+    rf'^{GC_PAUSES}_(bucket|sum|count)\{{generation="(\d)"(?:,le="([^"]+)")?\}} (\S+)$'
+)
+
+
+def _gc_pauses(text: str) -> dict[str, dict[str, float]]:
+    """Per collector generation: pauses so far, their total seconds, and how many
+    lasted longer than :data:`LONG_PAUSE`."""
+    found: dict[str, dict[str, float]] = {}
+    for line in text.splitlines():
+        if not (m := _GC_LINE.match(line)):
+            continue
+        kind, generation, le, value = m.groups()
+        g = found.setdefault(generation, {"count": 0.0, "seconds": 0.0, "long": 0.0, "short": 0.0})
+        if kind == "count":
+            g["count"] = float(value)
+        elif kind == "sum":
+            g["seconds"] = float(value)
+        elif le is not None and le != "+Inf" and float(le) == LONG_PAUSE:
+            g["short"] = float(value)
+    for g in found.values():
+        g["long"] = g["count"] - g.pop("short")
+    return found
+
+
+def _gc_during(after: str, before: str) -> dict[str, dict[str, float]]:
+    """The collector's pauses between two ``/metrics`` pages, by generation."""
+    old, new = _gc_pauses(before), _gc_pauses(after)
+    zero = {"count": 0.0, "seconds": 0.0, "long": 0.0}
+    out = {}
+    for generation, g in sorted(new.items()):
+        o = old.get(generation, zero)
+        count = int(g["count"] - o["count"])
+        if count:
+            out[generation] = {
+                "count": count,
+                "total_ms": round((g["seconds"] - o["seconds"]) * 1000, 1),
+                f"over_{LONG_PAUSE * 1000:g}_ms": int(g["long"] - o["long"]),
+            }
+    return out
 
 
 def _summary(after: dict[str, Any] | None, before: dict[str, Any] | None) -> dict[str, Any]:
@@ -511,6 +564,8 @@ async def _bench(quick: bool) -> dict[str, Any]:
                 "verdict": run["verdict"],
                 # Cores each process used while the bridged run was timed.
                 "bridged_cpu_cores": run["bridged"]["cpu_cores"],
+                # The bridge's garbage-collector pauses while it was timed.
+                "bridged_gc_pauses": run["bridged"]["gc_pauses"],
                 **{
                     f"{part}_mean_ms": run["bridged"]["split_ms"][part].get("mean_ms")
                     for part in SPLIT
