@@ -75,6 +75,7 @@ from ocppkit.toolkit.gateway.routes import BY_UPSTREAM, Route, pick
 from ocppkit.toolkit.gateway.services import Services, Translator, real_context
 from ocppkit.toolkit.gateway.session import Session
 from ocppkit.toolkit.gateway.state import Claimed, StateStore, open_store
+from ocppkit.toolkit.gateway.teardown import forget_traceback
 from ocppkit.toolkit.gateway.tls import (
     CrlWatch,
     certificate_problem,
@@ -581,6 +582,7 @@ class Bridge:
             event(self.log, logging.INFO, "charger_connected", cp=cp_id, peer=request.remote or "")
             await session.serve(ws)
             event(self.log, logging.INFO, "charger_disconnected", cp=cp_id, code=ws.close_code)
+            forget_traceback(ws.exception())  # a closed link is freed at once (teardown.py)
             return ws
 
     def health(self, dead_letters: int = 0) -> tuple[str, list[str]]:

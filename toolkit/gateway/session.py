@@ -242,6 +242,12 @@ class Session:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # Ended: break the session's cycles, so that reference counting frees
+        # it and its links now, not a collection later (teardown.py).
+        self._tasks.clear()
+        self._side_tasks.clear()
+        self.upstream.detach()
+        self.downstream = None
 
     def _event(self, level: int, name: str, **fields: Any) -> None:
         event(self.log, level, name, cp=self.cp_id, **fields)

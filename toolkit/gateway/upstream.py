@@ -30,6 +30,7 @@ from ocppkit.toolkit.gateway.config import BridgeConfig
 from ocppkit.toolkit.gateway.logs import event
 from ocppkit.toolkit.gateway.metrics import Metrics
 from ocppkit.toolkit.gateway.refusals import refused_for_good
+from ocppkit.toolkit.gateway.teardown import forget_traceback
 from ocppkit.translators.versions import OcppVersion
 
 SUBPROTOCOL = OcppVersion.V201.subprotocol or "ocpp2.0.1"
@@ -100,6 +101,14 @@ class Flag:
         if self._event is None:
             self._event = asyncio.Event()
         return await self._event.wait()
+
+
+async def _no_frame(_: str) -> None:
+    """A detached link's frame callback (the session has ended)."""
+
+
+def _no_change(_: bool) -> None:
+    """A detached link's state callback."""
 
 
 class Upstream:
@@ -238,6 +247,7 @@ class Upstream:
                 self.on_change(False)
                 if not ws.closed:
                     await ws.close()
+                forget_traceback(ws.exception())  # freed at once once dropped (teardown.py)
             if not self._stopping:
                 if asyncio.get_running_loop().time() - up_at >= self.cfg.backoff_max:
                     attempt = 0  # the link held: a drop after it is a fresh start
@@ -267,6 +277,12 @@ class Upstream:
         finally:
             alarm.cancel()
             self._nap = None
+
+    def detach(self) -> None:
+        """Forget the session's callbacks (it has ended): the link no longer
+        keeps the session alive, nor the session the link (teardown.py)."""
+        self.on_frame = _no_frame
+        self.on_change = _no_change
 
     async def stop(self) -> None:
         """Close the link and stop reconnecting."""
