@@ -287,8 +287,10 @@ SPLIT = {
     "work": "ocppkit_bridge_work_seconds",
     "upstream": "ocppkit_bridge_upstream_latency_seconds",
 }
-_BUCKET_LINE = re.compile(r'^(\w+)_bucket\{le="([^"]+)"\} (\S+)$')
-_SUM_LINE = re.compile(r"^(\w+)_sum (\S+)$")
+# A histogram's series: its name, then its labels other than ``le`` (kept as
+# written, ``generation="2"``), so a labelled series is keyed ``name{labels}``.
+_BUCKET_LINE = re.compile(r'^(\w+)_bucket\{(?:([^{}]*),)?le="([^"]+)"\} (\S+)$')
+_SUM_LINE = re.compile(r"^(\w+)_sum(?:\{([^{}]*)\})? (\S+)$")
 
 
 async def _metrics_page(http: aiohttp.ClientSession, url: str) -> str:
@@ -296,58 +298,48 @@ async def _metrics_page(http: aiohttp.ClientSession, url: str) -> str:
         return await response.text()
 
 
+def _series(name: str, labels: str | None) -> str:
+    return f"{name}{{{labels}}}" if labels else name
+
+
 def _histograms(text: str) -> dict[str, dict[str, Any]]:
-    """The unlabelled histograms of a ``/metrics`` page: cumulative bucket counts and sum."""
+    """The histograms of a ``/metrics`` page, per series (an unlabelled one by its
+    bare name): cumulative bucket counts and sum."""
     found: dict[str, dict[str, Any]] = {}
     for line in text.splitlines():
         if m := _BUCKET_LINE.match(line):
-            h = found.setdefault(m.group(1), {"buckets": {}, "sum": 0.0})
-            h["buckets"][float(m.group(2))] = float(m.group(3))
+            name, labels, le, value = m.groups()
+            h = found.setdefault(_series(name, labels), {"buckets": {}, "sum": 0.0})
+            h["buckets"][float(le)] = float(value)
         elif m := _SUM_LINE.match(line):
-            found.setdefault(m.group(1), {"buckets": {}, "sum": 0.0})["sum"] = float(m.group(2))
+            name, labels, value = m.groups()
+            found.setdefault(_series(name, labels), {"buckets": {}, "sum": 0.0})["sum"] = float(
+                value
+            )
     return found
 
 
 GC_PAUSES = "ocppkit_bridge_gc_pause_seconds"
 LONG_PAUSE = 0.025  # seconds: a pause past this is a p99 on its own at these rates
-_GC_LINE = re.compile(
-    rf'^{GC_PAUSES}_(bucket|sum|count)\{{generation="(\d)"(?:,le="([^"]+)")?\}} (\S+)$'
-)
-
-
-def _gc_pauses(text: str) -> dict[str, dict[str, float]]:
-    """Per collector generation: pauses so far, their total seconds, and how many
-    lasted longer than :data:`LONG_PAUSE`."""
-    found: dict[str, dict[str, float]] = {}
-    for line in text.splitlines():
-        if not (m := _GC_LINE.match(line)):
-            continue
-        kind, generation, le, value = m.groups()
-        g = found.setdefault(generation, {"count": 0.0, "seconds": 0.0, "long": 0.0, "short": 0.0})
-        if kind == "count":
-            g["count"] = float(value)
-        elif kind == "sum":
-            g["seconds"] = float(value)
-        elif le is not None and le != "+Inf" and float(le) == LONG_PAUSE:
-            g["short"] = float(value)
-    for g in found.values():
-        g["long"] = g["count"] - g.pop("short")
-    return found
+_GC_SERIES = re.compile(rf'^{GC_PAUSES}\{{generation="(\d)"\}}$')
 
 
 def _gc_during(after: str, before: str) -> dict[str, dict[str, float]]:
-    """The collector's pauses between two ``/metrics`` pages, by generation."""
-    old, new = _gc_pauses(before), _gc_pauses(after)
-    zero = {"count": 0.0, "seconds": 0.0, "long": 0.0}
+    """The collector's pauses between two ``/metrics`` pages, by generation: how
+    many, their total, and how many lasted longer than :data:`LONG_PAUSE`."""
+    old, new = _histograms(before), _histograms(after)
     out = {}
-    for generation, g in sorted(new.items()):
-        o = old.get(generation, zero)
-        count = int(g["count"] - o["count"])
+    for series, h in sorted(new.items()):
+        if not (m := _GC_SERIES.match(series)):
+            continue
+        o = old.get(series, {"buckets": {}, "sum": 0.0})
+        added = {le: n - o["buckets"].get(le, 0.0) for le, n in h["buckets"].items()}
+        count = int(added[float("inf")])
         if count:
-            out[generation] = {
+            out[m.group(1)] = {
                 "count": count,
-                "total_ms": round((g["seconds"] - o["seconds"]) * 1000, 1),
-                f"over_{LONG_PAUSE * 1000:g}_ms": int(g["long"] - o["long"]),
+                "total_ms": round((h["sum"] - o["sum"]) * 1000, 1),
+                f"over_{LONG_PAUSE * 1000:g}_ms": int(count - added[LONG_PAUSE]),
             }
     return out
 
